@@ -1,0 +1,50 @@
+// One error type for bad input everywhere: it names the field, what was expected and what was received.
+import type { z } from 'zod';
+
+/** Bad input: a config field, a file, a tensor. The message names the field, the expected and the received value. */
+export class DepthfoldInputError extends Error {
+  /** The field (or path of fields) that is wrong, e.g. `depth` or `metadata.labels[3]`. */
+  readonly field: string;
+  /** A short statement of what was expected. */
+  readonly expected: string;
+  /** What was received, rendered for a person. */
+  readonly received: string;
+
+  constructor(field: string, expected: string, received: unknown, context?: string) {
+    const got = renderValue(received);
+    super(`${context ? `${context}: ` : ''}${field}: expected ${expected}, received ${got}`);
+    this.name = 'DepthfoldInputError';
+    this.field = field;
+    this.expected = expected;
+    this.received = got;
+  }
+}
+
+/** Renders a value shortly for an error message. */
+export function renderValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (value === undefined) return 'nothing';
+  try {
+    const s = JSON.stringify(value);
+    return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+  } catch {
+    return String(value);
+  }
+}
+
+/**
+ * Parses `value` with a zod schema and turns the first issue into a {@link DepthfoldInputError} naming the field.
+ */
+export function parseWith<T>(schema: z.ZodType<T>, value: unknown, context: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(root)';
+  let received: unknown = value;
+  for (const key of issue.path) received = (received as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
+  return throwInput(field, issue.message, received, context);
+}
+
+function throwInput(field: string, expected: string, received: unknown, context: string): never {
+  throw new DepthfoldInputError(field, expected.replace(/^Invalid input: expected /, ''), received, context);
+}

@@ -1,0 +1,10 @@
+// @depthfold/core: the architecture, survival schedules, schemas and formats that every package shares.
+export * from './architecture.js';
+export * from './survival.js';
+export * from './config.js';
+export * from './metadata.js';
+export * from './labels.js';
+export * from './errors.js';
+export * from './random.js';
+export * from './safetensors.js';
+export * from './checkpoint.js';

@@ -1,0 +1,114 @@
+// What an exported model says about itself (ONNX metadata_props) and what a checkpoint records.
+// One schema, used by the writer and by every reader.
+import { z } from 'zod';
+import { DATASET_NAMES } from './labels.js';
+import { SURVIVAL_RULES } from './survival.js';
+import { trainConfigSchema } from './config.js';
+
+/** Version of the metadata layout; readers reject versions they do not know. */
+export const METADATA_FORMAT_VERSION = 1;
+
+const positiveInt = z.number().int().positive();
+
+/** The architecture as stored (see `ResNetSpec`). */
+export const architectureSchema = z.object({
+  family: z.literal('resnet-6n+2'),
+  depth: positiveInt,
+  blocksPerStage: positiveInt,
+  widths: z.array(positiveInt).min(1),
+  strides: z.array(positiveInt).min(1),
+  shortcut: z.enum(['A', 'projection']),
+  input: z.object({ height: positiveInt, width: positiveInt, channels: positiveInt }),
+  numClasses: z.number().int().min(2),
+  batchNormEpsilon: z.number().positive(),
+});
+
+/** x = (pixel / 255 - mean[c]) / std[c], per channel. */
+export const normalizationSchema = z.object({
+  mean: z.array(z.number()).min(1),
+  std: z.array(z.number().positive()).min(1),
+});
+
+/** Pixel normalisation applied before the network. */
+export type Normalization = z.output<typeof normalizationSchema>;
+
+/** The survival schedule the network was trained with. */
+export const scheduleSchema = z.object({
+  rule: z.enum(SURVIVAL_RULES),
+  survivalProb: z.number().gt(0).max(1),
+  /** p_l of every block, l = 1..L. */
+  survivalProbs: z.array(z.number().gt(0).max(1)).min(1),
+});
+
+/** Figures measured during training. */
+export const trainingMetricsSchema = z.object({
+  epochs: z.number().int().min(0),
+  steps: z.number().int().min(0),
+  trainLoss: z.number().optional(),
+  trainError: z.number().optional(),
+  testLoss: z.number().optional(),
+  testError: z.number().optional(),
+  testExamples: z.number().int().min(0).optional(),
+  seconds: z.number().min(0).optional(),
+  backend: z.string().optional(),
+});
+
+/** Training metrics as stored. */
+export type TrainingMetrics = z.output<typeof trainingMetricsSchema>;
+
+/** The metadata of an exported model; each top-level field is one `metadata_props` entry holding JSON. */
+export const modelMetadataSchema = z
+  .object({
+    formatVersion: z.literal(METADATA_FORMAT_VERSION),
+    labels: z.array(z.string().min(1)).min(2),
+    input: z.object({
+      name: z.string().min(1),
+      layout: z.literal('NCHW'),
+      height: positiveInt,
+      width: positiveInt,
+      channels: positiveInt,
+    }),
+    output: z.object({ name: z.string().min(1), kind: z.literal('logits') }),
+    normalization: normalizationSchema,
+    architecture: architectureSchema,
+    schedule: scheduleSchema,
+    dataset: z.object({ name: z.enum(DATASET_NAMES), trainExamples: z.number().int().min(0) }),
+    metrics: trainingMetricsSchema,
+    checkpoint: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), epoch: z.number().int().min(0) }),
+    folded: z.boolean(),
+  })
+  .superRefine((m, ctx) => {
+    if (m.labels.length !== m.architecture.numClasses) {
+      ctx.addIssue({ code: 'custom', path: ['labels'], message: `${m.architecture.numClasses} labels (architecture.numClasses)` });
+    }
+    const blocks = 3 * m.architecture.blocksPerStage;
+    if (m.schedule.survivalProbs.length !== blocks) {
+      ctx.addIssue({ code: 'custom', path: ['schedule', 'survivalProbs'], message: `${blocks} survival probabilities, one per block` });
+    }
+    for (const key of ['mean', 'std'] as const) {
+      if (m.normalization[key].length !== m.input.channels) {
+        ctx.addIssue({ code: 'custom', path: ['normalization', key], message: `${m.input.channels} values, one per channel` });
+      }
+    }
+  });
+
+/** The metadata of an exported model. */
+export type ModelMetadata = z.output<typeof modelMetadataSchema>;
+
+/** What a checkpoint records beside its tensors (safetensors `__metadata__`, key `depthfold`). */
+export const checkpointInfoSchema = z.object({
+  formatVersion: z.literal(METADATA_FORMAT_VERSION),
+  config: trainConfigSchema,
+  architecture: architectureSchema,
+  schedule: scheduleSchema,
+  normalization: normalizationSchema,
+  labels: z.array(z.string()).min(2),
+  dataset: z.object({ name: z.enum(DATASET_NAMES), trainExamples: z.number().int().min(0) }),
+  /** Epochs completed; training resumes at this epoch. */
+  epoch: z.number().int().min(0),
+  step: z.number().int().min(0),
+  metrics: trainingMetricsSchema,
+});
+
+/** What a checkpoint records beside its tensors. */
+export type CheckpointInfo = z.output<typeof checkpointInfoSchema>;

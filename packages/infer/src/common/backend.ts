@@ -1,0 +1,37 @@
+// What a platform entry supplies to the common classifier: reading a model and running it with one execution
+// provider. Keeps onnxruntime-node (or, later, onnxruntime-web) out of the platform-free code.
+import type { ExecutionProvider, Platform } from './device.js';
+
+/** A float32 tensor as plain data. */
+export interface TensorData {
+  data: Float32Array;
+  dims: readonly number[];
+}
+
+/** An ONNX Runtime session reduced to what the classifier needs. */
+export interface ModelSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Runs the model on one float32 input and returns one float32 output. */
+  run(inputName: string, input: TensorData, outputName: string): Promise<TensorData>;
+  /** Frees the session's native resources. */
+  release(): Promise<void>;
+}
+
+/** A model's bytes and a name for it in errors. */
+export interface ModelSource {
+  bytes: Uint8Array;
+  /** A path or `(model bytes)`. */
+  source: string;
+}
+
+/** One platform's way of loading and running models. */
+export interface InferenceBackend {
+  readonly platform: Platform;
+  /** Reads a model given as a path or URL (platform-specific) or as bytes. */
+  readModel(model: string | Uint8Array): Promise<ModelSource>;
+  /** Creates a session that runs on `provider`; throws (with the runtime's reason) when the provider cannot. */
+  createSession(bytes: Uint8Array, provider: ExecutionProvider): Promise<ModelSession>;
+  /** Providers the runtime build supports, for error messages. */
+  supportedProviders(): readonly string[];
+}

@@ -1,0 +1,85 @@
+// The classifier's contract, shared by every platform entry: what `load` returns and what `classify` takes.
+import type { ModelMetadata, Normalization } from '@depthfold/core';
+import type { ConcreteDevice, Device, ExecutionProvider } from './device.js';
+import type { DeviceFallback } from './errors.js';
+
+/** Raw pixels of one image, 0..255, `height * width * channels` values in the order of {@link PixelLayout}. */
+export type Pixels = Uint8Array | Float32Array;
+
+/** Order of an image's values: HWC (interleaved channels, as decoders give them) or CHW (planar). */
+export type PixelLayout = 'HWC' | 'CHW';
+
+/** One image or a batch of them. */
+export type Images = Pixels | readonly Pixels[];
+
+/** Options of {@link Classifier.logits}. */
+export interface PixelOptions {
+  /** Order of each image's values; default `HWC`. */
+  layout?: PixelLayout;
+}
+
+/** Options of {@link Classifier.classify}. */
+export interface ClassifyOptions extends PixelOptions {
+  /** How many classes to return per image, 1 to the number of classes; default 3 (or every class, if fewer). */
+  topK?: number;
+}
+
+/** One class of a classification. */
+export interface Prediction {
+  label: string;
+  /** The class index, i.e. the position of the label in the model's labels. */
+  index: number;
+  /** Softmax probability over all classes. */
+  probability: number;
+}
+
+/** The most probable classes of one image, most probable first. */
+export interface Classification {
+  top: Prediction[];
+}
+
+/** Options of `load`. */
+export interface LoadOptions {
+  /** Where the model runs; default per platform (Node: `cpu`). `auto` tries the platform's devices in order. */
+  device?: Device;
+}
+
+/** What a loaded classifier is and where it runs. */
+export interface ClassifierInfo {
+  /** Class names, by class index. */
+  readonly labels: readonly string[];
+  /** Size of the images `classify` takes. */
+  readonly input: { readonly height: number; readonly width: number; readonly channels: number };
+  /** Applied to every pixel: x = (pixel / 255 - mean[c]) / std[c]. From the model, never from the caller. */
+  readonly normalization: Normalization;
+  /** The network's architecture as the model records it. */
+  readonly architecture: ModelMetadata['architecture'];
+  /** The device the session runs on (what `auto` resolved to). */
+  readonly device: ConcreteDevice;
+  /** The execution provider the session was created with; ORT still runs nodes it lacks on its CPU provider. */
+  readonly provider: ExecutionProvider;
+  /** Devices tried before `device`, with why each failed; empty when the first worked. */
+  readonly fallbacks: readonly DeviceFallback[];
+  /** Everything the model records about itself (dataset, schedule, training metrics, checkpoint). */
+  readonly metadata: ModelMetadata;
+}
+
+/** An image classifier over a depthfold ONNX model. */
+export interface Classifier {
+  /** What the model is and where it runs. */
+  readonly info: ClassifierInfo;
+  /**
+   * The top classes of each image.
+   * @returns One classification per image, in input order (also for a single image).
+   * @throws InferInputError for a bad batch, image or `topK`.
+   */
+  classify(images: Images, options?: ClassifyOptions): Promise<Classification[]>;
+  /**
+   * The model's raw output for each image.
+   * @returns One Float32Array of `labels.length` logits per image, in input order.
+   * @throws InferInputError for a bad batch or image.
+   */
+  logits(images: Images, options?: PixelOptions): Promise<Float32Array[]>;
+  /** Releases the session; later calls throw. */
+  dispose(): Promise<void>;
+}

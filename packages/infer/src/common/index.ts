@@ -1,0 +1,34 @@
+// The platform-free part of @depthfold/infer: the contract, the device table, errors and the pixel and logit maths.
+// Imports neither a runtime nor node APIs, so a browser entry can share it.
+export type { InferenceBackend, ModelSession, ModelSource, TensorData } from './backend.js';
+export { SessionClassifier } from './classifier-impl.js';
+export {
+  DEVICES,
+  DEVICE_TABLE,
+  isDevice,
+  platformDevices,
+  resolveDevice,
+  type ConcreteDevice,
+  type Device,
+  type DeviceCandidate,
+  type ExecutionProvider,
+  type Platform,
+  type PlatformDevices,
+} from './device.js';
+export { InferDeviceError, InferInputError, type DeviceFallback } from './errors.js';
+export { loadClassifier } from './load-classifier.js';
+export { softmax, topK } from './postprocess.js';
+export { toNchwInput } from './preprocess.js';
+export type {
+  Classification,
+  Classifier,
+  ClassifierInfo,
+  ClassifyOptions,
+  Images,
+  LoadOptions,
+  PixelLayout,
+  PixelOptions,
+  Pixels,
+  Prediction,
+} from './classifier.js';
+export { checkImages, checkLayout, checkTopK, PIXEL_LAYOUTS } from './validate.js';

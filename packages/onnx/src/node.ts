@@ -1,0 +1,2 @@
+// @depthfold/onnx/node: the node-only part of the package (file writing), kept out of the browser-safe index.
+export { writeModelFile } from './write-model-file.js';

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// `pnpm train`: trains a ResNet with stochastic depth and prints where its checkpoint is.
+import { SingleBar, Presets } from 'cli-progress';
+import { trainConfigSchema } from '@depthfold/core';
+import { processLogger as log } from '../log.js';
+import { train, type StepProgress } from '../trainer.js';
+import { helpText, parseCommandLine } from './args.js';
+
+const SUMMARY =
+  'Trains ResNet-(6n+2) with stochastic depth (Huang et al. 2016) on Fashion-MNIST (default), MNIST or CIFAR, and\n' +
+  'writes runs/<name>/{config.json,metrics.jsonl,checkpoint.safetensors}. Then `pnpm export` writes models/<name>.onnx.';
+
+function progressReporter(): { step(p: StepProgress): void; stop(): void } {
+  if (!process.stdout.isTTY) {
+    let last = 0;
+    return {
+      step(p) {
+        // Plain lines, about every 10% of an epoch, when the output is a log rather than a terminal.
+        const tenth = Math.floor((10 * p.step) / p.stepsPerEpoch);
+        if (tenth !== last || p.step === p.stepsPerEpoch) {
+          last = tenth;
+          log.info(`epoch ${p.epoch + 1} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)} ${p.imagesPerSecond.toFixed(1)} img/s`);
+        }
+      },
+      stop() {},
+    };
+  }
+  const bar = new SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} loss {loss} {speed} img/s eta {eta_formatted}' }, Presets.shades_classic);
+  let running = -1;
+  return {
+    step(p) {
+      if (p.epoch !== running) {
+        if (running >= 0) bar.stop();
+        bar.start(p.stepsPerEpoch, 0, { epoch: p.epoch + 1, loss: '-', speed: '-' });
+        running = p.epoch;
+      }
+      bar.update(p.step, { loss: p.loss.toFixed(4), speed: p.imagesPerSecond.toFixed(1) });
+      if (p.step === p.stepsPerEpoch) {
+        bar.stop();
+        running = -1;
+      }
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseCommandLine(process.argv.slice(2), trainConfigSchema);
+  if (options === 'help') {
+    log.info(helpText('pnpm train', SUMMARY, trainConfigSchema));
+    return;
+  }
+  const progress = progressReporter();
+  const result = await train(options, {
+    onStart({ backend, runDir, resumedFromEpoch, config }) {
+      log.info(`backend: ${backend.name} (${backend.option})${backend.failures.length ? `; not available: ${backend.failures.join('; ')}` : ''}`);
+      log.info(`run: ${runDir}${resumedFromEpoch ? `, resumed after epoch ${resumedFromEpoch}` : ''}`);
+      log.info(`ResNet-${config.depth}, survival ${config.survivalRule} p_L=${config.survivalProb}, ${config.epochs} epoch(s) of ${config.dataset}, batch ${config.batchSize}`);
+    },
+    onStep: (p) => progress.step(p),
+    onEpoch(m) {
+      log.info(
+        `epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)} error ${(100 * m.trainError).toFixed(2)}% | ` +
+          `test loss ${m.testLoss.toFixed(4)} error ${(100 * m.testError).toFixed(2)}% (${m.testExamples} images) | ` +
+          `${m.imagesPerSecond.toFixed(1)} img/s, depth ${m.realisedDepth.toFixed(2)} of E=${m.expectedDepth.toFixed(2)}`,
+      );
+    },
+  });
+  progress.stop();
+  log.info(`checkpoint: ${result.checkpointPath}`);
+  log.info(`next: pnpm export --run ${result.runDir}`);
+}
+
+main().catch((error: unknown) => {
+  log.warn(`train: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

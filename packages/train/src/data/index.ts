@@ -1,0 +1,34 @@
+/**
+ * The public API of the dataset readers: loading datasets, the file formats and batching.
+ * Randomness comes from `createRng` in `@depthfold/core`; pass `() => rng.next()` where an `rng` is wanted.
+ */
+export { DatasetError, type DatasetErrorDetails } from './errors.js';
+export { parseIdx, readIdxFile, type IdxArray } from './idx.js';
+export {
+  parseCifar,
+  readCifarFile,
+  concatCifar,
+  cifarRecordBytes,
+  CIFAR_SIZE,
+  CIFAR_CHANNELS,
+  CIFAR_IMAGE_BYTES,
+  type CifarVariant,
+  type CifarRecords,
+} from './cifar.js';
+export {
+  loadDataset,
+  DATASET_NAMES,
+  DEFAULT_FASHION_MNIST_DIR,
+  type DatasetName,
+  type Dataset,
+  type Split,
+} from './datasets.js';
+export {
+  shuffledOrder,
+  fillBatch,
+  fillLabels,
+  channelStats,
+  type ChannelStats,
+  type Augment,
+  type FillBatchOptions,
+} from './batches.js';

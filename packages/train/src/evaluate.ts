@@ -1,0 +1,75 @@
+// Test-time evaluation: the full-depth network with each branch scaled by p_l (see forward.ts).
+import * as tf from '@tensorflow/tfjs-core';
+import { fillBatch, fillLabels, type Split } from './data/index.js';
+import type { NamedTensor, Normalization, ResNetSpec } from '@depthfold/core';
+import { forward } from './forward.js';
+import { disposeNetwork, networkFromTensors, type Network } from './network.js';
+
+/** Mean cross-entropy and top-1 error over a split. */
+export interface Evaluation {
+  loss: number;
+  error: number;
+  examples: number;
+}
+
+/** Evaluates the network in test mode on the first `limit` images of `split`. */
+export async function evaluate(
+  net: Network,
+  split: Split,
+  survivalProbs: readonly number[],
+  normalization: Normalization,
+  batchSize: number,
+  limit = split.count,
+): Promise<Evaluation> {
+  const count = Math.min(limit, split.count);
+  const { height, width, channels } = split;
+  const pixels = new Float32Array(batchSize * height * width * channels);
+  const labels = new Int32Array(batchSize);
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < count; start += batchSize) {
+    const n = Math.min(batchSize, count - start);
+    const indices = Array.from({ length: n }, (_, i) => start + i);
+    fillBatch(split, indices, pixels, normalization);
+    fillLabels(split, indices, labels);
+    const [loss, hits] = tf.tidy(() => {
+      const x = tf.tensor4d(pixels.subarray(0, n * height * width * channels), [n, height, width, channels]);
+      const y = tf.tensor1d(labels.subarray(0, n), 'int32');
+      const { logits } = forward(net, x, { training: false, survivalProbs });
+      const oneHot = tf.oneHot(y, net.spec.numClasses);
+      const sum = tf.mul(tf.losses.softmaxCrossEntropy(oneHot, logits), n);
+      return [sum, tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'))];
+    });
+    lossSum += (await loss.data())[0]!;
+    correct += (await hits.data())[0]!;
+    tf.dispose([loss, hits]);
+  }
+  return { loss: lossSum / count, error: 1 - correct / count, examples: count };
+}
+
+/** Logits of the network in test mode for a batch of already-normalised NHWC images. */
+export function testLogits(net: Network, images: tf.Tensor4D, survivalProbs: readonly number[]): tf.Tensor2D {
+  return tf.tidy(() => forward(net, images, { training: false, survivalProbs }).logits);
+}
+
+/**
+ * Logits of a checkpoint's network in test mode (batch norm and p_l as separate ops, nothing folded) for
+ * normalised NHWC pixels: the reference an export is verified against.
+ */
+export async function checkpointLogits(
+  spec: ResNetSpec,
+  params: ReadonlyMap<string, NamedTensor>,
+  survivalProbs: readonly number[],
+  pixels: Float32Array,
+): Promise<Float32Array> {
+  const { height, width, channels } = spec.input;
+  const net = networkFromTensors(spec, params);
+  try {
+    const logits = testLogits(net, tf.tensor4d(pixels, [pixels.length / (height * width * channels), height, width, channels]), survivalProbs);
+    const data = (await logits.data()) as Float32Array;
+    logits.dispose();
+    return data;
+  } finally {
+    disposeNetwork(net);
+  }
+}

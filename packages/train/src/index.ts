@@ -1,0 +1,15 @@
+// @depthfold/train: trains ResNet-(6n+2) with stochastic depth in TensorFlow.js.
+export { train, runDirOf, type TrainHooks, type TrainResult, type StepProgress } from './trainer.js';
+export { selectBackend, type BackendChoice } from './backend.js';
+export { forward, type ForwardMode, type ForwardResult, type BatchStats } from './forward.js';
+export { createNetwork, networkFromTensors, networkTensors, disposeNetwork, type Network } from './network.js';
+export { evaluate, testLogits, checkpointLogits, type Evaluation } from './evaluate.js';
+export { drawGates } from './gates.js';
+export { Sgd, type SgdStep } from './optimizer.js';
+export { trainStep, activeParameters, decayedParameters, BATCH_NORM_MOMENTUM, type StepResult } from './train-step.js';
+export { learningRateAt, type LrSchedule } from './lr-schedule.js';
+export { runPaths, readMetrics, type EpochMetrics } from './run-dir.js';
+export { conv2d } from './kernels/conv2d.js';
+export * from './data/index.js';
+export { processLogger, silentLogger, type Logger } from './log.js';
+export { helpText, parseCommandLine } from './cli/args.js';

@@ -1,0 +1,52 @@
+// A run directory: the resolved config, one JSON line of metrics per epoch, and the latest checkpoint.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '@depthfold/core/node';
+
+/** The metrics of one epoch, as written to `metrics.jsonl`. */
+export interface EpochMetrics {
+  epoch: number;
+  step: number;
+  learningRate: number;
+  trainLoss: number;
+  trainError: number;
+  testLoss: number;
+  testError: number;
+  testExamples: number;
+  /** Wall time of the epoch's training steps (evaluation excluded). */
+  seconds: number;
+  imagesPerSecond: number;
+  /** E[L'] = sum of p_l, and the mean number of blocks that actually ran per step. */
+  expectedDepth: number;
+  realisedDepth: number;
+  backend: string;
+}
+
+/** Paths inside a run directory. */
+export function runPaths(runDir: string) {
+  return {
+    config: join(runDir, 'config.json'),
+    metrics: join(runDir, 'metrics.jsonl'),
+    checkpoint: join(runDir, 'checkpoint.safetensors'),
+  };
+}
+
+/** The metrics lines of a run, up to and including `lastEpoch` (later lines belong to an interrupted epoch). */
+export async function readMetrics(runDir: string, lastEpoch = Infinity): Promise<EpochMetrics[]> {
+  let text: string;
+  try {
+    text = await readFile(runPaths(runDir).metrics, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as EpochMetrics)
+    .filter((m) => m.epoch <= lastEpoch);
+}
+
+/** Rewrites the metrics file with `lines` (atomically, so it always matches a checkpoint). */
+export async function writeMetrics(runDir: string, lines: readonly EpochMetrics[]): Promise<void> {
+  await writeFileAtomic(runPaths(runDir).metrics, lines.map((m) => JSON.stringify(m)).join('\n') + '\n');
+}

@@ -1,0 +1,81 @@
+// One optimisation step with stochastic depth: only the variables of the blocks that ran are differentiated and
+// updated; batch-norm running statistics are updated only for the batch norms that ran.
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core registers no gradient functions by itself, and its own registration module is not loadable by
+// Node's ESM loader; the tfjs union package's Node bundle registers them all on the shared registry.
+import '@tensorflow/tfjs';
+import { parameterSpecs, residualBlocks, type ResNetSpec } from '@depthfold/core';
+import { forward, type BatchStats } from './forward.js';
+import type { Network } from './network.js';
+import type { Sgd, SgdStep } from './optimizer.js';
+
+/** Fraction of the batch statistic mixed into the running statistic each step (PyTorch's default). */
+export const BATCH_NORM_MOMENTUM = 0.1;
+
+/** Loss and number of correct top-1 predictions of one step (scalars). */
+export interface StepResult {
+  loss: tf.Scalar;
+  correct: tf.Scalar;
+}
+
+const BRANCH_PARTS = ['conv1', 'bn1', 'conv2', 'bn2'];
+
+/** Names of the trainable parameters that a forward pass with these gates uses. */
+export function activeParameters(spec: ResNetSpec, gates: readonly boolean[]): string[] {
+  const dropped = residualBlocks(spec)
+    .filter((b) => !gates[b.index - 1])
+    .flatMap((b) => BRANCH_PARTS.map((part) => `${b.name}.${part}.`));
+  return parameterSpecs(spec)
+    .filter((p) => p.trainable && !dropped.some((prefix) => `${p.name}.`.startsWith(prefix)))
+    .map((p) => p.name);
+}
+
+/** Names of the parameters that weight decay applies to: conv and dense weights. */
+export function decayedParameters(spec: ResNetSpec): Set<string> {
+  return new Set(parameterSpecs(spec).filter((p) => p.kind === 'conv' || p.kind === 'dense-weight').map((p) => p.name));
+}
+
+function updateRunningStats(net: Network, stats: ReadonlyMap<string, BatchStats>): void {
+  tf.tidy(() => {
+    for (const [prefix, { mean, variance, count }] of stats) {
+      // Running variance is the unbiased estimate, as in PyTorch; normalisation itself uses the biased one.
+      const unbias = count > 1 ? count / (count - 1) : 1;
+      const runMean = net.vars.get(`${prefix}.mean`)!;
+      const runVar = net.vars.get(`${prefix}.variance`)!;
+      runMean.assign(tf.add(tf.mul(runMean, 1 - BATCH_NORM_MOMENTUM), tf.mul(mean, BATCH_NORM_MOMENTUM)));
+      runVar.assign(tf.add(tf.mul(runVar, 1 - BATCH_NORM_MOMENTUM), tf.mul(variance, BATCH_NORM_MOMENTUM * unbias)));
+    }
+  });
+}
+
+/** Runs forward and backward on one batch with the given gates and applies one SGD step. */
+export function trainStep(
+  net: Network,
+  optimizer: Sgd,
+  images: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  gates: readonly boolean[],
+  decayed: ReadonlySet<string>,
+  hp: SgdStep,
+): StepResult {
+  const names = activeParameters(net.spec, gates);
+  const active = names.map((n) => net.vars.get(n)!);
+  let stats = new Map<string, BatchStats>();
+  let correct: tf.Scalar | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const result = forward(net, images, { training: true, gates });
+    stats = result.batchStats;
+    correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(result.logits, 1), labels), 'float32')) as tf.Scalar);
+    const oneHot = tf.oneHot(tf.cast(labels, 'int32'), net.spec.numClasses);
+    return tf.losses.softmaxCrossEntropy(oneHot, result.logits) as tf.Scalar;
+  }, active);
+  const byName = new Map(names.map((n, i) => [n, grads[active[i]!.name]!] as const));
+  optimizer.step(net.vars, byName, decayed, hp);
+  updateRunningStats(net, stats);
+  for (const s of stats.values()) {
+    s.mean.dispose();
+    s.variance.dispose();
+  }
+  tf.dispose(grads);
+  return { loss: value, correct: correct! };
+}

@@ -1,0 +1,126 @@
+// Stochastic depth itself: a dropped block runs no conv, gates follow p_l, the optimizer keys state by name,
+// and test mode scales each branch by p_l.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { createRng, resnetSpec, residualBlocks, survivalProbs } from '@depthfold/core';
+import { createNetwork, decayedParameters, drawGates, forward, selectBackend, Sgd, trainStep, activeParameters } from '../src/index.js';
+
+const spec = resnetSpec({ depth: 20, input: { height: 12, width: 12, channels: 1 }, numClasses: 10 });
+const L = residualBlocks(spec).length;
+
+before(async () => {
+  await selectBackend('wasm');
+});
+
+async function convKernelsRun(gates: boolean[]): Promise<number> {
+  const net = createNetwork(spec, createRng(3));
+  const x = tf.randomNormal([2, 12, 12, 1]) as tf.Tensor4D;
+  const y = tf.tensor1d([1, 2], 'int32');
+  const opt = new Sgd();
+  const profile = await tf.profile(() => {
+    const r = trainStep(net, opt, x, y, gates, decayedParameters(spec), { learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4 });
+    tf.dispose([r.loss, r.correct]);
+  });
+  tf.dispose([x, y]);
+  opt.dispose();
+  for (const v of net.vars.values()) v.dispose();
+  return profile.kernels.filter((k) => k.name === 'Conv2D').length;
+}
+
+test('a dropped block runs no conv, forward or backward', async () => {
+  const all = await convKernelsRun(Array(L).fill(true));
+  const none = await convKernelsRun(Array(L).fill(false));
+  const some = Array.from({ length: L }, (_, i) => i % 3 === 0);
+  const partial = await convKernelsRun(some);
+  // Per conv that runs: 1 forward + (on wasm) 2 backward convs (input and filter gradients), except that the stem
+  // needs no input gradient. So all convs scale with the number of blocks that ran, and none run for dropped ones.
+  const perBlock = (all - none) / L;
+  assert.ok(perBlock >= 2, `each block runs its two convs (found ${perBlock} conv kernels per block)`);
+  assert.equal(partial, none + perBlock * some.filter(Boolean).length);
+  assert.ok(none <= 3, `only the stem conv runs when every block is dropped (found ${none})`);
+});
+
+test('dropped blocks are neither differentiated nor updated; their momentum is kept', async () => {
+  const net = createNetwork(spec, createRng(5));
+  const opt = new Sgd();
+  const x = tf.randomNormal([4, 12, 12, 1]) as tf.Tensor4D;
+  const y = tf.tensor1d([0, 1, 2, 3], 'int32');
+  const hp = { learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4 };
+  const decayed = decayedParameters(spec);
+  const all = Array(L).fill(true);
+  let r = trainStep(net, opt, x, y, all, decayed, hp);
+  tf.dispose([r.loss, r.correct]);
+  const momentumBefore = await opt.state();
+  const name = 'stage1.block1.conv1';
+  const before = await net.vars.get(name)!.data();
+  const gates = all.map((_, i) => i !== 1);
+  assert.ok(!activeParameters(spec, gates).includes(name));
+  assert.ok(activeParameters(spec, gates).includes('stage1.block0.conv1'));
+  r = trainStep(net, opt, x, y, gates, decayed, hp);
+  tf.dispose([r.loss, r.correct]);
+  assert.deepEqual(await net.vars.get(name)!.data(), before);
+  const momentumAfter = await opt.state();
+  assert.deepEqual(momentumAfter.get(name)!.data, momentumBefore.get(name)!.data);
+  assert.notDeepEqual(momentumAfter.get('stage1.block0.conv1')!.data, momentumBefore.get('stage1.block0.conv1')!.data);
+  tf.dispose([x, y]);
+  opt.dispose();
+});
+
+test('the optimizer step is Nesterov SGD with weight decay, keyed by name', async () => {
+  const w = tf.variable(tf.tensor1d([1, -2]));
+  const vars = new Map([['w', w]]);
+  const opt = new Sgd();
+  const g = tf.tensor1d([0.5, 0.25]);
+  const hp = { learningRate: 0.1, momentum: 0.9, weightDecay: 0.01 };
+  opt.step(vars, new Map([['w', g]]), new Set(['w']), hp);
+  opt.step(vars, new Map([['w', g]]), new Set(['w']), hp);
+  // By hand: g' = g + wd*w; v = mu*v + g'; w -= lr*(g' + mu*v).
+  let wv = [1, -2];
+  let v = [0, 0];
+  for (let s = 0; s < 2; s++) {
+    const gp = [0.5 + 0.01 * wv[0]!, 0.25 + 0.01 * wv[1]!];
+    v = v.map((vi, i) => 0.9 * vi + gp[i]!);
+    wv = wv.map((wi, i) => wi - 0.1 * (gp[i]! + 0.9 * v[i]!));
+  }
+  const got = await w.data();
+  for (let i = 0; i < 2; i++) assert.ok(Math.abs(got[i]! - wv[i]!) < 1e-6);
+  opt.dispose();
+  tf.dispose([w, g]);
+});
+
+test('gates follow the Bernoulli rates of the schedule over many mini-batches', () => {
+  const probs = survivalProbs('linear', 27, 0.5);
+  const rng = createRng(42);
+  const counts = new Array(27).fill(0);
+  const batches = 20000;
+  for (let i = 0; i < batches; i++) drawGates(probs, rng).forEach((g, l) => (counts[l] += g ? 1 : 0));
+  for (let l = 0; l < 27; l++) {
+    const p = probs[l]!;
+    const sd = Math.sqrt((p * (1 - p)) / batches);
+    assert.ok(Math.abs(counts[l] / batches - p) < 5 * sd + 1e-9, `block ${l + 1}: rate ${counts[l] / batches} vs p_l ${p}`);
+  }
+  assert.ok(drawGates(survivalProbs('none', 5, 0.5), rng).every(Boolean));
+});
+
+test('test mode scales each branch by p_l: with p_l = 1 it equals the all-gates-open training graph on BN statistics', async () => {
+  // With running statistics equal to the batch statistics, eval with p = 1 must equal training with all gates open.
+  const small = resnetSpec({ depth: 8, input: { height: 8, width: 8, channels: 1 }, numClasses: 3 });
+  const net = createNetwork(small, createRng(9));
+  const x = tf.randomNormal([3, 8, 8, 1]) as tf.Tensor4D;
+  const trainOut = tf.tidy(() => {
+    const r = forward(net, x, { training: true, gates: [true, true, true] });
+    for (const [prefix, s] of r.batchStats) {
+      net.vars.get(`${prefix}.mean`)!.assign(s.mean);
+      net.vars.get(`${prefix}.variance`)!.assign(s.variance);
+    }
+    return r.logits;
+  });
+  const evalOut = tf.tidy(() => forward(net, x, { training: false, survivalProbs: [1, 1, 1] }).logits);
+  const diff = (await tf.max(tf.abs(tf.sub(trainOut, evalOut))).data())[0]!;
+  assert.ok(diff < 1e-4, `max diff ${diff}`);
+  // And p < 1 changes the output (the branches are scaled).
+  const scaled = tf.tidy(() => forward(net, x, { training: false, survivalProbs: [0.5, 0.5, 0.5] }).logits);
+  assert.ok((await tf.max(tf.abs(tf.sub(scaled, evalOut))).data())[0]! > 1e-3);
+  tf.dispose([x, trainOut, evalOut, scaled]);
+});
