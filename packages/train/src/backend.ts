@@ -1,5 +1,8 @@
 // Chooses the TensorFlow.js backend: the native TensorFlow bindings where they installed (GPU, then CPU), else
 // the WebAssembly backend (XNNPACK), else the pure-JS reference backend. Detection happens here only.
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { TRAIN_BACKENDS, type TrainBackend } from '@depthfold/core';
 
@@ -15,13 +18,30 @@ export interface BackendChoice {
 
 const AUTO_ORDER: Exclude<TrainBackend, 'auto'>[] = ['tensorflow-gpu', 'tensorflow', 'wasm'];
 
+/**
+ * Throws unless the optional native package installed its binding. Its install step downloads libtensorflow, and
+ * where that failed, importing the package would half-register kernels before failing; so look first.
+ */
+function assertNativeBinding(pkg: string): void {
+  let root: string;
+  try {
+    root = dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`));
+  } catch {
+    throw new Error(`${pkg} is not installed (an optional dependency)`);
+  }
+  const lib = join(root, 'lib');
+  const found = existsSync(lib) && readdirSync(lib).some((d) => existsSync(join(lib, d, 'tfjs_binding.node')));
+  if (!found) throw new Error(`${pkg} has no native binding (its libtensorflow download failed at install time)`);
+}
+
 async function load(option: Exclude<TrainBackend, 'auto'>): Promise<string> {
   switch (option) {
     case 'tensorflow-gpu':
-      // Optional dependencies: their native library is downloaded at install time and may be missing.
+      assertNativeBinding('@tensorflow/tfjs-node-gpu');
       await import('@tensorflow/tfjs-node-gpu' as string);
       return 'tensorflow';
     case 'tensorflow':
+      assertNativeBinding('@tensorflow/tfjs-node');
       await import('@tensorflow/tfjs-node' as string);
       return 'tensorflow';
     case 'wasm':

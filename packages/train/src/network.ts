@@ -46,11 +46,16 @@ function initialValue(p: ParameterSpec, rng: Rng): Float32Array {
   return data;
 }
 
+/** A variable holding `data`; the staging tensor is freed (tf.variable shares its data, not its life). */
+function variableOf(data: Float32Array, p: ParameterSpec): tf.Variable {
+  return tf.tidy(() => tf.variable(tf.tensor(data, [...p.shape]), p.trainable));
+}
+
 /** A freshly initialised network, drawn from `rng`. */
 export function createNetwork(spec: ResNetSpec, rng: Rng): Network {
   const vars = new Map<string, tf.Variable>();
   for (const p of parameterSpecs(spec)) {
-    vars.set(p.name, tf.variable(tf.tensor(initialValue(p, rng), [...p.shape]), p.trainable));
+    vars.set(p.name, variableOf(initialValue(p, rng), p));
   }
   return { spec, vars };
 }
@@ -61,7 +66,7 @@ export function networkFromTensors(spec: ResNetSpec, tensors: ReadonlyMap<string
   for (const p of parameterSpecs(spec)) {
     const t = tensors.get(p.name);
     if (!t) throw new Error(`network: tensor ${p.name} is missing`);
-    vars.set(p.name, tf.variable(tf.tensor(t.data, [...p.shape]), p.trainable));
+    vars.set(p.name, variableOf(t.data, p));
   }
   return { spec, vars };
 }

@@ -108,14 +108,14 @@ describe('IDX', () => {
     const good = idxBytes([2, 3], seq(6, (i) => i));
     const badMagic = good.slice();
     badMagic[1] = 1;
-    assert.throws(() => parseIdx(badMagic, 'm.idx'), (e: unknown) => e instanceof DatasetError && /m\.idx: magic number: expected .*0x00000803.*found 0x00010802/.test(e.message));
-    assert.throws(() => parseIdx(idxBytes([2], seq(2, (i) => i), 0x0d), 't.idx'), (e: unknown) => e instanceof DatasetError && /t\.idx: type byte: expected 0x08 \(unsigned byte\), found 0x0d \(float32\)/.test(e.message));
-    assert.throws(() => parseIdx(good.subarray(0, good.length - 1), 'short.idx'), (e: unknown) => e instanceof DatasetError && /short\.idx: file length: expected 18 bytes .*found 17 bytes \(truncated\)/.test(e.message));
+    assert.throws(() => parseIdx(badMagic, 'm.idx'), (e: unknown) => e instanceof DatasetError && /m\.idx: magic number: expected .*0x00000803.*received 0x00010802/.test(e.message));
+    assert.throws(() => parseIdx(idxBytes([2], seq(2, (i) => i), 0x0d), 't.idx'), (e: unknown) => e instanceof DatasetError && /t\.idx: type byte: expected 0x08 \(unsigned byte\), received 0x0d \(float32\)/.test(e.message));
+    assert.throws(() => parseIdx(good.subarray(0, good.length - 1), 'short.idx'), (e: unknown) => e instanceof DatasetError && /short\.idx: file length: expected 18 bytes .*received 17 bytes \(truncated\)/.test(e.message));
     const big = new Uint8Array(good.length + 2);
     big.set(good);
-    assert.throws(() => parseIdx(big, 'big.idx'), (e: unknown) => e instanceof DatasetError && /found 20 bytes \(trailing bytes\)/.test(e.message));
-    assert.throws(() => parseIdx(good.subarray(0, 8), 'hdr.idx'), (e: unknown) => e instanceof DatasetError && /header: expected 12 bytes.*found 8 bytes/.test(e.message));
-    assert.throws(() => parseIdx(new Uint8Array([0, 0, 8, 0]), 'z.idx'), (e: unknown) => e instanceof DatasetError && /number of dimensions: expected at least 1, found 0/.test(e.message));
+    assert.throws(() => parseIdx(big, 'big.idx'), (e: unknown) => e instanceof DatasetError && /received 20 bytes \(trailing bytes\)/.test(e.message));
+    assert.throws(() => parseIdx(good.subarray(0, 8), 'hdr.idx'), (e: unknown) => e instanceof DatasetError && /header: expected 12 bytes.*received 8 bytes/.test(e.message));
+    assert.throws(() => parseIdx(new Uint8Array([0, 0, 8, 0]), 'z.idx'), (e: unknown) => e instanceof DatasetError && /number of dimensions: expected at least 1, received 0/.test(e.message));
     assert.throws(() => parseIdx(new Uint8Array([0, 0]), 'tiny.idx'), DatasetError);
   });
 
@@ -155,12 +155,12 @@ describe('CIFAR', () => {
 
   test('size not a multiple of the record, label out of range', () => {
     const ten = cifarBytes('cifar10', [1, 2]);
-    assert.throws(() => parseCifar(ten.subarray(0, ten.length - 5), 'cut.bin', 'cifar10'), (e: unknown) => e instanceof DatasetError && /cut\.bin: file size: expected a positive multiple of the cifar10 record size, 3073 bytes.*found 6141 bytes/.test(e.message));
+    assert.throws(() => parseCifar(ten.subarray(0, ten.length - 5), 'cut.bin', 'cifar10'), (e: unknown) => e instanceof DatasetError && /cut\.bin: file size: expected a positive multiple of the cifar10 record size, 3073 bytes.*received 6141 bytes/.test(e.message));
     // A CIFAR-10 file read as CIFAR-100 has the wrong record size.
-    assert.throws(() => parseCifar(ten, 'ten.bin', 'cifar100'), (e: unknown) => e instanceof DatasetError && /3074 bytes.*found 6146 bytes/.test(e.message));
+    assert.throws(() => parseCifar(ten, 'ten.bin', 'cifar100'), (e: unknown) => e instanceof DatasetError && /3074 bytes.*received 6146 bytes/.test(e.message));
     assert.throws(() => parseCifar(new Uint8Array(0), 'empty.bin', 'cifar10'), DatasetError);
-    assert.throws(() => parseCifar(cifarBytes('cifar10', [1, 10]), 'l.bin', 'cifar10'), (e: unknown) => e instanceof DatasetError && /l\.bin: label of record 1: expected a value below 10, found 10/.test(e.message));
-    assert.throws(() => parseCifar(cifarBytes('cifar100', [100]), 'f.bin', 'cifar100'), (e: unknown) => e instanceof DatasetError && /fine label of record 0: expected a value below 100, found 100/.test(e.message));
+    assert.throws(() => parseCifar(cifarBytes('cifar10', [1, 10]), 'l.bin', 'cifar10'), (e: unknown) => e instanceof DatasetError && /l\.bin: label of record 1: expected a value below 10, received 10/.test(e.message));
+    assert.throws(() => parseCifar(cifarBytes('cifar100', [100]), 'f.bin', 'cifar100'), (e: unknown) => e instanceof DatasetError && /fine label of record 0: expected a value below 100, received 100/.test(e.message));
     assert.throws(() => parseCifar(cifarBytes('cifar100', [5], [20]), 'c.bin', 'cifar100'), (e: unknown) => e instanceof DatasetError && /coarse label of record 0/.test(e.message));
   });
 });
@@ -190,16 +190,16 @@ describe('loadDataset', () => {
       'fashion-mnist: file: expected',
       join(partial, 't10k-labels-idx1-ubyte.gz'),
       join(partial, 't10k-labels-idx1-ubyte'),
-      'found no such file',
+      'received no such file',
       'apt-get install dataset-fashion-mnist',
     ]);
 
     const mismatch = await writeMnistLike('mismatch', { gz: false });
     await writeFile(join(mismatch, 'train-labels-idx1-ubyte'), idxBytes([4], seq(4, (i) => i)));
-    await rejectsWith(() => loadDataset('mnist', mismatch), ['train-labels-idx1-ubyte', 'label count', 'expected 5', 'found 4']);
+    await rejectsWith(() => loadDataset('mnist', mismatch), ['train-labels-idx1-ubyte', 'label count', 'expected 5', 'received 4']);
 
     const badLabel = await writeMnistLike('badlabel', { gz: true, labelsOf: (i) => (i === 2 ? 10 : 1) });
-    await rejectsWith(() => loadDataset('mnist', badLabel), ['labels-idx1-ubyte.gz', 'label 2', 'below 10', 'found 10']);
+    await rejectsWith(() => loadDataset('mnist', badLabel), ['labels-idx1-ubyte.gz', 'label 2', 'below 10', 'received 10']);
 
     const dims = await writeMnistLike('dims', { gz: false });
     await writeFile(join(dims, 't10k-images-idx3-ubyte'), idxBytes([3, 32, 32], new Uint8Array(3 * 1024)));
@@ -208,7 +208,7 @@ describe('loadDataset', () => {
     // Images and labels swapped: caught by the number of dimensions.
     const swapped = await writeMnistLike('swapped', { gz: false });
     await writeFile(join(swapped, 't10k-images-idx3-ubyte'), idxBytes([3], seq(3, (i) => i)));
-    await rejectsWith(() => loadDataset('mnist', swapped), ['image dimensions', 'found [3]']);
+    await rejectsWith(() => loadDataset('mnist', swapped), ['image dimensions', 'received [3]']);
 
     await rejectsWith(() => loadDataset('imagenet' as 'mnist', tmp), ['dataset name', 'fashion-mnist, mnist, cifar10, cifar100', '"imagenet"']);
   });
@@ -234,7 +234,7 @@ describe('loadDataset', () => {
     assert.equal(d100.numClasses, 100);
 
     await writeFile(join(c10, 'data_batch_3.bin'), new Uint8Array(3073 * 2 + 1));
-    await rejectsWith(() => loadDataset('cifar10', c10), [join(c10, 'data_batch_3.bin'), '3073 bytes', 'found 6147 bytes']);
+    await rejectsWith(() => loadDataset('cifar10', c10), [join(c10, 'data_batch_3.bin'), '3073 bytes', 'received 6147 bytes']);
   });
 
   test('the installed Fashion-MNIST, when present', { skip: !existsSync(DEFAULT_FASHION_MNIST_DIR) && `${DEFAULT_FASHION_MNIST_DIR} absent` }, async () => {
@@ -358,7 +358,7 @@ describe('batches', () => {
   test('argument errors', () => {
     const out = new Float32Array(H * W * C);
     assert.throws(() => fillBatch(split, [0, 1], out, { mean, std }), /at least 72 floats/);
-    assert.throws(() => fillBatch(split, [2], out, { mean, std }), /indices in \[0, 2\), found 2/);
+    assert.throws(() => fillBatch(split, [2], out, { mean, std }), /indices in \[0, 2\), received 2/);
     assert.throws(() => fillBatch(split, [0], out, { mean: [0], std: [1] }), /3 mean and std values/);
     assert.throws(() => fillBatch(split, [0], out, { mean, std: [1, 0, 1] }), /std\[1\] > 0/);
   });

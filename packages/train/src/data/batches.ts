@@ -62,25 +62,25 @@ function checkArguments(split: Split, indices: ArrayLike<number>, out: Float32Ar
   const { channels } = split;
   if (opts.mean.length !== channels || opts.std.length !== channels) {
     throw new RangeError(
-      `fillBatch: expected ${channels} mean and std values (one per channel), found ${opts.mean.length} and ${opts.std.length}`,
+      `fillBatch: expected ${channels} mean and std values (one per channel), received ${opts.mean.length} and ${opts.std.length}`,
     );
   }
   for (let c = 0; c < channels; c++) {
-    if (!(opts.std[c] > 0)) throw new RangeError(`fillBatch: expected std[${c}] > 0, found ${opts.std[c]}`);
+    if (!(opts.std[c] > 0)) throw new RangeError(`fillBatch: expected std[${c}] > 0, received ${opts.std[c]}`);
   }
   const needed = indices.length * split.height * split.width * channels;
   if (out.length < needed) {
-    throw new RangeError(`fillBatch: expected an output of at least ${needed} floats for ${indices.length} images, found ${out.length}`);
+    throw new RangeError(`fillBatch: expected an output of at least ${needed} floats for ${indices.length} images, received ${out.length}`);
   }
   for (let i = 0; i < indices.length; i++) {
     const index = indices[i];
     if (!Number.isInteger(index) || index < 0 || index >= split.count) {
-      throw new RangeError(`fillBatch: expected image indices in [0, ${split.count}), found ${index} at position ${i}`);
+      throw new RangeError(`fillBatch: expected image indices in [0, ${split.count}), received ${index} at position ${i}`);
     }
   }
   const padCrop = opts.augment?.padCrop ?? 0;
   if (!Number.isInteger(padCrop) || padCrop < 0) {
-    throw new RangeError(`fillBatch: expected augment.padCrop to be a non-negative integer, found ${padCrop}`);
+    throw new RangeError(`fillBatch: expected augment.padCrop to be a non-negative integer, received ${padCrop}`);
   }
 }
 
@@ -148,7 +148,7 @@ export function fillBatch(split: Split, indices: ArrayLike<number>, out: Float32
  */
 export function fillLabels(split: Split, indices: ArrayLike<number>, out: Int32Array): void {
   if (out.length < indices.length) {
-    throw new RangeError(`fillLabels: expected an output of at least ${indices.length} entries, found ${out.length}`);
+    throw new RangeError(`fillLabels: expected an output of at least ${indices.length} entries, received ${out.length}`);
   }
   for (let i = 0; i < indices.length; i++) out[i] = split.labels[indices[i]];
 }

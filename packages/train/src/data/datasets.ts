@@ -7,12 +7,8 @@ import { join } from 'node:path';
 import { concatCifar, readCifarFile, type CifarRecords, type CifarVariant } from './cifar.js';
 import { DatasetError } from './errors.js';
 import { readIdxFile } from './idx.js';
+import { DATASET_NAMES, type DatasetName } from '@depthfold/core';
 
-/** The names {@link loadDataset} accepts, in the order a CLI should list them. */
-export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100'] as const;
-
-/** A dataset depthfold can load. */
-export type DatasetName = (typeof DATASET_NAMES)[number];
 
 /** Where the Debian package `dataset-fashion-mnist` installs Fashion-MNIST. */
 export const DEFAULT_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';

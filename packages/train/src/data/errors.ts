@@ -1,4 +1,6 @@
-/** The one error type of the dataset readers, with a message that names the file, the field, what was expected and what was found. */
+// The error type of the dataset readers: a DepthfoldInputError (field, expected, received) that also names the
+// file and says how to get the data.
+import { DepthfoldInputError } from '@depthfold/core';
 
 /** What went wrong, in parts, so that every dataset error reads the same way. */
 export interface DatasetErrorDetails {
@@ -8,7 +10,7 @@ export interface DatasetErrorDetails {
   field: string;
   /** What the reader expected, in words a user can act on. */
   expected: string;
-  /** What the reader found instead. */
+  /** What the reader received instead. */
   received: string;
   /** How to fix it (install command, where to put files), when there is something to say. */
   hint?: string;
@@ -19,30 +21,21 @@ export interface DatasetErrorDetails {
 /**
  * Thrown for any missing, truncated or malformed dataset file.
  *
- * The message is `source: field: expected X, found Y. hint`; the parts are also kept as properties so
+ * The message is `source: field: expected X, received Y. hint`; the parts are also kept as properties so
  * that a CLI or a test can look at them without parsing the message.
  */
-export class DatasetError extends Error {
+export class DatasetError extends DepthfoldInputError {
   override name = 'DatasetError';
   /** See {@link DatasetErrorDetails.source}. */
   readonly source: string;
-  /** See {@link DatasetErrorDetails.field}. */
-  readonly field: string;
-  /** See {@link DatasetErrorDetails.expected}. */
-  readonly expected: string;
-  /** See {@link DatasetErrorDetails.received}. */
-  readonly received: string;
 
   /** Builds the message from the parts; see {@link DatasetErrorDetails}. */
   constructor(details: DatasetErrorDetails) {
     const hint = details.hint === undefined ? '' : ` ${details.hint}`;
-    super(
-      `${details.source}: ${details.field}: expected ${details.expected}, found ${details.received}.${hint}`,
-      details.cause === undefined ? undefined : { cause: details.cause },
-    );
+    super(details.field, details.expected, details.received, details.source);
+    // The received value is already rendered for a person; keep it unquoted, and add how to fix it.
+    this.message = `${details.source}: ${details.field}: expected ${details.expected}, received ${details.received}.${hint}`;
+    if (details.cause !== undefined) this.cause = details.cause;
     this.source = details.source;
-    this.field = details.field;
-    this.expected = details.expected;
-    this.received = details.received;
   }
 }

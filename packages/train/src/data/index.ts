@@ -17,9 +17,7 @@ export {
 } from './cifar.js';
 export {
   loadDataset,
-  DATASET_NAMES,
   DEFAULT_FASHION_MNIST_DIR,
-  type DatasetName,
   type Dataset,
   type Split,
 } from './datasets.js';

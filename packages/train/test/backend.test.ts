@@ -1,0 +1,21 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../src/backend.js';
+
+test('auto picks the first backend that starts and records why the ones before it did not', async () => {
+  const choice = await selectBackend('auto');
+  assert.equal(tf.getBackend(), choice.name);
+  const order = ['tensorflow-gpu', 'tensorflow', 'wasm'];
+  assert.deepEqual(choice.failures.map((f) => f.split(':')[0]), order.slice(0, order.indexOf(choice.option)));
+  for (const failure of choice.failures) assert.match(failure, /^[a-z-]+: .{10,}/);
+});
+
+test('an explicit backend that cannot start fails with the reason; an unknown one lists the allowed', async () => {
+  const auto = await selectBackend('auto');
+  if (auto.option !== 'tensorflow-gpu') {
+    await assert.rejects(selectBackend('tensorflow-gpu'), /none of tensorflow-gpu could start:\n {2}tensorflow-gpu: /);
+  }
+  await assert.rejects(selectBackend('gpu' as 'auto'), /backend: expected one of auto, tensorflow-gpu, tensorflow, wasm, cpu, received "gpu"/);
+  assert.equal((await selectBackend('cpu')).name, 'cpu');
+});

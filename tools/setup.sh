@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine: the Debian packages depthfold uses, pnpm, and the workspace's dependencies.
+#   dataset-fashion-mnist  Fashion-MNIST in /usr/share/datasets/fashion-mnist (the default training data)
+#   python3-onnx           the official ONNX checker, used by the tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+packages=(dataset-fashion-mnist python3-onnx)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# corepack cannot verify pnpm's signing keys on Node 20; npm installs the pinned version instead.
+command -v pnpm >/dev/null || npm i -g pnpm@12.4.2 >/dev/null
+pnpm install --frozen-lockfile
