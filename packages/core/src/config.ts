@@ -36,6 +36,8 @@ export const trainConfigSchema = z
     flip: z.boolean().default(true).describe('augmentation: random horizontal flip'),
     seed: z.number().int().min(0).default(1).describe('seed of every random choice (init, gates, shuffles, augmentation)'),
     backend: z.enum(TRAIN_BACKENDS).default('auto').describe('tfjs backend'),
+    workers: z.number().int().min(0).default(0)
+      .describe('data-parallel worker threads, each with its own backend (0: one per core on wasm, 1 on the others)'),
     resume: z.boolean().default(false).describe('continue the run in runDir from its last checkpoint'),
   })
   .strict();

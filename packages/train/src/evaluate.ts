@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fillBatch, fillLabels, type Split } from './data/index.js';
 import type { NamedTensor, Normalization, ResNetSpec } from '@depthfold/core';
 import { forward } from './forward.js';
+import type { TrainEngine } from './parallel/engine.js';
 import { disposeNetwork, networkFromTensors, type Network } from './network.js';
 
 /** Mean cross-entropy and top-1 error over a split. */
@@ -12,9 +13,9 @@ export interface Evaluation {
   examples: number;
 }
 
-/** Evaluates the network in test mode on the first `limit` images of `split`. */
+/** Evaluates in test mode, on `engine`, the first `limit` images of `split`. */
 export async function evaluate(
-  net: Network,
+  engine: TrainEngine,
   split: Split,
   survivalProbs: readonly number[],
   normalization: Normalization,
@@ -22,8 +23,7 @@ export async function evaluate(
   limit = split.count,
 ): Promise<Evaluation> {
   const count = Math.min(limit, split.count);
-  const { height, width, channels } = split;
-  const pixels = new Float32Array(batchSize * height * width * channels);
+  const pixels = new Float32Array(batchSize * split.height * split.width * split.channels);
   const labels = new Int32Array(batchSize);
   let lossSum = 0;
   let correct = 0;
@@ -32,17 +32,9 @@ export async function evaluate(
     const indices = Array.from({ length: n }, (_, i) => start + i);
     fillBatch(split, indices, pixels, normalization);
     fillLabels(split, indices, labels);
-    const [loss, hits] = tf.tidy(() => {
-      const x = tf.tensor4d(pixels.subarray(0, n * height * width * channels), [n, height, width, channels]);
-      const y = tf.tensor1d(labels.subarray(0, n), 'int32');
-      const { logits } = forward(net, x, { training: false, survivalProbs });
-      const oneHot = tf.oneHot(y, net.spec.numClasses);
-      const sum = tf.mul(tf.losses.softmaxCrossEntropy(oneHot, logits), n);
-      return [sum, tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'))];
-    });
-    lossSum += (await loss.data())[0]!;
-    correct += (await hits.data())[0]!;
-    tf.dispose([loss, hits]);
+    const r = await engine.evaluate({ pixels, labels, count: n }, survivalProbs);
+    lossSum += r.lossSum;
+    correct += r.correct;
   }
   return { loss: lossSum / count, error: 1 - correct / count, examples: count };
 }

@@ -7,12 +7,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { convPadding, residualBlocks, type BlockSpec } from '@depthfold/core';
 import { batchNormTrain } from './kernels/batch-norm.js';
 import { conv2d } from './kernels/conv2d.js';
+import type { Collective } from './parallel/collective.js';
 import type { Network } from './network.js';
 
 /** How to run the network. */
 export type ForwardMode =
-  /** Batch statistics, and `gates[l-1]` says whether block l runs. */
-  | { training: true; gates: readonly boolean[] }
+  /**
+   * Batch statistics (of the whole mini-batch across the replicas of `collective`, if given), and `gates[l-1]`
+   * says whether block l runs.
+   */
+  | { training: true; gates: readonly boolean[]; collective?: Collective }
   /** Running statistics, each branch scaled by its survival probability p_l. */
   | { training: false; survivalProbs: readonly number[] };
 
@@ -29,18 +33,17 @@ export interface ForwardResult {
   batchStats: Map<string, BatchStats>;
 }
 
-function conv(net: Network, name: string, x: tf.Tensor4D, stride: number): tf.Tensor4D {
+function conv(net: Network, name: string, x: tf.Tensor4D, stride: number, inputGradient = true): tf.Tensor4D {
   const filter = net.vars.get(name) as tf.Tensor4D;
-  return conv2d(x, filter, stride as 1 | 2, convPadding(filter.shape[0]));
+  return conv2d(x, filter, stride as 1 | 2, convPadding(filter.shape[0]), inputGradient);
 }
 
 function batchNorm(net: Network, prefix: string, x: tf.Tensor4D, mode: ForwardMode, stats: ForwardResult['batchStats']): tf.Tensor4D {
   const v = (key: string) => net.vars.get(`${prefix}.${key}`) as tf.Tensor1D;
   const eps = net.spec.batchNormEpsilon;
   if (!mode.training) return tf.batchNorm(x, v('mean'), v('variance'), v('beta'), v('gamma'), eps);
-  const { y, mean, variance } = batchNormTrain(x, v('gamma'), v('beta'), eps);
-  const [n, h, w] = x.shape;
-  stats.set(prefix, { mean, variance, count: n * h * w });
+  const { y, mean, variance, count } = batchNormTrain(x, v('gamma'), v('beta'), eps, mode.collective);
+  stats.set(prefix, { mean, variance, count });
   return y;
 }
 
@@ -86,7 +89,7 @@ export function forward(net: Network, images: tf.Tensor4D, mode: ForwardMode): F
   const blocks = residualBlocks(net.spec);
   const expected = mode.training ? mode.gates.length : mode.survivalProbs.length;
   if (expected !== blocks.length) throw new Error(`forward: expected ${blocks.length} gates or survival probabilities, received ${expected}`);
-  let h = tf.relu(batchNorm(net, 'stem.bn', conv(net, 'stem.conv', images, 1), mode, stats));
+  let h = tf.relu(batchNorm(net, 'stem.bn', conv(net, 'stem.conv', images, 1, false), mode, stats));
   for (const b of blocks) h = block(net, h, b, mode, stats);
   const features = tf.mean(h, [1, 2]) as tf.Tensor2D;
   const logits = tf.add(tf.matMul(features, net.vars.get('head.weight') as tf.Tensor2D), net.vars.get('head.bias')!) as tf.Tensor2D;

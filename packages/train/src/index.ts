@@ -1,8 +1,12 @@
 // @depthfold/train: trains ResNet-(6n+2) with stochastic depth in TensorFlow.js.
-export { train, runDirOf, type TrainHooks, type TrainResult, type StepProgress } from './trainer.js';
+export { train, runDirOf, workerCount, type TrainHooks, type TrainResult, type StepProgress } from './trainer.js';
 export { selectBackend, type BackendChoice } from './backend.js';
 export { forward, type ForwardMode, type ForwardResult, type BatchStats } from './forward.js';
-export { createNetwork, networkFromTensors, networkTensors, disposeNetwork, type Network } from './network.js';
+export { createNetwork, initialTensors, networkFromTensors, networkTensors, disposeNetwork, type Network } from './network.js';
+export { LocalEngine } from './parallel/local-engine.js';
+export { WorkerEngine } from './parallel/worker-engine.js';
+export { soloCollective, type Collective } from './parallel/collective.js';
+export type { TrainEngine, Batch, StepParams, StepOutcome, EngineInit } from './parallel/engine.js';
 export { evaluate, testLogits, checkpointLogits, type Evaluation } from './evaluate.js';
 export { drawGates } from './gates.js';
 export { Sgd, type SgdStep } from './optimizer.js';
@@ -13,3 +17,4 @@ export { conv2d } from './kernels/conv2d.js';
 export * from './data/index.js';
 export { processLogger, silentLogger, type Logger } from './log.js';
 export { helpText, parseCommandLine } from './cli/args.js';
+export { measureTrainSteps, type MeasureOptions, type MeasureResult } from './bench/measure-steps.js';

@@ -51,13 +51,14 @@ function variableOf(data: Float32Array, p: ParameterSpec): tf.Variable {
   return tf.tidy(() => tf.variable(tf.tensor(data, [...p.shape]), p.trainable));
 }
 
+/** Initial values of every parameter, drawn from `rng` (plain data: replicas are all built from one draw). */
+export function initialTensors(spec: ResNetSpec, rng: Rng): Map<string, NamedTensor> {
+  return new Map(parameterSpecs(spec).map((p) => [p.name, { shape: p.shape, data: initialValue(p, rng) }] as const));
+}
+
 /** A freshly initialised network, drawn from `rng`. */
 export function createNetwork(spec: ResNetSpec, rng: Rng): Network {
-  const vars = new Map<string, tf.Variable>();
-  for (const p of parameterSpecs(spec)) {
-    vars.set(p.name, variableOf(initialValue(p, rng), p));
-  }
-  return { spec, vars };
+  return networkFromTensors(spec, initialTensors(spec, rng));
 }
 
 /** A network holding the given tensors (a checkpoint's), which must cover `parameterSpecs(spec)`. */

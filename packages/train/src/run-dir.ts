@@ -20,6 +20,8 @@ export interface EpochMetrics {
   expectedDepth: number;
   realisedDepth: number;
   backend: string;
+  /** Data-parallel worker threads. */
+  workers: number;
 }
 
 /** Paths inside a run directory. */

@@ -8,6 +8,7 @@ import { parameterSpecs, residualBlocks, type ResNetSpec } from '@depthfold/core
 import { forward, type BatchStats } from './forward.js';
 import type { Network } from './network.js';
 import type { Sgd, SgdStep } from './optimizer.js';
+import { soloCollective, type Collective } from './parallel/collective.js';
 
 /** Fraction of the batch statistic mixed into the running statistic each step (PyTorch's default). */
 export const BATCH_NORM_MOMENTUM = 0.1;
@@ -48,7 +49,32 @@ function updateRunningStats(net: Network, stats: ReadonlyMap<string, BatchStats>
   });
 }
 
-/** Runs forward and backward on one batch with the given gates and applies one SGD step. */
+/** Sums each gradient over the replicas (one exchange for all of them), in a fixed order of names. */
+function reduceGradients(names: readonly string[], grads: ReadonlyMap<string, tf.Tensor>, collective: Collective): Map<string, tf.Tensor> {
+  const sizes = names.map((n) => grads.get(n)!.size);
+  const flat = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+  let offset = 0;
+  names.forEach((n, i) => {
+    flat.set(grads.get(n)!.dataSync() as Float32Array, offset);
+    offset += sizes[i]!;
+  });
+  const sum = collective.allReduceSum(flat);
+  offset = 0;
+  return new Map(
+    names.map((n, i) => {
+      const g = tf.tensor(sum.subarray(offset, offset + sizes[i]!), grads.get(n)!.shape);
+      offset += sizes[i]!;
+      return [n, g] as const;
+    }),
+  );
+}
+
+/**
+ * Runs forward and backward on one batch with the given gates and applies one SGD step. With data-parallel
+ * replicas, `images` is this replica's shard of a mini-batch of `globalBatch` images: the loss is the shard's
+ * share of the mini-batch mean, batch norm uses whole-batch statistics and the gradients are summed over replicas,
+ * so every replica takes the same step as a single process would (up to float rounding).
+ */
 export function trainStep(
   net: Network,
   optimizer: Sgd,
@@ -57,20 +83,25 @@ export function trainStep(
   gates: readonly boolean[],
   decayed: ReadonlySet<string>,
   hp: SgdStep,
+  collective: Collective = soloCollective,
+  globalBatch = images.shape[0],
 ): StepResult {
   const names = activeParameters(net.spec, gates);
   const active = names.map((n) => net.vars.get(n)!);
   let stats = new Map<string, BatchStats>();
   let correct: tf.Scalar | undefined;
   const { value, grads } = tf.variableGrads(() => {
-    const result = forward(net, images, { training: true, gates });
+    const result = forward(net, images, { training: true, gates, collective });
     stats = result.batchStats;
     correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(result.logits, 1), labels), 'float32')) as tf.Scalar);
     const oneHot = tf.oneHot(tf.cast(labels, 'int32'), net.spec.numClasses);
-    return tf.losses.softmaxCrossEntropy(oneHot, result.logits) as tf.Scalar;
+    const sum = tf.losses.softmaxCrossEntropy(oneHot, result.logits, undefined, undefined, tf.Reduction.SUM);
+    return tf.div(sum, globalBatch) as tf.Scalar;
   }, active);
-  const byName = new Map(names.map((n, i) => [n, grads[active[i]!.name]!] as const));
+  const local = new Map(names.map((n, i) => [n, grads[active[i]!.name]!] as const));
+  const byName = collective.size > 1 ? reduceGradients(names, local, collective) : local;
   optimizer.step(net.vars, byName, decayed, hp);
+  if (byName !== local) tf.dispose([...byName.values()]);
   updateRunningStats(net, stats);
   for (const s of stats.values()) {
     s.mean.dispose();

@@ -1,7 +1,7 @@
 // The training loop: data, stochastic-depth steps, evaluation, checkpoints and metrics per epoch, resumable.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
+import { availableParallelism } from 'node:os';
 import {
   DATASET_LABELS,
   createRng,
@@ -13,19 +13,21 @@ import {
   survivalProbs,
   trainConfigSchema,
   type CheckpointInfo,
+  type Normalization,
   type TrainConfig,
   type TrainConfigInput,
 } from '@depthfold/core';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from '@depthfold/core/node';
 import { selectBackend, type BackendChoice } from './backend.js';
-import { channelStats, fillBatch, fillLabels, loadDataset, shuffledOrder } from './data/index.js';
+import { channelStats, fillBatch, fillLabels, loadDataset, shuffledOrder, type Dataset } from './data/index.js';
 import { evaluate } from './evaluate.js';
 import { drawGates } from './gates.js';
-import { learningRateAt } from './lr-schedule.js';
-import { createNetwork, disposeNetwork, networkFromTensors, networkTensors, type Network } from './network.js';
-import { Sgd } from './optimizer.js';
+import { learningRateAt, type LrSchedule } from './lr-schedule.js';
+import { initialTensors } from './network.js';
+import type { TrainEngine } from './parallel/engine.js';
+import { LocalEngine } from './parallel/local-engine.js';
+import { WorkerEngine } from './parallel/worker-engine.js';
 import { readMetrics, runPaths, writeMetrics, type EpochMetrics } from './run-dir.js';
-import { decayedParameters, trainStep } from './train-step.js';
 
 /** Progress of one step, for progress bars. */
 export interface StepProgress {
@@ -38,7 +40,7 @@ export interface StepProgress {
 
 /** Callbacks of {@link train}; all optional. */
 export interface TrainHooks {
-  onStart?(info: { backend: BackendChoice; runDir: string; resumedFromEpoch: number; config: TrainConfig }): void;
+  onStart?(info: { backend: BackendChoice; workers: number; runDir: string; resumedFromEpoch: number; config: TrainConfig }): void;
   onStep?(progress: StepProgress): void;
   onEpoch?(metrics: EpochMetrics): void;
 }
@@ -55,6 +57,20 @@ export interface TrainResult {
 /** The run directory of a config. */
 export function runDirOf(config: TrainConfig): string {
   return config.runDir ?? join('runs', config.name);
+}
+
+/**
+ * Worker threads for a run: as asked, or for 0 one per core on wasm (single-threaded in Node) and one elsewhere
+ * (tfjs-node threads by itself; the cpu backend is the slow reference path).
+ */
+export function workerCount(requested: number, backend: BackendChoice): number {
+  if (requested > 0) return requested;
+  return backend.name === 'wasm' ? availableParallelism() : 1;
+}
+
+/** Starts the engine a run trains on: in this thread for one worker, else a pool of worker threads. */
+async function startEngine(init: Parameters<typeof WorkerEngine.start>[0], workers: number, backend: BackendChoice): Promise<TrainEngine> {
+  return workers > 1 ? WorkerEngine.start(init, workers, backend.option) : new LocalEngine(init);
 }
 
 /** A seeded random subset of `limit` of `count` indices (all of them, in order, without a limit). */
@@ -94,106 +110,123 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
     throw new Error(`train: batchSize ${config.batchSize} is larger than the ${trainIdx.length} training images`);
   }
 
-  const net: Network = resumed ? networkFromTensors(spec, resumed.params) : createNetwork(spec, createRng(deriveSeed(config.seed, 'init')));
-  const optimizer = new Sgd();
-  if (resumed) optimizer.restore(resumed.momentum);
+  const workers = workerCount(config.workers, backend);
+  const engine = await startEngine(
+    {
+      spec,
+      params: resumed?.params ?? initialTensors(spec, createRng(deriveSeed(config.seed, 'init'))),
+      momentum: resumed?.momentum ?? new Map(),
+    },
+    workers,
+    backend,
+  );
   const startEpoch = resumed?.info.epoch ?? 0;
   let step = resumed?.info.step ?? 0;
   const metrics = await readMetrics(runDir, startEpoch);
   await writeFileAtomic(paths.config, JSON.stringify(config, null, 2) + '\n');
-  hooks.onStart?.({ backend, runDir, resumedFromEpoch: startEpoch, config });
+  hooks.onStart?.({ backend, workers, runDir, resumedFromEpoch: startEpoch, config });
 
-  const decayed = decayedParameters(spec);
-  const { height, width, channels } = dataset;
-  const imageSize = height * width * channels;
-  const pixels = new Float32Array(config.batchSize * imageSize);
-  const labels = new Int32Array(config.batchSize);
   const schedule = { kind: config.lrSchedule, peak: config.learningRate, warmupEpochs: config.warmupEpochs, epochs: config.epochs };
-  const started = Date.now();
-
-  for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
-    // Every random stream is derived from (seed, epoch), so a run resumed at an epoch boundary replays exactly.
-    const order = shuffledOrder(trainIdx.length, createRng(deriveSeed(config.seed, `shuffle/${epoch}`)).next);
-    const augmentRng = createRng(deriveSeed(config.seed, `augment/${epoch}`));
-    const gateRng = createRng(deriveSeed(config.seed, `gates/${epoch}`));
-    let lossSum = 0;
-    let correctSum = 0;
-    let blocksRun = 0;
-    let learningRate = 0;
-    const epochStart = performance.now();
-    for (let s = 0; s < stepsPerEpoch; s++) {
-      const batch = Array.from(order.subarray(s * config.batchSize, (s + 1) * config.batchSize), (i) => trainIdx[i]!);
-      fillBatch(dataset.train, batch, pixels, {
-        ...normalization,
-        augment: { padCrop: config.padCrop, flip: config.flip, rng: augmentRng.next },
-      });
-      fillLabels(dataset.train, batch, labels);
-      const gates = drawGates(probs, gateRng);
-      blocksRun += gates.filter(Boolean).length;
-      learningRate = learningRateAt(schedule, epoch + s / stepsPerEpoch);
-      const x = tf.tensor4d(pixels, [config.batchSize, height, width, channels]);
-      const y = tf.tensor1d(labels, 'int32');
-      const result = trainStep(net, optimizer, x, y, gates, decayed, {
-        learningRate,
-        momentum: config.momentum,
-        weightDecay: config.weightDecay,
-      });
-      const loss = (await result.loss.data())[0]!;
-      correctSum += (await result.correct.data())[0]!;
-      tf.dispose([x, y, result.loss, result.correct]);
-      if (!Number.isFinite(loss)) throw new Error(`train: the loss became ${loss} at epoch ${epoch + 1}, step ${s + 1}; lower --learning-rate`);
-      lossSum += loss;
-      step++;
-      const elapsed = (performance.now() - epochStart) / 1000;
-      hooks.onStep?.({ epoch, step: s + 1, stepsPerEpoch, loss, imagesPerSecond: ((s + 1) * config.batchSize) / elapsed });
-    }
-    const seconds = (performance.now() - epochStart) / 1000;
-    const test = await evaluate(net, dataset.test, probs, normalization, config.evalBatchSize, config.testLimit);
-    const line: EpochMetrics = {
-      epoch: epoch + 1,
-      step,
-      learningRate,
-      trainLoss: lossSum / stepsPerEpoch,
-      trainError: 1 - correctSum / (stepsPerEpoch * config.batchSize),
-      testLoss: test.loss,
-      testError: test.error,
-      testExamples: test.examples,
-      seconds,
-      imagesPerSecond: (stepsPerEpoch * config.batchSize) / seconds,
-      expectedDepth: expectedDepth(probs),
-      realisedDepth: blocksRun / stepsPerEpoch,
-      backend: backend.name,
-    };
-    metrics.push(line);
-    const info: CheckpointInfo = {
-      formatVersion: 1,
-      config,
-      architecture: { ...spec, widths: [...spec.widths], strides: [...spec.strides] },
-      schedule: { rule: config.survivalRule, survivalProb: config.survivalProb, survivalProbs: probs },
-      normalization,
-      labels: [...DATASET_LABELS[config.dataset]],
-      dataset: { name: config.dataset, trainExamples: trainIdx.length },
-      epoch: epoch + 1,
-      step,
-      metrics: {
-        epochs: epoch + 1,
-        steps: step,
-        trainLoss: line.trainLoss,
-        trainError: line.trainError,
-        testLoss: line.testLoss,
-        testError: line.testError,
-        testExamples: line.testExamples,
-        seconds: metrics.reduce((sum, m) => sum + m.seconds, 0),
+  try {
+    for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
+      const run = await trainEpoch({ engine, config, dataset, trainIdx, normalization, probs, schedule, hooks }, epoch);
+      step += run.steps;
+      const test = await evaluate(engine, dataset.test, probs, normalization, config.evalBatchSize, config.testLimit);
+      const line: EpochMetrics = {
+        epoch: epoch + 1,
+        step,
+        learningRate: run.learningRate,
+        trainLoss: run.lossSum / run.steps,
+        trainError: 1 - run.correct / (run.steps * config.batchSize),
+        testLoss: test.loss,
+        testError: test.error,
+        testExamples: test.examples,
+        seconds: run.seconds,
+        imagesPerSecond: (run.steps * config.batchSize) / run.seconds,
+        expectedDepth: expectedDepth(probs),
+        realisedDepth: run.blocksRun / run.steps,
         backend: backend.name,
-      },
-    };
-    // Checkpoint first, then metrics: a crash in between leaves a metrics file that resume trims to the checkpoint.
-    await saveCheckpoint(paths.checkpoint, { info, params: await networkTensors(net), momentum: await optimizer.state() });
-    await writeMetrics(runDir, metrics);
-    hooks.onEpoch?.(line);
+        workers,
+      };
+      metrics.push(line);
+      const info: CheckpointInfo = {
+        formatVersion: 1,
+        config,
+        architecture: { ...spec, widths: [...spec.widths], strides: [...spec.strides] },
+        schedule: { rule: config.survivalRule, survivalProb: config.survivalProb, survivalProbs: probs },
+        normalization,
+        labels: [...DATASET_LABELS[config.dataset]],
+        dataset: { name: config.dataset, trainExamples: trainIdx.length },
+        epoch: epoch + 1,
+        step,
+        metrics: {
+          epochs: epoch + 1,
+          steps: step,
+          trainLoss: line.trainLoss,
+          trainError: line.trainError,
+          testLoss: line.testLoss,
+          testError: line.testError,
+          testExamples: line.testExamples,
+          seconds: metrics.reduce((sum, m) => sum + m.seconds, 0),
+          backend: backend.name,
+        },
+      };
+      // Checkpoint first, then metrics: a crash in between leaves a metrics file that resume trims to the checkpoint.
+      await saveCheckpoint(paths.checkpoint, { info, ...(await engine.state()) });
+      await writeMetrics(runDir, metrics);
+      hooks.onEpoch?.(line);
+    }
+  } finally {
+    await engine.dispose();
   }
-  void started;
-  disposeNetwork(net);
-  optimizer.dispose();
   return { runDir, checkpointPath: paths.checkpoint, metrics, backend, config };
+}
+
+/** What one epoch needs. */
+interface EpochContext {
+  engine: TrainEngine;
+  config: TrainConfig;
+  dataset: Dataset;
+  trainIdx: Uint32Array;
+  normalization: Normalization;
+  probs: number[];
+  schedule: LrSchedule;
+  hooks: TrainHooks;
+}
+
+/** The training steps of one epoch (drop-last batches), with their summed loss, hits and blocks run. */
+async function trainEpoch(ctx: EpochContext, epoch: number) {
+  const { engine, config, dataset, trainIdx, normalization, probs, schedule, hooks } = ctx;
+  const steps = Math.floor(trainIdx.length / config.batchSize);
+  const pixels = new Float32Array(config.batchSize * dataset.height * dataset.width * dataset.channels);
+  const labels = new Int32Array(config.batchSize);
+  // Every random stream is derived from (seed, epoch), so a run resumed at an epoch boundary replays exactly.
+  const order = shuffledOrder(trainIdx.length, createRng(deriveSeed(config.seed, `shuffle/${epoch}`)).next);
+  const augmentRng = createRng(deriveSeed(config.seed, `augment/${epoch}`));
+  const gateRng = createRng(deriveSeed(config.seed, `gates/${epoch}`));
+  let lossSum = 0;
+  let correct = 0;
+  let blocksRun = 0;
+  let learningRate = 0;
+  const start = performance.now();
+  for (let s = 0; s < steps; s++) {
+    const batch = Array.from(order.subarray(s * config.batchSize, (s + 1) * config.batchSize), (i) => trainIdx[i]!);
+    fillBatch(dataset.train, batch, pixels, { ...normalization, augment: { padCrop: config.padCrop, flip: config.flip, rng: augmentRng.next } });
+    fillLabels(dataset.train, batch, labels);
+    const gates = drawGates(probs, gateRng);
+    blocksRun += gates.filter(Boolean).length;
+    learningRate = learningRateAt(schedule, epoch + s / steps);
+    const outcome = await engine.step(
+      { pixels, labels, count: config.batchSize },
+      { gates, learningRate, momentum: config.momentum, weightDecay: config.weightDecay },
+    );
+    if (!Number.isFinite(outcome.loss)) {
+      throw new Error(`train: the loss became ${outcome.loss} at epoch ${epoch + 1}, step ${s + 1}; lower --learning-rate`);
+    }
+    lossSum += outcome.loss;
+    correct += outcome.correct;
+    const elapsed = (performance.now() - start) / 1000;
+    hooks.onStep?.({ epoch, step: s + 1, stepsPerEpoch: steps, loss: outcome.loss, imagesPerSecond: ((s + 1) * config.batchSize) / elapsed });
+  }
+  return { steps, lossSum, correct, blocksRun, learningRate, seconds: (performance.now() - start) / 1000 };
 }

@@ -52,8 +52,9 @@ async function main(): Promise<void> {
   }
   const progress = progressReporter();
   const result = await train(options, {
-    onStart({ backend, runDir, resumedFromEpoch, config }) {
-      log.info(`backend: ${backend.name} (${backend.option})${backend.failures.length ? `; not available: ${backend.failures.join('; ')}` : ''}`);
+    onStart({ backend, workers, runDir, resumedFromEpoch, config }) {
+      log.info(`backend: ${backend.name} (${backend.option}), ${workers} worker thread${workers > 1 ? 's' : ''}`);
+      for (const failure of backend.failures) log.info(`  not available: ${failure}`);
       log.info(`run: ${runDir}${resumedFromEpoch ? `, resumed after epoch ${resumedFromEpoch}` : ''}`);
       log.info(`ResNet-${config.depth}, survival ${config.survivalRule} p_L=${config.survivalProb}, ${config.epochs} epoch(s) of ${config.dataset}, batch ${config.batchSize}`);
     },

@@ -130,9 +130,10 @@ function stockGrads(x: tf.Tensor4D, filter: tf.Tensor4D, dy: tf.Tensor4D, stride
  * @param filter - Weights, HWIO: [kh, kw, inChannels, outChannels].
  * @param stride - The stride along both spatial axes.
  * @param pad - Zeros added on every side of both spatial axes, within [0, k-1]: 1 for 3x3, 0 for 1x1.
+ * @param inputGradient - false when x needs no gradient (the network's input); its gradient is then zero.
  * @returns [N, Ho, Wo, outChannels] with Ho = floor((H + 2*pad - kh) / stride) + 1, and likewise Wo.
  */
-export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride: 1 | 2, pad: number): tf.Tensor4D {
+export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride: 1 | 2, pad: number, inputGradient = true): tf.Tensor4D {
   // Checks the geometry up front, so that a bad pad fails here and not in the backward pass.
   axis(x.shape[1], filter.shape[0], stride, pad);
   axis(x.shape[2], filter.shape[1], stride, pad);
@@ -148,7 +149,9 @@ export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride: 1 | 2, pad: 
         if (!onWasm) {
           return stockGrads(xs, fs, dy4, stride, pad);
         }
-        return [conv2dInputGrad(xs.shape, dy4, fs, stride, pad), conv2dFilterGrad(xs, dy4, fs.shape, stride, pad)];
+        // The network's input needs no gradient: zeros cost a fill, not a convolution.
+        const dx = inputGradient ? conv2dInputGrad(xs.shape, dy4, fs, stride, pad) : tf.zerosLike(xs);
+        return [dx, conv2dFilterGrad(xs, dy4, fs.shape, stride, pad)];
       },
     };
   });

@@ -1,0 +1,127 @@
+// Times training steps of ResNet-(6n+2) with stochastic depth on random data, for `pnpm bench:train` (issue 3).
+// Each step draws its gates b_l ~ Bernoulli(p_l) from the schedule, as training does, so a dropped block runs only
+// its shortcut and the step time reflects the blocks that ran. This body is the single-process trainer's step;
+// the multi-worker engine will take its place behind the same signature.
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  TRAIN_BACKENDS,
+  createRng,
+  deriveSeed,
+  residualBlocks,
+  resnetSpec,
+  survivalProbs,
+  type SurvivalRule,
+  type TrainBackend,
+} from '@depthfold/core';
+import { selectBackend } from '../backend.js';
+import { drawGates } from '../gates.js';
+import { createNetwork, disposeNetwork } from '../network.js';
+import { Sgd } from '../optimizer.js';
+import { decayedParameters, trainStep } from '../train-step.js';
+
+/** Options of {@link measureTrainSteps}. */
+export interface MeasureOptions {
+  /** Network depth, 6n+2. */
+  depth: number;
+  /** Survival schedule of the gates; `none` runs every block (full depth). */
+  survivalRule: SurvivalRule;
+  /** p_L, the survival probability of the last block (ignored by `none`). */
+  survivalProb: number;
+  /** Images per step. */
+  batchSize: number;
+  /** Untimed steps first (compilation, allocation, caches). */
+  warmup: number;
+  /** Timed steps. */
+  steps: number;
+  /** A training backend name (`auto`, `tensorflow-gpu`, `tensorflow`, `wasm`, `cpu`); default `auto`. */
+  backend?: string;
+  /** Data-parallel workers; this single-process implementation accepts only 1 (the default). */
+  workers?: number;
+  /** Seed of the weights, the random batch and the gates; default 1. */
+  seed?: number;
+}
+
+/** Per-step figures of the timed steps of {@link measureTrainSteps}. */
+export interface MeasureResult {
+  /** Wall-clock milliseconds of each timed step: forward, backward and optimizer update, to the loss on the host. */
+  msPerStep: number[];
+  /** How many residual blocks ran (b_l = 1) in each timed step. */
+  blocksRun: number[];
+  /** The tfjs backend that ran (`tensorflow`, `wasm`, `cpu`). */
+  backend: string;
+  /** How many workers ran the steps. */
+  workers: number;
+}
+
+/** Input size of the benchmark: Fashion-MNIST's 28x28x1, 10 classes. */
+const INPUT = { height: 28, width: 28, channels: 1 } as const;
+const NUM_CLASSES = 10;
+/** The default training run's hyper-parameters (the learning rate does not change the cost of a step). */
+const HYPER_PARAMETERS = { learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4 } as const;
+
+function isTrainBackend(name: string): name is TrainBackend {
+  return (TRAIN_BACKENDS as readonly string[]).includes(name);
+}
+
+function checkCount(name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`measureTrainSteps: ${name} must be an integer >= ${min}, received ${value}`);
+  }
+}
+
+/**
+ * Runs `warmup + steps` training steps of a freshly initialised ResNet-`depth` on a fixed batch of standard-normal
+ * images [batchSize, 28, 28, 1] with uniformly random labels, drawing new gates for every step from the survival
+ * schedule with a seeded generator, and times each of the last `steps` steps.
+ *
+ * @returns The wall-clock time and the number of blocks that ran of each timed step, and the backend used.
+ * @throws Error when an option is out of range, the backend cannot start, or more than one worker is requested.
+ */
+export async function measureTrainSteps(options: MeasureOptions): Promise<MeasureResult> {
+  const { depth, survivalRule, survivalProb, batchSize, warmup, steps, backend = 'auto', workers = 1, seed = 1 } = options;
+  checkCount('batchSize', batchSize, 1);
+  checkCount('warmup', warmup, 0);
+  checkCount('steps', steps, 1);
+  if (workers !== 1) {
+    throw new Error(`measureTrainSteps: this implementation runs in a single process (workers: 1), received workers: ${workers}`);
+  }
+  if (!isTrainBackend(backend)) {
+    throw new Error(`measureTrainSteps: backend must be one of ${TRAIN_BACKENDS.join(', ')}, received ${JSON.stringify(backend)}`);
+  }
+  const spec = resnetSpec({ depth, input: INPUT, numClasses: NUM_CLASSES });
+  const probs = survivalProbs(survivalRule, residualBlocks(spec).length, survivalProb);
+  const choice = await selectBackend(backend);
+
+  const net = createNetwork(spec, createRng(deriveSeed(seed, 'init')));
+  const optimizer = new Sgd();
+  const decayed = decayedParameters(spec);
+  const gateRng = createRng(deriveSeed(seed, 'gates'));
+  const dataRng = createRng(deriveSeed(seed, 'data'));
+  const images = tf.randomNormal([batchSize, INPUT.height, INPUT.width, INPUT.channels], 0, 1, 'float32', seed) as tf.Tensor4D;
+  const labels = tf.tensor1d(
+    Int32Array.from({ length: batchSize }, () => Math.floor(dataRng.next() * NUM_CLASSES)),
+    'int32',
+  );
+  const msPerStep: number[] = [];
+  const blocksRun: number[] = [];
+  try {
+    for (let s = 0; s < warmup + steps; s++) {
+      const gates = drawGates(probs, gateRng);
+      const start = performance.now();
+      const result = trainStep(net, optimizer, images, labels, gates, decayed, HYPER_PARAMETERS);
+      // Reading the loss back waits for the whole step, on backends that run asynchronously too.
+      await result.loss.data();
+      const elapsed = performance.now() - start;
+      tf.dispose([result.loss, result.correct]);
+      if (s >= warmup) {
+        msPerStep.push(elapsed);
+        blocksRun.push(gates.filter(Boolean).length);
+      }
+    }
+  } finally {
+    tf.dispose([images, labels]);
+    optimizer.dispose();
+    disposeNetwork(net);
+  }
+  return { msPerStep, blocksRun, backend: choice.name, workers: 1 };
+}

@@ -1,0 +1,25 @@
+// The messages between the coordinating thread and the training workers.
+import type { TrainBackend } from '@depthfold/core';
+import type { BackendChoice } from '../backend.js';
+import type { CollectiveMemory } from './collective.js';
+import type { Batch, EngineInit, StepParams } from './engine.js';
+
+/** What a worker is started with (its `workerData`). */
+export interface WorkerSetup {
+  rank: number;
+  backend: Exclude<TrainBackend, 'auto'>;
+  memory: CollectiveMemory;
+  init: EngineInit;
+}
+
+/** A request to a worker; `id` pairs it with its reply. */
+export type WorkerRequest =
+  | { id: number; kind: 'step'; shard: Batch; params: StepParams; globalBatch: number }
+  | { id: number; kind: 'evaluate'; shard: Batch; survivalProbs: readonly number[] }
+  | { id: number; kind: 'state' };
+
+/** A worker's reply: ready once started, then one per request. */
+export type WorkerReply =
+  | { id: -1; kind: 'ready'; backend: BackendChoice }
+  | { id: number; kind: 'result'; value: unknown }
+  | { id: number; kind: 'error'; message: string };
