@@ -2,11 +2,13 @@
 # Sets up a fresh Debian machine: the Debian packages depthfold uses, pnpm, and the workspace's dependencies.
 #   dataset-fashion-mnist  Fashion-MNIST in /usr/share/datasets/fashion-mnist (the default training data)
 #   python3-onnx           the official ONNX checker, used by the tests
+#   chromium               the browser of the demo's tests (driven by playwright-core, which downloads none), and the
+#                          SwiftShader Vulkan driver on which onnxruntime-node's WebGPU provider is tested without a GPU
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-packages=(dataset-fashion-mnist python3-onnx)
+packages=(dataset-fashion-mnist python3-onnx chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

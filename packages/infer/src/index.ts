@@ -1,4 +1,4 @@
 // @depthfold/infer: classifies images with a depthfold ONNX model through ONNX Runtime; never imports TensorFlow.js.
-// Node is the only platform yet, so the root is the Node entry; a browser entry will sit beside it under the
-// `browser` export condition with the same names.
+// The root is the Node entry. Bundlers and `node --conditions=browser` take the web entry instead (the `browser`
+// condition of package.json), which has the same names plus ImageData input.
 export * from './node/index.js';

@@ -90,3 +90,24 @@ test('an unknown device lists the allowed ones', async () => {
 test('a device of another platform lists the devices of this one', async () => {
   await assert.rejects(load(bytes, { device: 'wasm' }), failsWith(InferInputError, /^device: expected one of the devices available in node: "auto", "cuda", "webgpu", "cpu", received "wasm"$/));
 });
+
+test('a cuda that cannot start says how to get the CUDA provider, in auto and when asked for', async (t) => {
+  let c;
+  try {
+    c = await load(bytes, { device: 'cuda' });
+  } catch (error) {
+    assert.ok(error instanceof InferDeviceError);
+    assert.match(error.failures[0]!.reason, /npm ships onnxruntime-node without its CUDA provider: `pnpm setup:cuda` fetches it/);
+    const auto = await load(bytes, { device: 'auto' });
+    try {
+      assert.equal(auto.info.fallbacks[0]!.device, 'cuda', 'auto tries cuda first and records its failure');
+      assert.equal(auto.info.fallbacks[0]!.reason, error.failures[0]!.reason);
+      assert.notEqual(auto.info.device, 'cuda');
+    } finally {
+      await auto.dispose();
+    }
+    return;
+  }
+  await c.dispose();
+  t.skip('cuda starts on this machine: nothing falls back');
+});

@@ -1,5 +1,6 @@
 // Type tests of the public API, checked by `tsc --noEmit` (never run): each @ts-expect-error line must stay an error.
 import { load, type Classification, type Classifier, type ConcreteDevice, type Device } from '../src/index.js';
+import { load as loadWeb, type Classifier as WebClassifier, type WebImage } from '../src/web/index.js';
 
 export async function publicApi(bytes: Uint8Array): Promise<void> {
   const c: Classifier = await load(bytes, { device: 'auto' });
@@ -26,5 +27,24 @@ export async function publicApi(bytes: Uint8Array): Promise<void> {
   // @ts-expect-error info.device never is auto
   const auto: 'auto' = c.info.device;
   void auto;
+  const threads: number | undefined = c.info.wasmThreads;
+  void threads;
+  // @ts-expect-error Node takes raw pixels, not ImageData
+  await c.classify(new ImageData(28, 28));
   await c.dispose();
+}
+
+export async function webApi(bytes: Uint8Array, image: ImageData): Promise<void> {
+  const w: WebClassifier = await loadWeb('models/model.onnx', { device: 'webgpu' });
+  await loadWeb(new URL('https://example.org/model.onnx'));
+  await loadWeb(bytes, { device: 'wasm' });
+  const mixed: WebImage[] = [image, new Uint8Array(1), { data: new Uint8ClampedArray(4), width: 1, height: 1 }];
+  const results: Classification[] = await w.classify(mixed, { topK: 1 });
+  await w.logits(image, { layout: 'CHW' });
+  void results;
+  // @ts-expect-error a model is a URL or bytes
+  await loadWeb(new ArrayBuffer(8));
+  // @ts-expect-error ImageData holds RGBA bytes in a Uint8ClampedArray
+  await w.classify({ data: new Uint8Array(4), width: 1, height: 1 });
+  await w.dispose();
 }

@@ -1,5 +1,5 @@
 // What a platform entry supplies to the common classifier: reading a model and running it with one execution
-// provider. Keeps onnxruntime-node (or, later, onnxruntime-web) out of the platform-free code.
+// provider. Keeps onnxruntime-node and onnxruntime-web out of the platform-free code.
 import type { ExecutionProvider, Platform } from './device.js';
 
 /** A float32 tensor as plain data. */
@@ -14,6 +14,8 @@ export interface ModelSession {
   readonly outputNames: readonly string[];
   /** Runs the model on one float32 input and returns one float32 output. */
   run(inputName: string, input: TensorData, outputName: string): Promise<TensorData>;
+  /** Threads of the WebAssembly runtime that runs the session (web); absent where the runtime is native. */
+  readonly wasmThreads?: number;
   /** Frees the session's native resources. */
   release(): Promise<void>;
 }
@@ -28,6 +30,8 @@ export interface ModelSource {
 /** One platform's way of loading and running models. */
 export interface InferenceBackend {
   readonly platform: Platform;
+  /** Whether `classify` takes ImageData (RGBA) besides raw pixels: on the web, where canvases give it. */
+  readonly rgbaImages: boolean;
   /** Reads a model given as a path or URL (platform-specific) or as bytes. */
   readModel(model: string | Uint8Array): Promise<ModelSource>;
   /** Creates a session that runs on `provider`; throws (with the runtime's reason) when the provider cannot. */

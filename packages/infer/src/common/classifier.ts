@@ -9,8 +9,8 @@ export type Pixels = Uint8Array | Float32Array;
 /** Order of an image's values: HWC (interleaved channels, as decoders give them) or CHW (planar). */
 export type PixelLayout = 'HWC' | 'CHW';
 
-/** One image or a batch of them. */
-export type Images = Pixels | readonly Pixels[];
+/** One image or a batch of them; `I` is what one image may be (the web also takes `ImageData`). */
+export type Images<I = Pixels> = I | readonly I[];
 
 /** Options of {@link Classifier.logits}. */
 export interface PixelOptions {
@@ -40,7 +40,7 @@ export interface Classification {
 
 /** Options of `load`. */
 export interface LoadOptions {
-  /** Where the model runs; default per platform (Node: `cpu`). `auto` tries the platform's devices in order. */
+  /** Where the model runs; default per platform (Node: `cpu`, web: `auto`). `auto` tries the platform's devices in order. */
   device?: Device;
 }
 
@@ -60,12 +60,17 @@ export interface ClassifierInfo {
   readonly provider: ExecutionProvider;
   /** Devices tried before `device`, with why each failed; empty when the first worked. */
   readonly fallbacks: readonly DeviceFallback[];
+  /**
+   * Web only: threads of ONNX Runtime's WebAssembly runtime, min(4, cores) on a cross-origin isolated page and 1
+   * elsewhere (browsers give SharedArrayBuffer only to isolated pages). Absent in Node.
+   */
+  readonly wasmThreads?: number;
   /** Everything the model records about itself (dataset, schedule, training metrics, checkpoint). */
   readonly metadata: ModelMetadata;
 }
 
-/** An image classifier over a depthfold ONNX model. */
-export interface Classifier {
+/** An image classifier over a depthfold ONNX model; `I` is what one image may be (the web also takes `ImageData`). */
+export interface Classifier<I = Pixels> {
   /** What the model is and where it runs. */
   readonly info: ClassifierInfo;
   /**
@@ -73,13 +78,13 @@ export interface Classifier {
    * @returns One classification per image, in input order (also for a single image).
    * @throws InferInputError for a bad batch, image or `topK`.
    */
-  classify(images: Images, options?: ClassifyOptions): Promise<Classification[]>;
+  classify(images: Images<I>, options?: ClassifyOptions): Promise<Classification[]>;
   /**
    * The model's raw output for each image.
    * @returns One Float32Array of `labels.length` logits per image, in input order.
    * @throws InferInputError for a bad batch or image.
    */
-  logits(images: Images, options?: PixelOptions): Promise<Float32Array[]>;
+  logits(images: Images<I>, options?: PixelOptions): Promise<Float32Array[]>;
   /** Releases the session; later calls throw. */
   dispose(): Promise<void>;
 }

@@ -14,7 +14,7 @@ export type ConcreteDevice = Exclude<Device, 'auto'>;
 /** ONNX Runtime execution provider names, as `executionProviders` takes them. */
 export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu' | 'wasm';
 
-/** Where the classifier runs; each has its own entry (`src/node`, later `src/web`). */
+/** Where the classifier runs; each has its own entry (`src/node`, `src/web`). */
 export type Platform = 'node' | 'web';
 
 /** How one platform serves devices. */

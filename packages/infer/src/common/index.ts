@@ -1,5 +1,5 @@
 // The platform-free part of @depthfold/infer: the contract, the device table, errors and the pixel and logit maths.
-// Imports neither a runtime nor node APIs, so a browser entry can share it.
+// Imports neither a runtime nor node APIs, so the Node and web entries share it.
 export type { InferenceBackend, ModelSession, ModelSource, TensorData } from './backend.js';
 export { SessionClassifier } from './classifier-impl.js';
 export {
@@ -31,4 +31,5 @@ export type {
   Pixels,
   Prediction,
 } from './classifier.js';
+export { isRgbaImage, rgbaToPixels, type RgbaImage } from './rgba-image.js';
 export { checkImages, checkLayout, checkTopK, PIXEL_LAYOUTS } from './validate.js';

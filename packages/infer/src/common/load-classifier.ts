@@ -6,14 +6,16 @@ import type { InferenceBackend, ModelSession } from './backend.js';
 import { SessionClassifier } from './classifier-impl.js';
 import { DEVICE_TABLE, platformDevices, resolveDevice, type DeviceCandidate } from './device.js';
 import { describeType, InferDeviceError, InferInputError, reasonOf, type DeviceFallback } from './errors.js';
-import type { Classifier, ClassifierInfo, LoadOptions } from './classifier.js';
+import type { Classifier, ClassifierInfo, LoadOptions, Pixels } from './classifier.js';
+import type { RgbaImage } from './rgba-image.js';
 
 /**
- * Loads a depthfold model with a platform's backend.
+ * Loads a depthfold model with a platform's backend. The classifier takes RGBA images only where
+ * `backend.rgbaImages` is set; each entry narrows the type to what its platform takes.
  * @throws InferInputError for a bad `model` or `device`; DepthfoldInputError (from `@depthfold/onnx`) for bytes
  * that are not ONNX or lack depthfold metadata; InferDeviceError when no requested device starts.
  */
-export async function loadClassifier(backend: InferenceBackend, model: string | Uint8Array, options: LoadOptions = {}): Promise<Classifier> {
+export async function loadClassifier(backend: InferenceBackend, model: string | Uint8Array, options: LoadOptions = {}): Promise<Classifier<Pixels | RgbaImage>> {
   if (typeof model !== 'string' && !(model instanceof Uint8Array)) {
     throw new InferInputError('model', 'a path (string) or the bytes of an .onnx file (Uint8Array)', describeType(model));
   }
@@ -36,7 +38,7 @@ export async function loadClassifier(backend: InferenceBackend, model: string | 
       await session.release();
       throw error;
     }
-    return new SessionClassifier(session, infoOf(metadata, candidate, fallbacks));
+    return new SessionClassifier(session, infoOf(metadata, candidate, fallbacks, session.wasmThreads), backend.rgbaImages);
   }
   // Listed by what the runtime build supports, not by trying each: a probe would load the model once per device.
   const supported = backend.supportedProviders();
@@ -61,7 +63,7 @@ function checkSessionNames(session: ModelSession, metadata: ModelMetadata, sourc
 }
 
 // A deep-frozen copy: the normalisation and labels that classify uses cannot be changed through `info`.
-function infoOf(metadata: ModelMetadata, { device, provider }: DeviceCandidate, fallbacks: DeviceFallback[]): ClassifierInfo {
+function infoOf(metadata: ModelMetadata, { device, provider }: DeviceCandidate, fallbacks: DeviceFallback[], wasmThreads: number | undefined): ClassifierInfo {
   const own = deepFreeze(structuredClone(metadata));
   const { height, width, channels } = own.input;
   return deepFreeze({
@@ -72,6 +74,7 @@ function infoOf(metadata: ModelMetadata, { device, provider }: DeviceCandidate, 
     device,
     provider,
     fallbacks,
+    ...(wasmThreads === undefined ? {} : { wasmThreads }),
     metadata: own,
   });
 }

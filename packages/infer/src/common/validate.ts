@@ -2,6 +2,7 @@
 // (and the value) at fault, so a bad batch is found without a debugger.
 import { describeType, InferInputError } from './errors.js';
 import type { ClassifierInfo, Images, PixelLayout, Pixels } from './classifier.js';
+import { isRgbaImage, rgbaToPixels } from './rgba-image.js';
 
 /** The layouts `classify` accepts. */
 export const PIXEL_LAYOUTS: readonly PixelLayout[] = ['HWC', 'CHW'];
@@ -25,18 +26,21 @@ export function checkTopK(topK: unknown, numClasses: number): number {
 }
 
 /**
- * A batch of images, each a Uint8Array or Float32Array of exactly height * width * channels finite values.
- * A single image is a batch of one.
+ * A batch of images, each a Uint8Array or Float32Array of exactly height * width * channels finite values, or
+ * (where `rgba` is set, as on the web) an ImageData of the model's size, converted to `layout`. A single image is a
+ * batch of one.
  */
-export function checkImages(images: Images, input: ClassifierInfo['input'], layout: PixelLayout): Pixels[] {
+export function checkImages(images: Images<unknown>, input: ClassifierInfo['input'], layout: PixelLayout, rgba = false): Pixels[] {
   const batch: readonly unknown[] = Array.isArray(images) ? images : [images];
   if (batch.length === 0) throw new InferInputError('images', 'at least one image', images);
   const { height, width, channels } = input;
   const size = height * width * channels;
   const shape = layout === 'HWC' ? `${height}x${width}x${channels}` : `${channels}x${height}x${width}`;
-  batch.forEach((image, i) => {
+  const kinds = rgba ? 'a Uint8Array or Float32Array of raw pixels, or an ImageData' : 'a Uint8Array or Float32Array of raw pixels';
+  return batch.map((image, i) => {
+    if (rgba && isRgbaImage(image)) return rgbaToPixels(image, input, layout, `images[${i}]`);
     if (!(image instanceof Uint8Array) && !(image instanceof Float32Array)) {
-      throw new InferInputError(`images[${i}]`, 'a Uint8Array or Float32Array of raw pixels', describeType(image));
+      throw new InferInputError(`images[${i}]`, kinds, describeType(image));
     }
     if (image.length !== size) {
       throw new InferInputError(`images[${i}]`, `${size} pixel values (${layout} ${shape})`, image.length);
@@ -48,6 +52,6 @@ export function checkImages(images: Images, input: ClassifierInfo['input'], layo
         }
       }
     }
+    return image;
   });
-  return batch as Pixels[];
 }

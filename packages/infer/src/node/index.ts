@@ -9,6 +9,7 @@ export {
   DEVICE_TABLE,
   InferDeviceError,
   InferInputError,
+  isDevice,
   PIXEL_LAYOUTS,
   softmax,
   type Classification,

@@ -36,6 +36,7 @@ function wrap(session: InferenceSession): ModelSession {
 /** onnxruntime-node as an {@link InferenceBackend}. */
 export const ortNodeBackend: InferenceBackend = Object.freeze({
   platform: 'node',
+  rgbaImages: false,
   readModel,
   async createSession(bytes: Uint8Array, provider: ExecutionProvider): Promise<ModelSession> {
     try {

@@ -1,0 +1,58 @@
+// @depthfold/infer for browsers: `load` over onnxruntime-web (WebGPU, else WebAssembly), taking a model URL or
+// bytes and images as raw pixels or ImageData. Never imports onnxruntime-node or node APIs.
+import { loadClassifier, type Classifier as ClassifierOf, type LoadOptions, type Pixels, type RgbaImage } from '../common/index.js';
+import { ortWebBackend } from './ort-web-backend.js';
+
+export { DepthfoldInputError } from '@depthfold/core';
+export { detectEnvironment, MAX_WASM_THREADS, webEnvironment, type WebEnvironment, type WebScope } from './environment.js';
+
+export {
+  DEVICES,
+  DEVICE_TABLE,
+  InferDeviceError,
+  InferInputError,
+  isDevice,
+  PIXEL_LAYOUTS,
+  softmax,
+  type Classification,
+  type ClassifierInfo,
+  type ClassifyOptions,
+  type ConcreteDevice,
+  type Device,
+  type DeviceFallback,
+  type ExecutionProvider,
+  type Images,
+  type LoadOptions,
+  type PixelLayout,
+  type PixelOptions,
+  type Pixels,
+  type Platform,
+  type PlatformDevices,
+  type Prediction,
+  type RgbaImage,
+} from '../common/index.js';
+
+/**
+ * One image on the web: raw pixels (as in Node) or an `ImageData` of the model's size, e.g. from a canvas's
+ * `getImageData` (any `{ data: Uint8ClampedArray, width, height }` of RGBA bytes will do). RGBA becomes the model's
+ * channels: grey models take the luminance 0.299 R + 0.587 G + 0.114 B (grey pixels pass unchanged), colour models
+ * R, G, B; alpha is ignored.
+ */
+export type WebImage = Pixels | RgbaImage;
+
+/** A classifier in the browser: takes {@link WebImage}s. */
+export type Classifier = ClassifierOf<WebImage>;
+
+/**
+ * Loads a depthfold ONNX model for classification in a browser (or a worker).
+ * @param model - A URL of an .onnx file (fetched), or its bytes.
+ * @param options - `device`: `auto` (default: WebGPU, else WebAssembly, each failure recorded in
+ * `info.fallbacks`), `webgpu`, `wasm` or `cpu` (the same as `wasm`). WebAssembly uses min(4, cores) threads on a
+ * cross-origin isolated page and 1 elsewhere (`info.wasmThreads`).
+ * @throws InferInputError for an unknown device or a model URL that does not fetch; DepthfoldInputError for bytes
+ * that are not ONNX or lack depthfold metadata; InferDeviceError when the device cannot start (naming the devices
+ * available).
+ */
+export function load(model: string | URL | Uint8Array, options?: LoadOptions): Promise<Classifier> {
+  return loadClassifier(ortWebBackend, model instanceof URL ? model.href : model, options);
+}
