@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `pnpm export`: checkpoint -> folded ONNX model in models/, verified against the trained network before it is
 // written (the file appears only if the ONNX logits match tfjs within the tolerance and every top-1 agrees).
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { createRng, deriveSeed, parseWith, type Checkpoint } from '@depthfold/core';
 import { loadCheckpoint } from '@depthfold/core/node';
@@ -9,6 +9,7 @@ import { fillBatch, helpText, loadDataset, parseCommandLine, processLogger as lo
 import { buildModel } from '../graph.js';
 import { encodeModel } from '../model-file.js';
 import { modelMetadata } from '../model-metadata.js';
+import { TRITON_DEFAULTS, writeTritonRepository } from '../triton-repository.js';
 import { writeModelFile } from '../write-model-file.js';
 import { measureParity } from './verify.js';
 
@@ -21,6 +22,7 @@ const exportOptionsSchema = z
     probe: z.number().int().positive().default(64).describe('images in the verification batch (test images of the run\'s dataset)'),
     tolerance: z.number().positive().default(1e-4).describe('largest allowed |logit difference| between ONNX and tfjs'),
     backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto').describe('tfjs backend of the reference network'),
+    triton: z.string().min(1).optional().describe('also write a Triton model repository to this directory: <name>/1/model.onnx, <name>/config.pbtxt, <name>/labels.txt'),
   })
   .strict();
 
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
   const checkpointPath = options.checkpoint ?? runPaths(options.run).checkpoint;
   const checkpoint = await loadCheckpoint(checkpointPath);
   const folded = !options.unfolded;
+  if (options.triton !== undefined && !folded) throw new Error('--triton exports the folded model for serving; drop --unfolded');
   const out = options.out ?? join('models', `${checkpoint.info.config.name}${folded ? '' : '.unfolded'}.onnx`);
   const metadata = modelMetadata(checkpoint, checkpoint.sha256, folded);
   const bytes = encodeModel(buildModel(checkpoint, metadata, { folded }));
@@ -70,6 +73,13 @@ async function main(): Promise<void> {
   }
   await writeModelFile(out, bytes);
   log.info(`model: ${out} (${(bytes.length / 1024).toFixed(0)} KiB, ${folded ? 'folded' : 'unfolded'}, from epoch ${checkpoint.info.epoch} of ${checkpointPath})`);
+  if (options.triton !== undefined) {
+    // The Triton name is the served name: the file's base name, as `pnpm serve` uses it.
+    const name = basename(out).replace(/\.onnx$/i, '');
+    await writeTritonRepository(options.triton, name, bytes, metadata);
+    const { maxBatchSize, maxQueueDelayMicroseconds } = TRITON_DEFAULTS;
+    log.info(`triton: ${join(options.triton, name)} (1/model.onnx, config.pbtxt, labels.txt; max_batch_size ${maxBatchSize}, queue delay ${maxQueueDelayMicroseconds} us)`);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,229 @@
+// `pnpm bench:serve`: a load test of `pnpm serve` from a second process (this one, with autocannon) on loopback.
+// Batch-1 FP32 requests at 1, 8 and 64 connections, with and without dynamic batching, each against a fresh
+// server; the ceiling is the same model run directly in this process at batch 64. Sampled answers are checked
+// against ORT on the same rows. Prints a table of throughput and p50/p99 latency beside their references.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { readModelMetadata } from '@depthfold/onnx';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'models/resnet20-fashion-mnist.onnx' },
+    duration: { type: 'string', default: '10' },
+    'batch-delay-ms': { type: 'string', default: '2' },
+    threads: { type: 'string', default: '0' },
+    'max-inflight': { type: 'string', default: '1' },
+    connections: { type: 'string', default: '1,8,64' },
+    modes: { type: 'string', default: 'batching,no-batching' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write(
+    'Usage: pnpm bench:serve [--model FILE] [--duration SECONDS per case] [--batch-delay-ms MS] [--threads N (ORT intra-op, both sides)]\n' +
+      '                        [--max-inflight N] [--connections 1,8,64] [--modes batching,no-batching]\n',
+  );
+  process.exit(0);
+}
+const MODEL = values.model!;
+const DURATION = Number(values.duration);
+const DELAY_MS = Number(values['batch-delay-ms']);
+const THREADS = Number(values.threads);
+const MAX_INFLIGHT = Number(values['max-inflight']);
+const CONNECTIONS = values.connections!.split(',').map(Number);
+const MODES = values.modes!.split(',').map((m) => m === 'batching');
+const CEILING_BATCH = 64;
+const DISTINCT = 16;
+const CLI = fileURLToPath(new URL('../dist/cli/serve.js', import.meta.url));
+
+if (!existsSync(MODEL)) {
+  process.stderr.write(`bench: ${MODEL} not found; export a model (pnpm export) or pass --model FILE\n`);
+  process.exit(1);
+}
+if (!existsSync(CLI)) {
+  process.stderr.write(`bench: ${CLI} not built; run through \`pnpm bench:serve\`, which builds it\n`);
+  process.exit(1);
+}
+
+const bytes = readFileSync(MODEL);
+const metadata = readModelMetadata(bytes, MODEL);
+const name = MODEL.replace(/^.*\//, '').replace(/\.onnx$/i, '');
+const { channels, height, width } = metadata.input;
+const size = channels * height * width;
+const classes = metadata.labels.length;
+
+// Seeded inputs roughly like normalised images, so every run sends the same requests.
+let seed = 12345;
+const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const inputs = Array.from({ length: DISTINCT }, () => Float32Array.from({ length: size }, () => (rand() - 0.5) * 4));
+const bodies = inputs.map((data, i) => JSON.stringify({ id: `bench-${i}`, inputs: [{ name: metadata.input.name, shape: [1, channels, height, width], datatype: 'FP32', data: Array.from(data, (v) => Number(v.toPrecision(9))) }] }));
+
+const sessionOptions: InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', ...(THREADS > 0 ? { intraOpNumThreads: THREADS } : {}) };
+const session = await InferenceSession.create(bytes, sessionOptions);
+const runBatch = async (data: Float32Array, rows: number): Promise<Float32Array> => {
+  const out = await session.run({ [metadata.input.name]: new Tensor('float32', data, [rows, channels, height, width]) });
+  return out[metadata.output.name]!.data as Float32Array;
+};
+
+// What each request's answer must be: its row run alone.
+const expected = await Promise.all(inputs.map((data) => runBatch(data, 1)));
+
+/** Images per second and mean ms per call of `rows`-row calls for `seconds`. */
+async function inProcess(rows: number, seconds: number): Promise<{ imagesPerSecond: number; msPerCall: number }> {
+  const batch = new Float32Array(rows * size);
+  for (let r = 0; r < rows; r++) batch.set(inputs[r % DISTINCT]!, r * size);
+  for (let i = 0; i < 3; i++) await runBatch(batch, rows);
+  let calls = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    await runBatch(batch, rows);
+    calls++;
+  }
+  const ms = performance.now() - t0;
+  return { imagesPerSecond: (calls * rows * 1000) / ms, msPerCall: ms / calls };
+}
+
+interface ServerCase {
+  batching: boolean;
+  connections: number;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  failures: number;
+  checked: number;
+  wrong: number;
+  stats: string;
+}
+
+async function startServer(batching: boolean): Promise<{ url: string; stop: () => Promise<string> }> {
+  const args = [CLI, '--model', MODEL, '--port', '0', '--batch-delay-ms', String(DELAY_MS), '--threads', String(THREADS), '--max-inflight', String(MAX_INFLIGHT), ...(batching ? [] : ['--no-batching'])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearInterval(timer);
+        resolve(m[1]!);
+      }
+    }, 20);
+    void exited.then((code) => {
+      clearInterval(timer);
+      reject(new Error(`server exited (${code}) before listening:\n${out}`));
+    });
+  });
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      const code = await exited;
+      if (code !== 0) throw new Error(`server exited with ${code}:\n${out}`);
+      return /served (.*)$/m.exec(out)?.[1] ?? '';
+    },
+  };
+}
+
+async function loadTest(batching: boolean, connections: number): Promise<ServerCase> {
+  const server = await startServer(batching);
+  const path = `/v2/models/${name}/infer`;
+  const samples: { index: number; body: string }[] = [];
+  const requests = bodies.map((body, index) => ({
+    method: 'POST' as const,
+    path,
+    body,
+    headers: { 'content-type': 'application/json' },
+    onResponse: (status: number, text: string) => {
+      if (status === 200 && samples.length < 256 && Math.random() < 0.05) samples.push({ index, body: text });
+    },
+  }));
+  await autocannon({ url: server.url, connections, duration: 1, requests }); // warm-up, not measured
+  samples.length = 0;
+  const result = await autocannon({ url: server.url, connections, duration: DURATION, requests });
+  const stats = await server.stop();
+  let wrong = 0;
+  for (const s of samples) {
+    const reply = JSON.parse(s.body) as { id: string; outputs: { data: number[] }[] };
+    const got = reply.outputs[0]!.data;
+    const want = expected[s.index]!;
+    const argmax = (a: ArrayLike<number>): number => Array.from(a).reduce((best, v, i, all) => (v > all[best]! ? i : best), 0);
+    const close = got.length === classes && got.every((v, i) => Math.abs(v - want[i]!) <= 1e-4);
+    if (reply.id !== `bench-${s.index}` || !close || argmax(got) !== argmax(want)) wrong++;
+  }
+  return {
+    batching,
+    connections,
+    requestsPerSecond: result['2xx'] / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.errors + result.timeouts + result.non2xx,
+    checked: samples.length,
+    wrong,
+    stats,
+  };
+}
+
+process.stdout.write(`bench: ${MODEL} (${metadata.architecture.depth} layers, input ${channels}x${height}x${width}), ${DURATION} s per case, batch delay ${DELAY_MS} ms, ORT threads ${THREADS || 'default'}, ${MAX_INFLIGHT} ORT call(s) in flight\n`);
+const ceiling = await inProcess(CEILING_BATCH, DURATION);
+const single = await inProcess(1, Math.min(DURATION, 3));
+process.stdout.write(`in-process: batch ${CEILING_BATCH} ${ceiling.imagesPerSecond.toFixed(0)} images/s (${ceiling.msPerCall.toFixed(1)} ms per batch); batch 1 ${single.imagesPerSecond.toFixed(0)} images/s (${single.msPerCall.toFixed(2)} ms)\n`);
+const bound = 4 * DELAY_MS + ceiling.msPerCall;
+
+const cases: ServerCase[] = [];
+for (const batching of MODES) {
+  for (const connections of CONNECTIONS) {
+    const c = await loadTest(batching, connections);
+    cases.push(c);
+    process.stdout.write(`  ${batching ? 'batching' : 'no batching'} x${connections}: ${c.requestsPerSecond.toFixed(0)} req/s, p50 ${c.p50} ms, p99 ${c.p99} ms; server: ${c.stats}\n`);
+  }
+}
+await session.release();
+
+// "5512 request(s) in 189 ORT call(s) (mean 29.2 rows, largest 53; mean 21.0 ms per call, ...)" -> "29.2 rows, 21.0 ms/call".
+function serverSummary(stats: string): string {
+  const m = /\(mean ([\d.]+) rows.*mean ([\d.]+) ms per call/.exec(stats);
+  return m ? `${m[1]} rows, ${m[2]} ms/call` : stats;
+}
+
+const rows: string[][] = [
+  ['case', 'conns', 'images/s', 'ceiling', 'ratio', 'p50 ms', 'p99 ms', 'p99 bound', 'p99/bound', 'errors', 'checked (wrong)', 'server: mean batch, ORT time'],
+  ['in-process batch 64', '-', ceiling.imagesPerSecond.toFixed(0), '-', '1.00', '-', '-', '-', '-', '0', '-', `${ceiling.msPerCall.toFixed(1)} ms/batch`],
+  ['in-process batch 1', '-', single.imagesPerSecond.toFixed(0), ceiling.imagesPerSecond.toFixed(0), (single.imagesPerSecond / ceiling.imagesPerSecond).toFixed(2), single.msPerCall.toFixed(2), '-', '-', '-', '0', '-', ''],
+  ...cases.map((c) => [
+    c.batching ? 'server, batching' : 'server, no batching',
+    String(c.connections),
+    c.requestsPerSecond.toFixed(0),
+    ceiling.imagesPerSecond.toFixed(0),
+    (c.requestsPerSecond / ceiling.imagesPerSecond).toFixed(2),
+    String(c.p50),
+    String(c.p99),
+    bound.toFixed(1),
+    (c.p99 / bound).toFixed(2),
+    String(c.failures),
+    `${c.checked} (${c.wrong})`,
+    serverSummary(c.stats),
+  ]),
+];
+const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+const line = (r: string[]): string => `| ${r.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
+process.stdout.write(`\n${line(rows[0]!)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.slice(1).map(line).join('\n')}\n`);
+
+const target = cases.find((c) => c.batching && c.connections === 64);
+if (target) {
+  const ratio = target.requestsPerSecond / ceiling.imagesPerSecond;
+  process.stdout.write(
+    `\ntargets (batching, 64 connections): throughput ${ratio.toFixed(2)} of in-process (>= 0.70: ${ratio >= 0.7 ? 'met' : 'missed'}); ` +
+      `p99 ${target.p99} ms vs 4 x ${DELAY_MS} ms + ${ceiling.msPerCall.toFixed(1)} ms = ${bound.toFixed(1)} ms (${target.p99 < bound ? 'met' : 'missed'})\n`,
+  );
+}
+const failed = cases.filter((c) => c.failures > 0 || c.wrong > 0 || c.checked === 0);
+if (failed.length > 0) {
+  process.stdout.write(`bench: errors or wrong answers in ${failed.map((c) => `${c.batching ? 'batching' : 'no batching'} x${c.connections}`).join(', ')}\n`);
+  process.exitCode = 1;
+}

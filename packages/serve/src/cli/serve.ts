@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// `pnpm serve`: one depthfold model over the KServe V2 REST protocol, until SIGTERM or SIGINT, which stop
+// accepting, let the requests in flight finish, and exit 0.
+import { parseWith } from '@depthfold/core';
+import { SERVER_DEFAULTS, startServer } from '../http-server.js';
+import { loadServedModel, MODEL_DEFAULTS, SERVE_DEVICES } from '../served-model.js';
+import { helpText, parseCommandLine } from './args.js';
+import { processLogger as log } from './log.js';
+import { z } from 'zod';
+
+const serveOptionsSchema = z
+  .object({
+    model: z.string().min(1).describe('the .onnx model to serve (from pnpm export); its URL name is the file name without .onnx'),
+    port: z.number().int().min(0).max(65535).default(SERVER_DEFAULTS.port).describe('TCP port; 0 picks a free one'),
+    host: z.string().min(1).default(SERVER_DEFAULTS.host).describe('interface to bind; 0.0.0.0 exposes the server to the network'),
+    ep: z.enum(SERVE_DEVICES, { error: `one of ${SERVE_DEVICES.join(', ')}` }).default(MODEL_DEFAULTS.device).describe('execution provider; auto tries cuda, webgpu, then cpu'),
+    batching: z.boolean().default(MODEL_DEFAULTS.batching).describe('gather concurrent requests into one ORT call (--no-batching: one call per request)'),
+    batchDelayMs: z.number().min(0).default(MODEL_DEFAULTS.batchDelayMs).describe('longest wait of a request for others to join its batch, in ms'),
+    maxBatch: z.number().int().min(1).default(MODEL_DEFAULTS.maxBatch).describe('rows per ORT call, and per request, at most'),
+    maxQueue: z.number().int().min(1).default(MODEL_DEFAULTS.maxQueue).describe('requests waiting for an ORT call, at most; more are answered 503'),
+    maxInflight: z.number().int().min(1).default(MODEL_DEFAULTS.maxInflight).describe('ORT calls at once, each on its own session and thread'),
+    threads: z.number().int().min(0).default(MODEL_DEFAULTS.threads).describe('ORT intra-op threads per session; 0 lets ORT choose'),
+    maxBodyBytes: z.number().int().min(1).default(SERVER_DEFAULTS.maxBodyBytes).describe('largest request body in bytes; larger ones are answered 413'),
+    drainTimeoutMs: z.number().int().min(0).default(10_000).describe('on SIGTERM/SIGINT, how long requests in flight may take before they are dropped'),
+  })
+  .strict();
+
+const SUMMARY =
+  'Serves a depthfold ONNX model over the KServe V2 REST protocol (as NVIDIA Triton speaks it) with onnxruntime-node\n' +
+  'and dynamic batching: GET /v2, /v2/health/{live,ready}, /v2/models/<name>[/ready], POST /v2/models/<name>/infer.';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+async function main(): Promise<void> {
+  const raw = parseCommandLine(process.argv.slice(2), serveOptionsSchema);
+  if (raw === 'help') {
+    log.info(helpText('pnpm serve', SUMMARY, serveOptionsSchema));
+    return;
+  }
+  const options = parseWith(serveOptionsSchema, raw, 'serve options');
+  const model = await loadServedModel(options.model, {
+    device: options.ep,
+    batching: options.batching,
+    batchDelayMs: options.batchDelayMs,
+    maxBatch: options.maxBatch,
+    maxQueue: options.maxQueue,
+    maxInflight: options.maxInflight,
+    threads: options.threads,
+    onFailure: (reason) => log.warn(`serve: a session's thread died (${reason}); the model is no longer ready`),
+  });
+  for (const f of model.fallbacks) log.warn(`serve: provider ${f.provider} did not start: ${f.reason}`);
+  const server = await startServer(model, { host: options.host, port: options.port, maxBodyBytes: options.maxBodyBytes });
+  const { spec } = model;
+  const batching = options.batching ? `dynamic batching up to ${options.maxBatch} rows, ${options.batchDelayMs} ms delay` : 'no batching';
+  log.info(`serve: ${spec.name} on ${model.device} (provider ${model.provider}); ${batching}; ${options.maxInflight} ORT call(s) in flight; queue ${options.maxQueue}`);
+  if (!LOOPBACK.has(options.host)) log.warn(`serve: listening on ${options.host}, reachable from the network; the server has no authentication`);
+  log.info(`serve: listening on ${server.url} (POST ${server.url}/v2/models/${spec.name}/infer)`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn(`serve: ${signal} again; exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`serve: ${signal}: no new connections; finishing ${server.inflight} request(s) in flight`);
+    server.close({ timeoutMs: options.drainTimeoutMs }).then(
+      ({ clean }) => {
+        const s = model.batcher.stats;
+        const mean = s.batches > 0 ? (s.rows / s.batches).toFixed(1) : '0';
+        const ms = s.batches > 0 ? (s.runMs / s.batches).toFixed(1) : '0';
+        log.info(
+          `serve: served ${s.requests} request(s) in ${s.batches} ORT call(s) (mean ${mean} rows, largest ${s.largestBatch}; ` +
+            `mean ${ms} ms per call, slowest ${s.slowestRunMs.toFixed(1)} ms); ${s.refused} refused (queue full)`,
+        );
+        if (!clean) log.warn(`serve: requests still running after ${options.drainTimeoutMs} ms were dropped`);
+        process.exitCode = clean ? 0 : 1;
+      },
+      (error: unknown) => {
+        log.warn(`serve: shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  log.warn(`serve: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

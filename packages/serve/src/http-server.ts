@@ -1,0 +1,216 @@
+// The HTTP side of the server (node:http): routing, bounded request bodies, the protocol's JSON replies and
+// errors, and a graceful close that stops accepting, lets every request in flight finish, then frees the model.
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DepthfoldInputError } from '@depthfold/core';
+import { HttpError, replyOf } from './errors.js';
+import { decodeInferRequest, encodeInferResponse } from './infer-request.js';
+import { modelMetadataResponse } from './model-spec.js';
+import { EXTENSIONS, type ServerMetadata } from './protocol.js';
+import { matchRoute } from './routes.js';
+import type { ServedModel } from './served-model.js';
+
+/** Where and how the server listens. */
+export interface ServerOptions {
+  /** Interface to bind; default 127.0.0.1 (loopback only). */
+  host?: string;
+  /** TCP port; 0 picks a free one; default 8000. */
+  port?: number;
+  /** Largest request body accepted, in bytes; larger ones get 413. Default 8 MiB. */
+  maxBodyBytes?: number;
+}
+
+/** The defaults of {@link ServerOptions}. */
+export const SERVER_DEFAULTS = Object.freeze({ host: '127.0.0.1', port: 8000, maxBodyBytes: 8 * 1024 * 1024 });
+
+/** How a graceful close ended. */
+export interface CloseResult {
+  /** True when every request in flight finished before the timeout. */
+  clean: boolean;
+  /** Requests in flight when the close began. */
+  inflight: number;
+}
+
+/** A running server. */
+export interface InferenceServer {
+  /** `http://host:port`. */
+  readonly url: string;
+  readonly port: number;
+  readonly model: ServedModel;
+  /** Requests being handled now. */
+  readonly inflight: number;
+  /**
+   * Stops accepting connections, answers requests that arrive on open connections with 503, waits for those in
+   * flight (up to `timeoutMs`, default 10 s, then drops them), and releases the model.
+   */
+  close(options?: { timeoutMs?: number }): Promise<CloseResult>;
+}
+
+// The package's own version, for `GET /v2`; package.json sits one level above both src/ and dist/.
+function packageVersion(): string {
+  const json = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof json.version === 'string' ? json.version : '0.0.0';
+}
+
+/**
+ * Serves `model` over the KServe V2 REST protocol.
+ * @throws the listen error (e.g. EADDRINUSE).
+ */
+export async function startServer(model: ServedModel, options: ServerOptions = {}): Promise<InferenceServer> {
+  const { host, port, maxBodyBytes } = { ...SERVER_DEFAULTS, ...options };
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw new DepthfoldInputError('maxBodyBytes', 'an integer >= 1', maxBodyBytes, 'server options');
+  const serverMetadata: ServerMetadata = { name: 'depthfold', version: packageVersion(), extensions: [...EXTENSIONS] };
+  const spec = model.spec;
+  const metadataReply = modelMetadataResponse(spec);
+  let draining = false;
+  let active = 0;
+  let wakeWhenIdle: (() => void) | undefined;
+
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void => {
+    if (res.headersSent) return;
+    const text = body === undefined ? '' : JSON.stringify(body);
+    res.writeHead(status, {
+      ...(text ? { 'Content-Type': 'application/json' } : {}),
+      'Content-Length': Buffer.byteLength(text),
+      // While closing, every reply ends its connection so that the close does not wait on idle keep-alives.
+      ...(draining ? { Connection: 'close' } : {}),
+      ...headers,
+    });
+    res.end(text);
+  };
+
+  const findModel = (name: string, version: string | undefined): void => {
+    if (name !== spec.name) throw new HttpError(404, `model ${JSON.stringify(name)} not found (this server serves ${JSON.stringify(spec.name)})`);
+    if (version !== undefined && version !== spec.version) {
+      throw new HttpError(404, `model ${JSON.stringify(name)} has no version ${JSON.stringify(version)} (versions: ${JSON.stringify(spec.version)})`);
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const route = matchRoute(req.method ?? 'GET', path);
+    switch (route.kind) {
+      case 'server-metadata':
+        return send(res, 200, serverMetadata);
+      case 'server-live':
+        return send(res, 200, undefined);
+      // The protocol: health answers are the status alone, 200 for true and a 4xx for false.
+      case 'server-ready':
+        return send(res, !draining && model.ready ? 200 : 400, undefined);
+      case 'model-ready':
+        findModel(route.model, route.version);
+        return send(res, !draining && model.ready ? 200 : 400, undefined);
+      case 'model-metadata':
+        findModel(route.model, route.version);
+        return send(res, 200, metadataReply);
+      case 'model-infer': {
+        findModel(route.model, route.version);
+        if (draining) throw new HttpError(503, 'server is shutting down; retry on another instance');
+        if (!model.ready) throw new HttpError(503, `model ${JSON.stringify(spec.name)} is not ready`);
+        if (req.headers['inference-header-content-length'] !== undefined) {
+          throw new HttpError(400, 'the binary tensor data extension (Inference-Header-Content-Length) is not implemented; send JSON tensor data');
+        }
+        const body = parseJson(await readBody(req, maxBodyBytes));
+        const request = decodeInferRequest(body, spec);
+        const logits = await model.infer(request.input, request.rows);
+        return send(res, 200, encodeInferResponse(spec, request, logits));
+      }
+    }
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    active++;
+    res.once('close', () => {
+      active--;
+      if (active === 0) wakeWhenIdle?.();
+    });
+    handle(req, res).catch((error: unknown) => {
+      const { status, message, headers } = replyOf(error);
+      // A body left unread (413, or an error before reading it) would be taken for the next request on this
+      // connection: end the connection after the reply, and read what is still coming so the client sees it.
+      const unread = !req.complete;
+      if (unread) req.resume();
+      send(res, status, { error: message }, unread ? { ...headers, Connection: 'close' } : headers);
+    });
+  };
+  const server: Server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, onRequest);
+  // A client that asks before sending its body (`Expect: 100-continue`) is told 413 without sending it.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!(Number(req.headers['content-length']) > maxBodyBytes)) res.writeContinue();
+    onRequest(req, res);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  let closing: Promise<CloseResult> | undefined;
+  const close = async (timeoutMs: number): Promise<CloseResult> => {
+    draining = true;
+    const inflight = active;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const clean = await new Promise<boolean>((resolve) => {
+      if (active === 0) return resolve(true);
+      wakeWhenIdle = () => resolve(true);
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    clearTimeout(timer);
+    // Whatever is still open now is idle, half-sent, or (after the timeout) a request given up on.
+    server.closeAllConnections();
+    await closed;
+    await model.close();
+    return { clean, inflight };
+  };
+
+  return {
+    url: `http://${urlHost}:${address.port}`,
+    port: address.port,
+    model,
+    get inflight() {
+      return active;
+    },
+    close(options = {}) {
+      closing ??= close(options.timeoutMs ?? 10_000);
+      return closing;
+    },
+  };
+}
+
+// Read with listeners rather than `for await`: leaving an async iterator early destroys the socket, and the
+// client would see a reset instead of the 413.
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const tooLarge = (size: string): HttpError => new HttpError(413, `request body of ${size} exceeds the limit of ${limit} bytes (--max-body-bytes)`);
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) return Promise.reject(tooLarge(`${declared} bytes`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.off('data', onData);
+      reject(tooLarge(`more than ${limit} bytes`));
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks, size)));
+    req.once('error', reject);
+  });
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new HttpError(400, `request body: expected a JSON inference request, received ${body.length === 0 ? 'an empty body' : `invalid JSON (${reason})`}`);
+  }
+}

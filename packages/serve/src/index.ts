@@ -1,0 +1,25 @@
+// @depthfold/serve: a KServe V2 (Open Inference Protocol, as Triton speaks it) REST server for depthfold ONNX
+// models over onnxruntime-node, with dynamic batching. The CLI is `pnpm serve`; this is the library under it.
+export { DynamicBatcher, type BatcherOptions, type BatcherStats, type RunBatch } from './batcher.js';
+export { HttpError } from './errors.js';
+export { SERVER_DEFAULTS, startServer, type CloseResult, type InferenceServer, type ServerOptions } from './http-server.js';
+export { classifyRow, decodeInferRequest, encodeInferResponse, type DecodedRequest, type OutputRequest } from './infer-request.js';
+export { INPUT_DATATYPES, MODEL_VERSION, modelMetadataResponse, modelSpecOf, type ModelSpec } from './model-spec.js';
+export {
+  EXTENSIONS,
+  PLATFORM,
+  V2_DATATYPES,
+  inferenceRequestSchema,
+  type DepthfoldModelExtension,
+  type InferenceRequest,
+  type InferenceResponse,
+  type MetadataTensor,
+  type ModelMetadataResponse,
+  type Parameters,
+  type ResponseOutput,
+  type ServerMetadata,
+  type V2Datatype,
+} from './protocol.js';
+export { loadServedModel, MODEL_DEFAULTS, SERVE_DEVICES, type ModelOptions, type ServeDevice, type ServedModel } from './served-model.js';
+export { SessionStartError } from './session-pool.js';
+export type { ProviderFailure } from './worker-messages.js';

@@ -1,0 +1,138 @@
+// A model being served: its file read once at start (never from a request), its metadata, its sessions on
+// worker threads and the batcher in front of them.
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { DepthfoldInputError, type ModelMetadata } from '@depthfold/core';
+import { DEVICE_TABLE, type ConcreteDevice, type ExecutionProvider } from '@depthfold/infer';
+import { readModelMetadata } from '@depthfold/onnx';
+import { DynamicBatcher, type BatcherOptions } from './batcher.js';
+import { modelSpecOf, type ModelSpec } from './model-spec.js';
+import { SessionPool } from './session-pool.js';
+import type { ProviderFailure } from './worker-messages.js';
+
+/** Devices the server runs on (`auto` tries cuda, webgpu, then cpu). */
+export const SERVE_DEVICES = ['cpu', 'cuda', 'webgpu', 'auto'] as const;
+
+/** A device the server runs on. */
+export type ServeDevice = (typeof SERVE_DEVICES)[number];
+
+/** How a model is loaded and batched. */
+export interface ModelOptions {
+  /** Where the sessions run; default `cpu`. */
+  device?: ServeDevice;
+  /** Gather concurrent requests into one ORT call; default true. */
+  batching?: boolean;
+  /** Rows per ORT call and per request, at most; default 64. */
+  maxBatch?: number;
+  /** How long a request may wait for others to join its batch; default 2 ms. */
+  batchDelayMs?: number;
+  /** Requests waiting for a call, at most, before 503; default 256. */
+  maxQueue?: number;
+  /** ORT calls at once, each on its own session and thread; default 1. */
+  maxInflight?: number;
+  /** ORT intra-op threads per session; default 0 (ORT's choice). */
+  threads?: number;
+  /** Called when a session's thread dies (the model then stops being ready). */
+  onFailure?: (reason: string) => void;
+}
+
+/** The defaults of {@link ModelOptions}, shared with the CLI's help. */
+export const MODEL_DEFAULTS = Object.freeze({
+  device: 'cpu' as ServeDevice,
+  batching: true,
+  maxBatch: 64,
+  batchDelayMs: 2,
+  maxQueue: 256,
+  maxInflight: 1,
+  threads: 0,
+});
+
+/** A loaded model, ready to take batches. */
+export interface ServedModel {
+  readonly spec: ModelSpec;
+  readonly path: string;
+  readonly metadata: ModelMetadata;
+  /** The device the sessions run on, and the providers tried before it. */
+  readonly device: ConcreteDevice;
+  readonly provider: ExecutionProvider;
+  readonly fallbacks: readonly ProviderFailure[];
+  readonly batcher: DynamicBatcher;
+  /** True while every session is alive. */
+  readonly ready: boolean;
+  /** Runs `rows` normalised NCHW rows (through the batcher) and resolves with their logits. */
+  infer(input: Float32Array, rows: number): Promise<Float32Array>;
+  /** Finishes queued and running work, then releases the sessions. */
+  close(): Promise<void>;
+}
+
+const positiveInt = (value: number, field: string): number => {
+  if (!Number.isInteger(value) || value < 1) throw new DepthfoldInputError(field, 'an integer >= 1', value, 'model options');
+  return value;
+};
+
+/**
+ * Loads `path` (an .onnx file written by `pnpm export`) for serving under its base name.
+ * @throws DepthfoldInputError for a bad option, an unreadable file or a model without depthfold metadata;
+ * SessionStartError when the device cannot start.
+ */
+export async function loadServedModel(path: string, options: ModelOptions = {}): Promise<ServedModel> {
+  const o = { ...MODEL_DEFAULTS, ...options };
+  positiveInt(o.maxBatch, 'maxBatch');
+  positiveInt(o.maxQueue, 'maxQueue');
+  positiveInt(o.maxInflight, 'maxInflight');
+  if (!(o.batchDelayMs >= 0 && Number.isFinite(o.batchDelayMs))) throw new DepthfoldInputError('batchDelayMs', 'a number of milliseconds >= 0', o.batchDelayMs, 'model options');
+  if (!Number.isInteger(o.threads) || o.threads < 0) throw new DepthfoldInputError('threads', 'an integer >= 0', o.threads, 'model options');
+  if (!(SERVE_DEVICES as readonly unknown[]).includes(o.device)) throw new DepthfoldInputError('device', SERVE_DEVICES.join(', '), o.device, 'model options');
+
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new DepthfoldInputError('model', 'a readable .onnx file', error instanceof Error ? error.message : String(error));
+  }
+  const metadata = readModelMetadata(bytes, path);
+  const spec = modelSpecOf(basename(path).replace(/\.onnx$/i, ''), metadata, o.maxBatch);
+  const row = DEVICE_TABLE.node;
+  const devices: readonly ConcreteDevice[] = o.device === 'auto' ? row.auto : [o.device];
+  const providers = devices.map((d) => row.providers[d]).filter((p): p is ExecutionProvider => p !== undefined);
+  const { channels, height, width } = spec.input;
+  const pool = await SessionPool.start(bytes, providers, {
+    instances: o.maxInflight,
+    threads: o.threads,
+    inputName: spec.inputName,
+    outputName: spec.outputName,
+    inputDims: [channels, height, width],
+    ...(o.onFailure ? { onFailure: o.onFailure } : {}),
+  });
+  const batcherOptions: BatcherOptions = {
+    batching: o.batching,
+    maxBatch: o.maxBatch,
+    delayMs: o.batchDelayMs,
+    maxQueue: o.maxQueue,
+    maxInflight: o.maxInflight,
+    inputSize: channels * height * width,
+    outputSize: spec.labels.length,
+  };
+  const batcher = new DynamicBatcher((input, rows) => pool.run(input, rows), batcherOptions);
+  const device = devices[providers.indexOf(pool.provider)] ?? 'cpu';
+  let closed = false;
+  return {
+    spec,
+    path,
+    metadata,
+    device,
+    provider: pool.provider,
+    fallbacks: pool.failures,
+    batcher,
+    get ready() {
+      return !closed && pool.healthy;
+    },
+    infer: (input, rows) => batcher.submit(input, rows),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await batcher.idle();
+      await pool.close();
+    },
+  };
+}
