@@ -46,5 +46,6 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, context: stri
 }
 
 function throwInput(field: string, expected: string, received: unknown, context: string): never {
-  throw new DepthfoldInputError(field, expected.replace(/^Invalid input: expected /, ''), received, context);
+  // zod 4 words its messages 'Invalid input: expected X' / 'Invalid option: expected one of ...'; keep the X.
+  throw new DepthfoldInputError(field, expected.replace(/^Invalid (input|option): expected /, ''), received, context);
 }

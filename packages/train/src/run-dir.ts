@@ -19,6 +19,11 @@ export interface EpochMetrics {
   /** E[L'] = sum of p_l, and the mean number of blocks that actually ran per step. */
   expectedDepth: number;
   realisedDepth: number;
+  /**
+   * Mean |dL/dW| per part of the network (`stem`, `stage1`..`stage3`) over the epoch's steps: the stem conv and the
+   * first conv of each block that ran (the paper's vanishing-gradient measure, Fig. 7).
+   */
+  gradMagnitude: Record<string, number>;
   backend: string;
   /** Data-parallel worker threads. */
   workers: number;

@@ -17,6 +17,16 @@ export const BATCH_NORM_MOMENTUM = 0.1;
 export interface StepResult {
   loss: tf.Scalar;
   correct: tf.Scalar;
+  /** Mean |dL/dW| of each {@link monitoredParameters} entry that ran this step, in that order (after reduction). */
+  gradMagnitudes: { names: string[]; values: tf.Tensor1D };
+}
+
+/**
+ * The parameters whose gradient magnitude training records: the stem conv and the first conv of every block,
+ * as in the paper's study of vanishing gradients (Huang et al. 2016, Fig. 7).
+ */
+export function monitoredParameters(names: readonly string[]): string[] {
+  return names.filter((n) => n === 'stem.conv' || n.endsWith('.conv1'));
 }
 
 const BRANCH_PARTS = ['conv1', 'bn1', 'conv2', 'bn2'];
@@ -100,6 +110,8 @@ export function trainStep(
   }, active);
   const local = new Map(names.map((n, i) => [n, grads[active[i]!.name]!] as const));
   const byName = collective.size > 1 ? reduceGradients(names, local, collective) : local;
+  const monitored = monitoredParameters(names);
+  const magnitudes = { names: monitored, values: tf.tidy(() => tf.stack(monitored.map((n) => tf.mean(tf.abs(byName.get(n)!)))) as tf.Tensor1D) };
   optimizer.step(net.vars, byName, decayed, hp);
   if (byName !== local) tf.dispose([...byName.values()]);
   updateRunningStats(net, stats);
@@ -108,5 +120,5 @@ export function trainStep(
     s.variance.dispose();
   }
   tf.dispose(grads);
-  return { loss: value, correct: correct! };
+  return { loss: value, correct: correct!, gradMagnitudes: magnitudes };
 }

@@ -145,6 +145,7 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
         imagesPerSecond: (run.steps * config.batchSize) / run.seconds,
         expectedDepth: expectedDepth(probs),
         realisedDepth: run.blocksRun / run.steps,
+        gradMagnitude: run.gradMagnitude,
         backend: backend.name,
         workers,
       };
@@ -208,6 +209,7 @@ async function trainEpoch(ctx: EpochContext, epoch: number) {
   let correct = 0;
   let blocksRun = 0;
   let learningRate = 0;
+  const magnitudes = new Map<string, { sum: number; count: number }>();
   const start = performance.now();
   for (let s = 0; s < steps; s++) {
     const batch = Array.from(order.subarray(s * config.batchSize, (s + 1) * config.batchSize), (i) => trainIdx[i]!);
@@ -225,8 +227,15 @@ async function trainEpoch(ctx: EpochContext, epoch: number) {
     }
     lossSum += outcome.loss;
     correct += outcome.correct;
+    for (const [name, value] of Object.entries(outcome.gradMagnitudes)) {
+      const part = magnitudes.get(name.split('.')[0]!) ?? { sum: 0, count: 0 };
+      part.sum += value;
+      part.count++;
+      magnitudes.set(name.split('.')[0]!, part);
+    }
     const elapsed = (performance.now() - start) / 1000;
     hooks.onStep?.({ epoch, step: s + 1, stepsPerEpoch: steps, loss: outcome.loss, imagesPerSecond: ((s + 1) * config.batchSize) / elapsed });
   }
-  return { steps, lossSum, correct, blocksRun, learningRate, seconds: (performance.now() - start) / 1000 };
+  const gradMagnitude = Object.fromEntries([...magnitudes].map(([part, m]) => [part, m.sum / m.count]));
+  return { steps, lossSum, correct, blocksRun, learningRate, gradMagnitude, seconds: (performance.now() - start) / 1000 };
 }

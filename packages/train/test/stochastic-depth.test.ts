@@ -20,7 +20,7 @@ async function convKernelsRun(gates: boolean[]): Promise<number> {
   const opt = new Sgd();
   const profile = await tf.profile(() => {
     const r = trainStep(net, opt, x, y, gates, decayedParameters(spec), { learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4 });
-    tf.dispose([r.loss, r.correct]);
+    tf.dispose([r.loss, r.correct, r.gradMagnitudes.values]);
   });
   tf.dispose([x, y]);
   opt.dispose();
@@ -50,7 +50,7 @@ test('dropped blocks are neither differentiated nor updated; their momentum is k
   const decayed = decayedParameters(spec);
   const all = Array(L).fill(true);
   let r = trainStep(net, opt, x, y, all, decayed, hp);
-  tf.dispose([r.loss, r.correct]);
+  tf.dispose([r.loss, r.correct, r.gradMagnitudes.values]);
   const momentumBefore = await opt.state();
   const name = 'stage1.block1.conv1';
   const before = await net.vars.get(name)!.data();
@@ -58,7 +58,7 @@ test('dropped blocks are neither differentiated nor updated; their momentum is k
   assert.ok(!activeParameters(spec, gates).includes(name));
   assert.ok(activeParameters(spec, gates).includes('stage1.block0.conv1'));
   r = trainStep(net, opt, x, y, gates, decayed, hp);
-  tf.dispose([r.loss, r.correct]);
+  tf.dispose([r.loss, r.correct, r.gradMagnitudes.values]);
   assert.deepEqual(await net.vars.get(name)!.data(), before);
   const momentumAfter = await opt.state();
   assert.deepEqual(momentumAfter.get(name)!.data, momentumBefore.get(name)!.data);

@@ -4,8 +4,8 @@
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { createRng, deriveSeed, parseWith, type Checkpoint } from '@depthfold/core';
-import { loadCheckpoint } from '@depthfold/core/node';
-import { fillBatch, helpText, loadDataset, parseCommandLine, processLogger as log, runPaths, selectBackend } from '@depthfold/train';
+import { helpText, loadCheckpoint, parseCommandLine, processLogger as log } from '@depthfold/core/node';
+import { fillBatch, loadDataset, runPaths, selectBackend } from '@depthfold/train';
 import { buildModel } from '../graph.js';
 import { encodeModel } from '../model-file.js';
 import { modelMetadata } from '../model-metadata.js';

@@ -4,8 +4,7 @@
 import { parseWith } from '@depthfold/core';
 import { SERVER_DEFAULTS, startServer } from '../http-server.js';
 import { loadServedModel, MODEL_DEFAULTS, SERVE_DEVICES } from '../served-model.js';
-import { helpText, parseCommandLine } from './args.js';
-import { processLogger as log } from './log.js';
+import { helpText, parseCommandLine, processLogger as log } from '@depthfold/core/node';
 import { z } from 'zod';
 
 const serveOptionsSchema = z

@@ -2,9 +2,8 @@
 // `pnpm train`: trains a ResNet with stochastic depth and prints where its checkpoint is.
 import { SingleBar, Presets } from 'cli-progress';
 import { trainConfigSchema } from '@depthfold/core';
-import { processLogger as log } from '../log.js';
+import { helpText, parseCommandLine, processLogger as log } from '@depthfold/core/node';
 import { train, type StepProgress } from '../trainer.js';
-import { helpText, parseCommandLine } from './args.js';
 
 const SUMMARY =
   'Trains ResNet-(6n+2) with stochastic depth (Huang et al. 2016) on Fashion-MNIST (default), MNIST or CIFAR, and\n' +

@@ -14,6 +14,8 @@ export interface Batch {
 export interface StepOutcome {
   loss: number;
   correct: number;
+  /** Mean |gradient| of the monitored parameters that ran (the same on every replica after reduction). */
+  gradMagnitudes: Record<string, number>;
 }
 
 /** Hyper-parameters of one step. */

@@ -39,8 +39,9 @@ export class Replica {
     const r = trainStep(this.net, this.optimizer, x, y, params.gates, this.decayed, hp, this.collective, globalBatch);
     const loss = (await r.loss.data())[0]!;
     const correct = (await r.correct.data())[0]!;
-    tf.dispose([x, y, r.loss, r.correct]);
-    return { loss, correct };
+    const magnitudes = await r.gradMagnitudes.values.data();
+    tf.dispose([x, y, r.loss, r.correct, r.gradMagnitudes.values]);
+    return { loss, correct, gradMagnitudes: Object.fromEntries(r.gradMagnitudes.names.map((n, i) => [n, magnitudes[i]!])) };
   }
 
   /** Summed loss and correct count of a batch in test mode. */

@@ -112,7 +112,11 @@ export class WorkerEngine implements TrainEngine {
     const results = await Promise.all(
       this.threads.map((w, r) => this.request<StepOutcome>(w, { kind: 'step', shard: slice(batch, parts[r]!, this.imageSize), params, globalBatch: batch.count })),
     );
-    return { loss: results.reduce((s, x) => s + x.loss, 0), correct: results.reduce((s, x) => s + x.correct, 0) };
+    return {
+      loss: results.reduce((s, x) => s + x.loss, 0),
+      correct: results.reduce((s, x) => s + x.correct, 0),
+      gradMagnitudes: results[0]!.gradMagnitudes,
+    };
   }
 
   async evaluate(batch: Batch, survivalProbs: readonly number[]): Promise<{ lossSum: number; correct: number }> {

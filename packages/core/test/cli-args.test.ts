@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trainConfigSchema } from '@depthfold/core';
-import { helpText, parseCommandLine } from '../src/cli/args.js';
+import { trainConfigSchema } from '../src/index.js';
+import { helpText, parseCommandLine } from '../src/node/cli-args.js';
 
 test('flags map to config keys with types; --no-X negates booleans', () => {
   const parsed = parseCommandLine(['--depth', '56', '--survival-rule', 'uniform', '--no-flip', '--resume', '--name', 'x'], trainConfigSchema);
