@@ -19,7 +19,7 @@ function gaussian(rng: Rng): number {
  * Initial value of a parameter: convs ~ N(0, 2 / (k*k*Cout)) as in He et al. and the paper's Torch code; the head
  * ~ U(-1/sqrt(in), 1/sqrt(in)); batch norm gamma = 1, beta = 0, mean = 0, variance = 1.
  */
-function initialValue(p: ParameterSpec, rng: Rng): Float32Array {
+function initialValue(p: ParameterSpec, rng: Rng, headInputs: number): Float32Array {
   const size = p.shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(size);
   switch (p.kind) {
@@ -31,7 +31,7 @@ function initialValue(p: ParameterSpec, rng: Rng): Float32Array {
     }
     case 'dense-weight':
     case 'dense-bias': {
-      const bound = 1 / Math.sqrt(p.kind === 'dense-weight' ? p.shape[0]! : p.shape[0]!);
+      const bound = 1 / Math.sqrt(headInputs);
       for (let i = 0; i < size; i++) data[i] = (2 * rng.next() - 1) * bound;
       break;
     }
@@ -53,7 +53,8 @@ function variableOf(data: Float32Array, p: ParameterSpec): tf.Variable {
 
 /** Initial values of every parameter, drawn from `rng` (plain data: replicas are all built from one draw). */
 export function initialTensors(spec: ResNetSpec, rng: Rng): Map<string, NamedTensor> {
-  return new Map(parameterSpecs(spec).map((p) => [p.name, { shape: p.shape, data: initialValue(p, rng) }] as const));
+  const headInputs = spec.widths[spec.widths.length - 1]!;
+  return new Map(parameterSpecs(spec).map((p) => [p.name, { shape: p.shape, data: initialValue(p, rng, headInputs) }] as const));
 }
 
 /** A freshly initialised network, drawn from `rng`. */
