@@ -1,8 +1,7 @@
 // Times training steps of ResNet-(6n+2) with stochastic depth on random data, for `pnpm bench:train` (issue 3).
 // Each step draws its gates b_l ~ Bernoulli(p_l) from the schedule, as training does, so a dropped block runs only
-// its shortcut and the step time reflects the blocks that ran. This body is the single-process trainer's step;
-// the multi-worker engine will take its place behind the same signature.
-import * as tf from '@tensorflow/tfjs-core';
+// its shortcut and the step time reflects the blocks that ran. Steps run on the trainer's own engines: in this
+// thread for one worker, else split over data-parallel worker threads.
 import {
   TRAIN_BACKENDS,
   createRng,
@@ -15,9 +14,10 @@ import {
 } from '@depthfold/core';
 import { selectBackend } from '../backend.js';
 import { drawGates } from '../gates.js';
-import { createNetwork, disposeNetwork } from '../network.js';
-import { Sgd } from '../optimizer.js';
-import { decayedParameters, trainStep } from '../train-step.js';
+import { initialTensors } from '../network.js';
+import { LocalEngine } from '../parallel/local-engine.js';
+import { WorkerEngine } from '../parallel/worker-engine.js';
+import { workerCount } from '../trainer.js';
 
 /** Options of {@link measureTrainSteps}. */
 export interface MeasureOptions {
@@ -35,7 +35,7 @@ export interface MeasureOptions {
   steps: number;
   /** A training backend name (`auto`, `tensorflow-gpu`, `tensorflow`, `wasm`, `cpu`); default `auto`. */
   backend?: string;
-  /** Data-parallel workers; this single-process implementation accepts only 1 (the default). */
+  /** Data-parallel worker threads; 0 picks as training does (one per core on wasm); default 1. */
   workers?: number;
   /** Seed of the weights, the random batch and the gates; default 1. */
   seed?: number;
@@ -70,21 +70,19 @@ function checkCount(name: string, value: number, min: number): void {
 }
 
 /**
- * Runs `warmup + steps` training steps of a freshly initialised ResNet-`depth` on a fixed batch of standard-normal
+ * Runs `warmup + steps` training steps of a freshly initialised ResNet-`depth` on a fixed batch of uniform random
  * images [batchSize, 28, 28, 1] with uniformly random labels, drawing new gates for every step from the survival
  * schedule with a seeded generator, and times each of the last `steps` steps.
  *
  * @returns The wall-clock time and the number of blocks that ran of each timed step, and the backend used.
- * @throws Error when an option is out of range, the backend cannot start, or more than one worker is requested.
+ * @throws Error when an option is out of range or the backend cannot start.
  */
 export async function measureTrainSteps(options: MeasureOptions): Promise<MeasureResult> {
   const { depth, survivalRule, survivalProb, batchSize, warmup, steps, backend = 'auto', workers = 1, seed = 1 } = options;
   checkCount('batchSize', batchSize, 1);
   checkCount('warmup', warmup, 0);
   checkCount('steps', steps, 1);
-  if (workers !== 1) {
-    throw new Error(`measureTrainSteps: this implementation runs in a single process (workers: 1), received workers: ${workers}`);
-  }
+  checkCount('workers', workers, 0);
   if (!isTrainBackend(backend)) {
     throw new Error(`measureTrainSteps: backend must be one of ${TRAIN_BACKENDS.join(', ')}, received ${JSON.stringify(backend)}`);
   }
@@ -92,36 +90,29 @@ export async function measureTrainSteps(options: MeasureOptions): Promise<Measur
   const probs = survivalProbs(survivalRule, residualBlocks(spec).length, survivalProb);
   const choice = await selectBackend(backend);
 
-  const net = createNetwork(spec, createRng(deriveSeed(seed, 'init')));
-  const optimizer = new Sgd();
-  const decayed = decayedParameters(spec);
+  const threads = workerCount(workers, choice);
+  const init = { spec, params: initialTensors(spec, createRng(deriveSeed(seed, 'init'))), momentum: new Map() };
+  const engine = threads > 1 ? await WorkerEngine.start(init, threads, choice.option) : new LocalEngine(init);
   const gateRng = createRng(deriveSeed(seed, 'gates'));
   const dataRng = createRng(deriveSeed(seed, 'data'));
-  const images = tf.randomNormal([batchSize, INPUT.height, INPUT.width, INPUT.channels], 0, 1, 'float32', seed) as tf.Tensor4D;
-  const labels = tf.tensor1d(
-    Int32Array.from({ length: batchSize }, () => Math.floor(dataRng.next() * NUM_CLASSES)),
-    'int32',
-  );
+  const { height, width, channels } = INPUT;
+  const pixels = Float32Array.from({ length: batchSize * height * width * channels }, () => dataRng.next() * 2 - 1);
+  const labels = Int32Array.from({ length: batchSize }, () => Math.floor(dataRng.next() * NUM_CLASSES));
   const msPerStep: number[] = [];
   const blocksRun: number[] = [];
   try {
     for (let s = 0; s < warmup + steps; s++) {
       const gates = drawGates(probs, gateRng);
       const start = performance.now();
-      const result = trainStep(net, optimizer, images, labels, gates, decayed, HYPER_PARAMETERS);
-      // Reading the loss back waits for the whole step, on backends that run asynchronously too.
-      await result.loss.data();
+      await engine.step({ pixels, labels, count: batchSize }, { gates, ...HYPER_PARAMETERS });
       const elapsed = performance.now() - start;
-      tf.dispose([result.loss, result.correct]);
       if (s >= warmup) {
         msPerStep.push(elapsed);
         blocksRun.push(gates.filter(Boolean).length);
       }
     }
   } finally {
-    tf.dispose([images, labels]);
-    optimizer.dispose();
-    disposeNetwork(net);
+    await engine.dispose();
   }
-  return { msPerStep, blocksRun, backend: choice.name, workers: 1 };
+  return { msPerStep, blocksRun, backend: choice.name, workers: threads };
 }
