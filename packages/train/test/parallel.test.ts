@@ -64,3 +64,13 @@ test('a failing worker rejects the step instead of hanging', { timeout: 60_000 }
   await assert.rejects(pool.step(batch(1, 4), { gates: [true], learningRate: 0.1, momentum: 0.9, weightDecay: 0 }), /training worker: forward: expected 3 gates/);
   await pool.dispose();
 });
+
+test('the fast path (wasm kernels, 2 workers) follows the reference path (cpu backend, stock gradients) on a seeded run', { timeout: 120_000 }, async () => {
+  const init = () => ({ spec, params: initialTensors(spec, createRng(21)), momentum: new Map<string, NamedTensor>() });
+  await selectBackend('cpu');
+  const reference = await run(new LocalEngine(init()), 4);
+  await selectBackend('wasm');
+  const fast = await run(await WorkerEngine.start(init(), 2, 'wasm'), 4);
+  for (let s = 0; s < 4; s++) assert.ok(Math.abs(fast.losses[s]! - reference.losses[s]!) < 1e-4, `step ${s}: ${fast.losses[s]} vs ${reference.losses[s]}`);
+  assert.ok(maxRelDiff(reference.params, fast.params) < 1e-3, `weights differ by ${maxRelDiff(reference.params, fast.params)}`);
+});
