@@ -105,11 +105,14 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
   const probs = survivalProbs(config.survivalRule, residualBlocks(spec).length, config.survivalProb);
   const normalization = resumed?.info.normalization ?? channelStats(dataset.train);
   const trainIdx = subsetIndices(dataset.train.count, config.trainLimit, config.seed);
-  const stepsPerEpoch = Math.floor(trainIdx.length / config.batchSize);
-  if (stepsPerEpoch < 1) {
+  if (trainIdx.length < config.batchSize) {
     throw new Error(`train: batchSize ${config.batchSize} is larger than the ${trainIdx.length} training images`);
   }
 
+  const startEpoch = resumed?.info.epoch ?? 0;
+  let step = resumed?.info.step ?? 0;
+  const metrics = await readMetrics(runDir, startEpoch);
+  await writeFileAtomic(paths.config, JSON.stringify(config, null, 2) + '\n');
   const workers = workerCount(config.workers, backend);
   const engine = await startEngine(
     {
@@ -120,14 +123,9 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
     workers,
     backend,
   );
-  const startEpoch = resumed?.info.epoch ?? 0;
-  let step = resumed?.info.step ?? 0;
-  const metrics = await readMetrics(runDir, startEpoch);
-  await writeFileAtomic(paths.config, JSON.stringify(config, null, 2) + '\n');
-  hooks.onStart?.({ backend, workers, runDir, resumedFromEpoch: startEpoch, config });
-
   const schedule = { kind: config.lrSchedule, peak: config.learningRate, warmupEpochs: config.warmupEpochs, epochs: config.epochs };
   try {
+    hooks.onStart?.({ backend, workers, runDir, resumedFromEpoch: startEpoch, config });
     for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
       const run = await trainEpoch({ engine, config, dataset, trainIdx, normalization, probs, schedule, hooks }, epoch);
       step += run.steps;
