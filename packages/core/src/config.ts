@@ -19,6 +19,8 @@ export const trainConfigSchema = z
     data: z.string().optional().describe('dataset directory (default for fashion-mnist: /usr/share/datasets/fashion-mnist)'),
     trainLimit: z.number().int().positive().optional().describe('train on a seeded random subset of this many images'),
     testLimit: z.number().int().positive().optional().describe('evaluate on the first this many test images'),
+    validation: z.number().int().min(0).default(0)
+      .describe('hold out this many training images (a seeded choice) as a validation split, evaluated every epoch'),
     depth: z.number().int().min(8).refine((d) => (d - 2) % 6 === 0, 'a depth 6n+2 (8, 14, 20, 32, 44, 56, 110)')
       .default(20).describe('network depth 6n+2'),
     shortcut: z.enum(['A', 'projection']).default('A').describe('shortcut of blocks that change shape: A (pool + zero-pad) or projection (1x1 conv + BN)'),

@@ -49,6 +49,8 @@ export const trainingMetricsSchema = z.object({
   testLoss: z.number().optional(),
   testError: z.number().optional(),
   testExamples: z.number().int().min(0).optional(),
+  validationLoss: z.number().optional(),
+  validationError: z.number().optional(),
   seconds: z.number().min(0).optional(),
   backend: z.string().optional(),
 });

@@ -13,23 +13,23 @@ export interface Evaluation {
   examples: number;
 }
 
-/** Evaluates in test mode, on `engine`, the first `limit` images of `split`. */
+/** Evaluates in test mode, on `engine`, the images `subset` of `split`. */
 export async function evaluate(
   engine: TrainEngine,
   split: Split,
+  subset: ArrayLike<number>,
   survivalProbs: readonly number[],
   normalization: Normalization,
   batchSize: number,
-  limit = split.count,
 ): Promise<Evaluation> {
-  const count = Math.min(limit, split.count);
+  const count = subset.length;
   const pixels = new Float32Array(batchSize * split.height * split.width * split.channels);
   const labels = new Int32Array(batchSize);
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < count; start += batchSize) {
     const n = Math.min(batchSize, count - start);
-    const indices = Array.from({ length: n }, (_, i) => start + i);
+    const indices = Array.from({ length: n }, (_, i) => subset[start + i]!);
     fillBatch(split, indices, pixels, normalization);
     fillLabels(split, indices, labels);
     const r = await engine.evaluate({ pixels, labels, count: n }, survivalProbs);

@@ -13,6 +13,9 @@ export interface EpochMetrics {
   testLoss: number;
   testError: number;
   testExamples: number;
+  /** Loss and error on the held-out validation images (with `--validation N`), for choosing a model. */
+  validationLoss?: number;
+  validationError?: number;
   /** Wall time of the epoch's training steps (evaluation excluded). */
   seconds: number;
   imagesPerSecond: number;

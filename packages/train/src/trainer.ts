@@ -73,11 +73,24 @@ async function startEngine(init: Parameters<typeof WorkerEngine.start>[0], worke
   return workers > 1 ? WorkerEngine.start(init, workers, backend.option) : new LocalEngine(init);
 }
 
-/** A seeded random subset of `limit` of `count` indices (all of them, in order, without a limit). */
-function subsetIndices(count: number, limit: number | undefined, seed: number): Uint32Array {
-  if (limit === undefined || limit >= count) return Uint32Array.from({ length: count }, (_, i) => i);
-  const order = shuffledOrder(count, createRng(deriveSeed(seed, 'subset')).next);
-  return order.slice(0, limit).sort();
+/** A seeded random subset of `limit` of `indices` (all of them, in order, without a limit). */
+function subsetOf(indices: Uint32Array, limit: number | undefined, seed: number): Uint32Array {
+  if (limit === undefined || limit >= indices.length) return indices;
+  const order = shuffledOrder(indices.length, createRng(deriveSeed(seed, 'subset')).next);
+  return order.slice(0, limit).map((i) => indices[i]!).sort();
+}
+
+/**
+ * The training split's indices for training and for validation: `validation` images held out by a seeded choice,
+ * then a seeded subset of `trainLimit` of the rest.
+ */
+export function splitTrainingSet(count: number, validation: number, trainLimit: number | undefined, seed: number) {
+  if (validation >= count) throw new Error(`train: validation ${validation} leaves none of the ${count} training images`);
+  const all = Uint32Array.from({ length: count }, (_, i) => i);
+  if (validation === 0) return { train: subsetOf(all, trainLimit, seed), validation: new Uint32Array(0) };
+  const order = shuffledOrder(count, createRng(deriveSeed(seed, 'validation')).next);
+  const held = order.slice(0, validation).sort();
+  return { train: subsetOf(order.slice(validation).sort(), trainLimit, seed), validation: held };
 }
 
 /** Trains a network as configured, writing config, metrics and checkpoints to the run directory. */
@@ -104,7 +117,8 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
   });
   const probs = survivalProbs(config.survivalRule, residualBlocks(spec).length, config.survivalProb);
   const normalization = resumed?.info.normalization ?? channelStats(dataset.train);
-  const trainIdx = subsetIndices(dataset.train.count, config.trainLimit, config.seed);
+  const { train: trainIdx, validation: validationIdx } = splitTrainingSet(dataset.train.count, config.validation, config.trainLimit, config.seed);
+  const testIdx = Uint32Array.from({ length: Math.min(config.testLimit ?? Infinity, dataset.test.count) }, (_, i) => i);
   if (trainIdx.length < config.batchSize) {
     throw new Error(`train: batchSize ${config.batchSize} is larger than the ${trainIdx.length} training images`);
   }
@@ -129,7 +143,10 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
     for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
       const run = await trainEpoch({ engine, config, dataset, trainIdx, normalization, probs, schedule, hooks }, epoch);
       step += run.steps;
-      const test = await evaluate(engine, dataset.test, probs, normalization, config.evalBatchSize, config.testLimit);
+      const test = await evaluate(engine, dataset.test, testIdx, probs, normalization, config.evalBatchSize);
+      const validation = validationIdx.length
+        ? await evaluate(engine, dataset.train, validationIdx, probs, normalization, config.evalBatchSize)
+        : undefined;
       const line: EpochMetrics = {
         epoch: epoch + 1,
         step,
@@ -139,6 +156,7 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
         testLoss: test.loss,
         testError: test.error,
         testExamples: test.examples,
+        ...(validation ? { validationLoss: validation.loss, validationError: validation.error } : {}),
         seconds: run.seconds,
         imagesPerSecond: (run.steps * config.batchSize) / run.seconds,
         expectedDepth: expectedDepth(probs),
@@ -166,6 +184,8 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
           testLoss: line.testLoss,
           testError: line.testError,
           testExamples: line.testExamples,
+          validationLoss: line.validationLoss,
+          validationError: line.validationError,
           seconds: metrics.reduce((sum, m) => sum + m.seconds, 0),
           backend: backend.name,
         },

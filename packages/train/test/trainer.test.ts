@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadCheckpoint } from '@depthfold/core/node';
-import { train } from '../src/index.js';
+import { splitTrainingSet, train } from '../src/index.js';
 
 const base = { depth: 8, trainLimit: 256, testLimit: 100, batchSize: 64, backend: 'wasm', seed: 7 } as const;
 const dir = mkdtempSync(join(tmpdir(), 'depthfold-trainer-'));
@@ -44,4 +44,20 @@ test('no tensor outlives a run', { timeout: 300_000 }, async () => {
   const before = tf.memory().numTensors;
   await train({ ...base, epochs: 2, runDir: join(dir, 'leak') });
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('a validation split is held out of training by a seeded choice and evaluated every epoch', { timeout: 300_000 }, async () => {
+  const a = splitTrainingSet(1000, 100, 300, 3);
+  const b = splitTrainingSet(1000, 100, 300, 3);
+  assert.deepEqual(a, b);
+  assert.equal(a.validation.length, 100);
+  assert.equal(a.train.length, 300);
+  const held = new Set(a.validation);
+  assert.ok([...a.train].every((i) => !held.has(i)), 'no validation image is trained on');
+  assert.notDeepEqual(splitTrainingSet(1000, 100, 300, 4).validation, a.validation);
+  assert.throws(() => splitTrainingSet(10, 10, undefined, 1), /validation 10 leaves none of the 10 training images/);
+  const run = await train({ ...base, epochs: 1, validation: 128, runDir: join(dir, 'validation') });
+  const m = run.metrics[0]!;
+  assert.ok(m.validationError !== undefined && m.validationError >= 0 && m.validationError <= 1);
+  assert.ok(m.validationLoss !== undefined && Number.isFinite(m.validationLoss));
 });
