@@ -21,6 +21,7 @@ import type { Checkpoint, ResNetSpec } from '@depthfold/core';
 import { loadCheckpoint } from '@depthfold/core/node';
 import { buildModel, encodeModel, modelMetadata, nhwcToNchw, type ModelProto } from '@depthfold/onnx';
 import { disposeNetwork, fillBatch, loadDataset, networkFromTensors, selectBackend, testLogits } from '@depthfold/train';
+import { quantile } from './stats.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PYTHON = '/usr/bin/python3';
@@ -120,15 +121,6 @@ async function loadTrained(path: string): Promise<Checkpoint & { sha256: string 
 }
 
 // ---- statistics ----
-
-/** The q-quantile (0..1), linear between order statistics (numpy's default). */
-function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
 
 const median = (values: readonly number[]) => quantile(values, 0.5);
 const imagesPerSecond = (t: Timings) => (BIG_BATCH * 1000) / median(t.big);

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { computeCost, residualBlocks, resnetSpec, survivalProbs, expectedDepth, type SurvivalRule } from '@depthfold/core';
 import { measureTrainSteps, type MeasureResult } from '@depthfold/train';
+import { quantile } from './stats.js';
 
 const PYTHON = '/usr/bin/python3';
 const TORCH_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'torch_reference.py');
@@ -58,14 +59,6 @@ interface TorchBench {
   peak_rss_mb: number;
 }
 
-/** The q-quantile (0..1) with linear interpolation between order statistics, as numpy's default. */
-function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
 
 function timing(msPerStep: readonly number[], blocksRun: readonly number[], batchSize: number): Timing {
   const msMedian = quantile(msPerStep, 0.5);

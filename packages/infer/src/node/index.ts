@@ -2,33 +2,8 @@
 import { loadClassifier, type Classifier, type LoadOptions } from '../common/index.js';
 import { ortNodeBackend } from './ort-backend.js';
 
-export { DepthfoldInputError } from '@depthfold/core';
-
-export {
-  DEVICES,
-  DEVICE_TABLE,
-  InferDeviceError,
-  InferInputError,
-  isDevice,
-  PIXEL_LAYOUTS,
-  softmax,
-  type Classification,
-  type Classifier,
-  type ClassifierInfo,
-  type ClassifyOptions,
-  type ConcreteDevice,
-  type Device,
-  type DeviceFallback,
-  type ExecutionProvider,
-  type Images,
-  type LoadOptions,
-  type PixelLayout,
-  type PixelOptions,
-  type Pixels,
-  type Platform,
-  type PlatformDevices,
-  type Prediction,
-} from '../common/index.js';
+export * from '../common/public.js';
+export { type Classifier } from '../common/index.js';
 
 /**
  * Loads a depthfold ONNX model for classification.

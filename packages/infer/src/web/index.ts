@@ -3,34 +3,10 @@
 import { loadClassifier, type Classifier as ClassifierOf, type LoadOptions, type Pixels, type RgbaImage } from '../common/index.js';
 import { ortWebBackend } from './ort-web-backend.js';
 
-export { DepthfoldInputError } from '@depthfold/core';
 export { detectEnvironment, MAX_WASM_THREADS, webEnvironment, type WebEnvironment, type WebScope } from './environment.js';
 
-export {
-  DEVICES,
-  DEVICE_TABLE,
-  InferDeviceError,
-  InferInputError,
-  isDevice,
-  PIXEL_LAYOUTS,
-  softmax,
-  type Classification,
-  type ClassifierInfo,
-  type ClassifyOptions,
-  type ConcreteDevice,
-  type Device,
-  type DeviceFallback,
-  type ExecutionProvider,
-  type Images,
-  type LoadOptions,
-  type PixelLayout,
-  type PixelOptions,
-  type Pixels,
-  type Platform,
-  type PlatformDevices,
-  type Prediction,
-  type RgbaImage,
-} from '../common/index.js';
+export * from '../common/public.js';
+export { type RgbaImage } from '../common/index.js';
 
 /**
  * One image on the web: raw pixels (as in Node) or an `ImageData` of the model's size, e.g. from a canvas's
