@@ -152,36 +152,37 @@ export class DynamicBatcher {
     this.#stats.rows += rows;
     this.#stats.largestBatch = Math.max(this.#stats.largestBatch, rows);
     const started = performance.now();
-    // Timed before anyone is answered, so that the counters are current when a reply goes out.
-    const timed = (): void => {
+    // The next batch starts before this one is answered: ORT computes while the event loop writes the replies.
+    const done = (): void => {
       const ms = performance.now() - started;
       this.#stats.runMs += ms;
       this.#stats.slowestRunMs = Math.max(this.#stats.slowestRunMs, ms);
+      this.#inflight--;
+      this.#pump();
     };
     this.#run(input, rows)
       .then(
         (output) => {
-          timed();
+          done();
           if (output.length !== rows * outputSize) {
             const error = new Error(`the model returned ${output.length} values for ${rows} rows of ${outputSize}`);
             for (const job of jobs) job.reject(error);
             return;
           }
+          // Counted before anyone is answered, so that the counters are current when a reply goes out.
+          this.#stats.requests += jobs.length;
           let row = 0;
           for (const job of jobs) {
             job.resolve(output.subarray(row * outputSize, (row + job.rows) * outputSize));
             row += job.rows;
           }
-          this.#stats.requests += jobs.length;
         },
         (error: unknown) => {
-          timed();
+          done();
           for (const job of jobs) job.reject(error);
         },
       )
       .finally(() => {
-        this.#inflight--;
-        this.#pump();
         if (this.#queue.length === 0 && this.#inflight === 0) for (const wake of this.#idle.splice(0)) wake();
       });
   }

@@ -93,6 +93,18 @@ test('requests queued while a call runs go together in the next call', async () 
   assert.deepEqual(model.calls, [1, 3]);
 });
 
+test('the next batch starts before the finished one is answered', async () => {
+  const model = fakeModel(20);
+  const batcher = new DynamicBatcher(model.run, { ...BASE, delayMs: 0 });
+  const first = batcher.submit(rowsTagged(0, 1), 1);
+  await new Promise((r) => setTimeout(r, 5));
+  const second = batcher.submit(rowsTagged(1, 1), 1);
+  // What the first request sees as it is answered: the second is already running.
+  const seen = await first.then(() => ({ calls: [...model.calls], inflight: batcher.inflight }));
+  assert.deepEqual(seen, { calls: [1, 1], inflight: 1 });
+  assertOwnRows(await second, 1, 1);
+});
+
 test('no batching runs one call per request', async () => {
   const model = fakeModel(1);
   const batcher = new DynamicBatcher(model.run, { ...BASE, batching: false });
