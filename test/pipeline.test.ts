@@ -1,14 +1,14 @@
 // End to end on real data, through the CLIs a user runs: train a small ResNet with stochastic depth on a
 // Fashion-MNIST subset, export it, check the ONNX model with the official checker, and classify test images with
-// @depthfold/infer (onnxruntime-node) exactly as the trained tfjs network does.
+// @depthfold/infer (onnxruntime-node) exactly as the trained tfjs network does, then write its model card.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ResNetSpec } from '@depthfold/core';
-import { loadCheckpoint } from '@depthfold/core/node';
+import { trainConfigSchema, type ResNetSpec } from '@depthfold/core';
+import { loadCheckpoint, parseCommandLine } from '@depthfold/core/node';
 import { load } from '@depthfold/infer';
 import { checkpointLogits, fillBatch, loadDataset, selectBackend } from '@depthfold/train';
 
@@ -23,6 +23,7 @@ function cli(script: string, args: string[]): { status: number | null; out: stri
 }
 const train = (args: string[]) => cli('packages/train/dist/cli/train.js', args);
 const exportModel = (args: string[]) => cli('packages/onnx/dist/cli/export.js', args);
+const writeCard = (args: string[]) => cli('packages/report/dist/cli/card.js', args);
 
 function argmax(row: ArrayLike<number>, offset: number, n: number): number {
   let best = 0;
@@ -91,6 +92,39 @@ test('pnpm train -> pnpm export -> onnx checker -> @depthfold/infer', { timeout:
     const accuracy = correct / TEST_IMAGES;
     t.diagnostic(`test accuracy ${(100 * accuracy).toFixed(1)}% on ${TEST_IMAGES} images`);
     assert.ok(accuracy > 0.5, `accuracy ${accuracy} should be far above chance (0.1)`);
+  });
+
+  await t.test('pnpm card: accuracy and confusion matrix on the whole test set, parity, the command that trained it', async () => {
+    const cardPath = join(work, 'e2e.md');
+    const r = writeCard(['--model', modelPath, '--run', runDir, '--out', cardPath]);
+    assert.equal(r.status, 0, r.out);
+    const card = readFileSync(cardPath, 'utf8');
+
+    // The same figures computed here, independently: ONNX Runtime's top-1 on every test image.
+    const data = await loadDataset('fashion-mnist');
+    const size = data.height * data.width * data.channels;
+    const classifier = await load(modelPath, { device: 'cpu' });
+    const expected = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
+    for (let start = 0; start < data.test.count; start += 1000) {
+      const images = Array.from({ length: 1000 }, (_, i) => data.test.images.subarray((start + i) * size, (start + i + 1) * size));
+      const results = await classifier.classify(images, { topK: 1 });
+      results.forEach((res, i) => expected[data.test.labels[start + i]!]![res.top[0]!.index]!++);
+    }
+    await classifier.dispose();
+    const matrixText = card.slice(card.indexOf('Confusion matrix'));
+    const rows = [...matrixText.matchAll(/^\| \d+ [^|]+ \|(.*)\|$/gm)].slice(0, 10).map((m) => m[1]!.split('|').map((c) => Number(c.replace(/\*/g, ''))));
+    assert.deepEqual(rows, expected, 'the confusion matrix');
+    const correct = expected.reduce((s, row, k) => s + row[k]!, 0);
+    assert.equal(/\*\*Test accuracy ([\d.]+)%\*\*/.exec(card)?.[1], ((100 * correct) / data.test.count).toFixed(2));
+    assert.match(card, /95% confidence interval \d+\.\d+% – \d+\.\d+%/);
+    assert.match(card, new RegExp(`top-1 agreement ${data.test.count} of ${data.test.count}`), 'parity on the whole test set');
+    assert.ok(Number(/largest \|logit difference\| (\S+),/.exec(card)?.[1]) < 1e-4, 'logits match the trained network');
+
+    // The training command in the card parses back to the config the checkpoint records.
+    const command = /^pnpm train (.*)$/m.exec(card)?.[1];
+    assert.ok(command, 'the card gives the training command');
+    const checkpoint = await loadCheckpoint(join(runDir, 'checkpoint.safetensors'));
+    assert.deepEqual(trainConfigSchema.parse(parseCommandLine(command.split(' '), trainConfigSchema)), { ...checkpoint.info.config, resume: false });
   });
 
   rmSync(work, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainConfigSchema } from '../src/index.js';
-import { helpText, parseCommandLine } from '../src/node/cli-args.js';
+import { commandLineOf, helpText, parseCommandLine } from '../src/node/cli-args.js';
 
 test('flags map to config keys with types; --no-X negates booleans', () => {
   const parsed = parseCommandLine(['--depth', '56', '--survival-rule', 'uniform', '--no-flip', '--resume', '--name', 'x'], trainConfigSchema);
@@ -33,4 +33,12 @@ test('--help lists every option with its default', () => {
   }
   assert.match(help, /--depth NUMBER +network depth 6n\+2 \(default: 20\)/);
   assert.match(help, /--survival-rule linear\|uniform\|none/);
+});
+
+test('commandLineOf gives the flags that parse back to the same config, defaults left out', () => {
+  const config = trainConfigSchema.parse({ name: 'fm', epochs: 12, survivalRule: 'none', flip: false, validation: 5000, resume: true });
+  const flags = commandLineOf(trainConfigSchema, config, ['resume']);
+  assert.deepEqual(flags, ['--name', 'fm', '--validation', '5000', '--survival-rule', 'none', '--epochs', '12', '--no-flip']);
+  const parsed = parseCommandLine(flags, trainConfigSchema);
+  assert.deepEqual(trainConfigSchema.parse(parsed), { ...config, resume: false });
 });

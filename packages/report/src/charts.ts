@@ -42,40 +42,55 @@ function epochAxis(runs: readonly RunData[]) {
 
 const config = { view: { stroke: null }, font: 'Helvetica, Arial, sans-serif', title: { anchor: 'start' as const, fontSize: 14 } };
 
-/** Test error (solid) and training loss (dashed) per epoch, side by side: the paper's Fig. 3. */
+/**
+ * Test error (solid; validation error dotted, for runs that hold a split out) and training loss (dashed) per
+ * epoch, side by side: the paper's Fig. 3.
+ */
 export function lossErrorChart(runs: readonly RunData[]): ChartSpec {
   const values = runs.flatMap((run) =>
-    run.metrics.map((m) => ({ run: run.label, epoch: m.epoch, testError: m.testError ?? null, trainLoss: m.trainLoss ?? null })),
+    run.metrics.flatMap((m) => [
+      { run: run.label, epoch: m.epoch, split: 'test', error: m.testError ?? null, trainLoss: m.trainLoss ?? null },
+      ...(typeof m.validationError === 'number' ? [{ run: run.label, epoch: m.epoch, split: 'validation', error: m.validationError, trainLoss: null }] : []),
+    ]),
   );
-  const panel = (field: 'testError' | 'trainLoss', title: string, dash: number[] | undefined) => ({
+  const hasValidation = values.some((v) => v.split === 'validation');
+  const panel = (field: 'error' | 'trainLoss', title: string) => ({
     title,
     width: 340,
     height: 240,
     transform: [{ filter: `isValid(datum.${field}) && isFinite(datum.${field})` }],
-    mark: { type: 'line' as const, point: true, strokeWidth: 2, ...(dash ? { strokeDash: dash } : {}) },
+    mark: { type: 'line' as const, point: true, strokeWidth: 2, ...(field === 'trainLoss' ? { strokeDash: [6, 4] } : {}) },
     encoding: {
       x: epochAxis(runs),
       y: {
         field,
         type: 'quantitative' as const,
-        title: field === 'testError' ? 'test error' : 'training loss',
+        title: field === 'error' ? 'error' : 'training loss',
         scale: { zero: false },
-        ...(field === 'testError' ? { axis: { format: '.0%' } } : {}),
+        ...(field === 'error' ? { axis: { format: '.0%' } } : {}),
       },
       color: runColor(runs),
+      // One line per run and split; the dash tells the splits apart.
+      ...(field === 'error'
+        ? {
+            detail: { field: 'split', type: 'nominal' as const },
+            strokeDash: { field: 'split', type: 'nominal' as const, title: 'split', scale: { domain: ['test', 'validation'], range: [[1, 0], [2, 3]] }, legend: hasValidation ? { orient: 'bottom' as const } : null },
+          }
+        : {}),
     },
   });
   return {
     name: 'loss-error',
     title: 'Test error and training loss per epoch',
     caption:
-      'Solid: test error after each epoch. Dashed: mean training loss over the epoch (with blocks dropped, so it is ' +
-      'not comparable to a test loss). The paper\'s Figure 3 compares constant and stochastic depth this way.',
+      'Solid: test error after each epoch' + (hasValidation ? '; dotted: validation error (the held-out split used to choose a model)' : '') +
+      '. Dashed: mean training loss over the epoch (with blocks dropped, so it is not comparable to a test loss). ' +
+      'The paper\'s Figure 3 compares constant and stochastic depth this way.',
     spec: {
       $schema: SCHEMA,
       config,
       data: { values },
-      hconcat: [panel('testError', 'Test error (solid)', undefined), panel('trainLoss', 'Training loss (dashed)', [6, 4])],
+      hconcat: [panel('error', hasValidation ? 'Test (solid) and validation (dotted) error' : 'Test error (solid)'), panel('trainLoss', 'Training loss (dashed)')],
     },
   };
 }

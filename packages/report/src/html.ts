@@ -66,6 +66,13 @@ function runRow(s: RunSummary, testExamples: number | undefined): string {
       true,
       s.bestEpoch === undefined ? '' : ` data-epoch="${s.bestEpoch}"`,
     ),
+    cell(
+      'chosenTestError',
+      s.chosenTestError,
+      s.chosenEpoch === undefined ? '-' : `${percent(s.chosenTestError)} (epoch ${s.chosenEpoch}, validation ${percent(s.chosenValidationError)})`,
+      true,
+      s.chosenEpoch === undefined ? '' : ` data-epoch="${s.chosenEpoch}"`,
+    ),
     cell('testExamples', testExamples, testExamples === undefined ? '-' : String(testExamples)),
     cell('totalSeconds', s.totalSeconds, duration(s.totalSeconds)),
     cell('medianImagesPerSecond', s.medianImagesPerSecond, s.medianImagesPerSecond === undefined ? '-' : s.medianImagesPerSecond.toFixed(1)),
@@ -76,7 +83,7 @@ function runRow(s: RunSummary, testExamples: number | undefined): string {
 }
 
 function runsTable(runs: readonly RunData[]): string {
-  const head = ['run', 'depth', 'rule', 'p_L', 'epochs', 'final test error', 'best test error', 'test images', 'training time', 'images/s (median)', 'backend', 'directory'];
+  const head = ['run', 'depth', 'rule', 'p_L', 'epochs', 'final test error', 'best test error', 'test error of the epoch chosen by validation', 'test images', 'training time', 'images/s (median)', 'backend', 'directory'];
   const rows = runs.map((run) => runRow(summarise(run), run.metrics[run.metrics.length - 1]!.testExamples ?? undefined));
   return `<table class="runs"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
@@ -159,7 +166,9 @@ export function reportHtml(input: PageInput): string {
     `<h1>${escapeHtml(title)}</h1>`,
     `<p class="meta">${runs.length} run${runs.length === 1 ? '' : 's'}, generated ${escapeHtml(generated.toISOString())} by <code>@depthfold/report</code>. ` +
       'Training time counts the training steps only (evaluation excluded); images/s is the median over epochs. ' +
-      'Test error on the number of test images shown: with few images it is coarse (1 image of 100 is 1%).</p>',
+      'Test error on the number of test images shown: with few images it is coarse (1 image of 100 is 1%). ' +
+      'Runs with a validation split (<code>--validation N</code>) are read at the epoch of lowest validation error: ' +
+      'the best test error looks at the test set, that epoch does not.</p>',
     '<h2>Runs</h2>',
     runsTable(runs),
   ];

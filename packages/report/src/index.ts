@@ -1,4 +1,5 @@
-// @depthfold/report: HTML reports comparing training runs (Vega-Lite charts rendered to SVG), and p_L sweeps.
+// @depthfold/report: HTML reports comparing training runs (Vega-Lite charts rendered to SVG), p_L sweeps, and
+// model cards.
 export { writeReport, defaultReportDir, type ReportOptions, type ReportResult } from './report.js';
 export { loadRun, loadRuns, parseMetrics, runLabel, type RunData, type RunConfig, type MetricsLine } from './run-data.js';
 export { summarise, runNotes, median, type RunSummary } from './summary.js';
@@ -33,3 +34,4 @@ export {
 } from './sweep-plan.js';
 export { runSweep, type SweepOptions, type SweepHooks, type SweepResult, type TrainStartInfo } from './sweep.js';
 export { parseReportCommandLine, parseSweepCommandLine, sweepOptionsSchema, sweepHelp, REPORT_HELP, type ReportCommand } from './cli-args.js';
+export { confusionMatrix, wilsonInterval, modelCardMarkdown, type ConfusionMatrix, type Proportion, type ModelCardInput } from './model-card.js';

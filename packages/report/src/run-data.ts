@@ -17,6 +17,8 @@ const metricsLineSchema = z.object({
   testLoss: num,
   testError: num,
   testExamples: num,
+  validationLoss: num,
+  validationError: num,
   seconds: num,
   imagesPerSecond: num,
   expectedDepth: num,

@@ -17,6 +17,13 @@ export interface RunSummary {
   /** Lowest test error of any epoch, and the first epoch that reached it. */
   bestTestError: number | undefined;
   bestEpoch: number | undefined;
+  /**
+   * Model choice by validation: the epoch with the lowest validation error (the first, on a tie), its validation
+   * error, and its test error, the figure to quote for a model chosen without looking at the test set.
+   */
+  chosenEpoch: number | undefined;
+  chosenValidationError: number | undefined;
+  chosenTestError: number | undefined;
   /** Sum of the epochs' training time (evaluation excluded, as the trainer measures it). */
   totalSeconds: number | undefined;
   /** Median images/s over the epochs: robust to a first epoch slowed by compilation or a busy machine. */
@@ -59,6 +66,11 @@ export function summarise(run: RunData): RunSummary {
     if (typeof m.testError !== 'number') continue;
     if (best === undefined || m.testError < best.testError!) best = m;
   }
+  let chosen: MetricsLine | undefined;
+  for (const m of metrics) {
+    if (typeof m.validationError !== 'number') continue;
+    if (chosen === undefined || m.validationError < chosen.validationError!) chosen = m;
+  }
   const seconds = series(metrics, 'seconds');
   const backends = [
     ...new Set(metrics.map((m) => (m.backend ? `${m.backend}${typeof m.workers === 'number' ? ` x${m.workers}` : ''}` : undefined)).filter((b) => b !== undefined)),
@@ -75,6 +87,9 @@ export function summarise(run: RunData): RunSummary {
     finalEpoch: last.epoch,
     bestTestError: best?.testError ?? undefined,
     bestEpoch: best?.epoch,
+    chosenEpoch: chosen?.epoch,
+    chosenValidationError: chosen?.validationError ?? undefined,
+    chosenTestError: chosen?.testError ?? undefined,
     totalSeconds: seconds.length ? seconds.reduce((s, v) => s + v, 0) : undefined,
     medianImagesPerSecond: median(series(metrics, 'imagesPerSecond')),
     expectedDepth: mean(series(metrics, 'expectedDepth')),

@@ -15,6 +15,8 @@ export interface SyntheticRun {
   /** Epochs the config asks for (default: one per test error). */
   epochs?: number;
   testErrors: number[];
+  /** Validation error per epoch, for runs with a held-out split. */
+  validationErrors?: number[];
   seconds?: number[];
   imagesPerSecond?: number[];
   /** Leave out gradMagnitude and workers, as runs written before they were recorded. */
@@ -61,6 +63,7 @@ export function writeRun(dir: string, run: SyntheticRun): string {
       testLoss: testError * 3,
       testError,
       testExamples: 1000,
+      ...(run.validationErrors ? { validationError: run.validationErrors[i], validationLoss: run.validationErrors[i]! * 3 } : {}),
       seconds: run.seconds?.[i] ?? 10 * (expected / blocks) + epoch * 0.1,
       imagesPerSecond: run.imagesPerSecond?.[i] ?? 1280 / (10 * (expected / blocks)),
       expectedDepth: expected,

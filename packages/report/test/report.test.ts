@@ -13,6 +13,7 @@ const linear = writeRun(join(work, 'linear'), {
   testErrors: [0.4, 0.3, 0.25, 0.27, 0.26],
   seconds: [10, 11, 12, 13, 14],
   imagesPerSecond: [100, 300, 200, 250, 150],
+  validationErrors: [0.41, 0.31, 0.27, 0.24, 0.25],
 });
 const constant = writeRun(join(work, 'constant'), { survivalRule: 'none', testErrors: [0.42, 0.33, 0.29, 0.28, 0.281], oldFormat: true });
 const partial = writeRun(join(work, 'partial'), { survivalRule: 'uniform', survivalProb: 0.8, epochs: 5, testErrors: [0.45, 0.35, 0.3] });
@@ -53,6 +54,7 @@ test('report: labels runs by their config, in the table and in the charts', asyn
   assert.deepEqual(result.runs.map((r) => r.label), ['ResNet-20 linear p_L=0.5', 'ResNet-20 constant depth', 'ResNet-20 uniform p_L=0.8']);
   const legend = readFileSync(join(work, 'labels', 'loss-error.svg'), 'utf8');
   for (const run of result.runs) assert.ok(legend.includes(run.label), `legend names ${run.label}`);
+  assert.ok(legend.includes('validation'), 'the validation split has its own line and legend entry');
 });
 
 test('report: the table has final and best test error with its epoch, training time and median images/s', async () => {
@@ -65,6 +67,10 @@ test('report: the table has final and best test error with its epoch, training t
   assert.equal(Number(a.get('bestTestError')!.value), 0.25);
   assert.equal(a.get('bestTestError')!.epoch, '3');
   assert.equal(a.get('bestTestError')!.text, '25.00% (epoch 3)');
+  // Chosen by validation (epoch 4, 24%), not by the test set (epoch 3).
+  assert.equal(Number(a.get('chosenTestError')!.value), 0.27);
+  assert.equal(a.get('chosenTestError')!.epoch, '4');
+  assert.equal(a.get('chosenTestError')!.text, '27.00% (epoch 4, validation 24.00%)');
   assert.equal(Number(a.get('totalSeconds')!.value), 60);
   assert.equal(a.get('totalSeconds')!.text, '1 min 00 s');
   assert.equal(Number(a.get('medianImagesPerSecond')!.value), 200);
@@ -80,6 +86,7 @@ test('report: the table has final and best test error with its epoch, training t
   assert.equal(b.get('bestTestError')!.epoch, '4');
   assert.equal(b.get('survivalProb')!.text, '1 (all)');
   assert.equal(b.get('backend')!.text, 'wasm', 'an old run without workers');
+  assert.equal(b.get('chosenTestError')!.text, '-', 'no validation split');
 
   const c = row(html, 'ResNet-20 uniform p_L=0.8');
   assert.equal(c.get('epochs')!.text, '3 of 5');

@@ -44,6 +44,21 @@ export function helpText(command: string, summary: string, schema: z.ZodObject):
   return lines.concat(rows.map(([f, d]) => `  ${f.padEnd(width)}${d}`)).join('\n');
 }
 
+/**
+ * The flags that reproduce `values` with {@link parseCommandLine}: one per option that differs from its default,
+ * in the schema's order, skipping the keys in `omit` (e.g. `resume`).
+ */
+export function commandLineOf(schema: z.ZodObject, values: Readonly<Record<string, unknown>>, omit: readonly string[] = []): string[] {
+  const flags: string[] = [];
+  for (const [key, info] of Object.entries(properties(schema))) {
+    const value = values[key];
+    if (omit.includes(key) || value === undefined || JSON.stringify(value) === JSON.stringify(info.default)) continue;
+    if (kindOf(info) === 'boolean') flags.push(value ? `--${kebab(key)}` : `--no-${kebab(key)}`);
+    else flags.push(`--${kebab(key)}`, String(value));
+  }
+  return flags;
+}
+
 /** The raw option object from argv (before validation), or `'help'` when --help was given. */
 export function parseCommandLine(argv: readonly string[], schema: z.ZodObject): Record<string, unknown> | 'help' {
   const props = properties(schema);

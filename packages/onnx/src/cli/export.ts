@@ -11,7 +11,7 @@ import { encodeModel } from '../model-file.js';
 import { modelMetadata } from '../model-metadata.js';
 import { TRITON_DEFAULTS, writeTritonRepository } from '../triton-repository.js';
 import { writeModelFile } from '../write-model-file.js';
-import { measureParity } from './verify.js';
+import { measureParity } from '../parity.js';
 
 const exportOptionsSchema = z
   .object({

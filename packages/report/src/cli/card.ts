@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// `pnpm card --model models/<name>.onnx`: measures a shipped model on its whole test set (ONNX Runtime through
+// @depthfold/infer, as users run it), checks it against the trained network (tfjs), and writes models/<name>.md.
+import { readFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { z } from 'zod';
+import { parseWith, trainConfigSchema } from '@depthfold/core';
+import { commandLineOf, helpText, loadCheckpoint, parseCommandLine, processLogger as log, writeFileAtomic } from '@depthfold/core/node';
+import { load } from '@depthfold/infer/node';
+import { readModelMetadata } from '@depthfold/onnx';
+import { measureParity } from '@depthfold/onnx/node';
+import { fillBatch, loadDataset, runPaths, selectBackend } from '@depthfold/train';
+import { modelCardMarkdown } from '../model-card.js';
+import { loadRun } from '../run-data.js';
+
+const cardOptionsSchema = z
+  .object({
+    model: z.string().default('models/resnet20-fashion-mnist.onnx').describe('the exported model (from pnpm export)'),
+    run: z.string().optional().describe('its run directory (default: runs/<model name>); its checkpoint must be the one the model was exported from'),
+    out: z.string().optional().describe('the card (default: the model path with .md instead of .onnx)'),
+    hardware: z.string().optional().describe('where the run trained (default: this machine, which the card assumes trained it)'),
+  })
+  .strict();
+
+const SUMMARY =
+  'Writes a model card: test accuracy with its 95% interval, per-class accuracy and the confusion matrix on the\n' +
+  'whole test set (ONNX Runtime), parity against the trained network (tfjs), and the training run that made it.';
+
+const BATCH = 500;
+
+function thisMachine(backends: string): string {
+  const cores = cpus();
+  return `${cores.length} vCPUs (${cores[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, no GPU used; tfjs ${backends}`;
+}
+
+async function main(): Promise<void> {
+  const raw = parseCommandLine(process.argv.slice(2), cardOptionsSchema);
+  if (raw === 'help') {
+    log.info(helpText('pnpm card', SUMMARY, cardOptionsSchema));
+    return;
+  }
+  const options = parseWith(cardOptionsSchema, raw, 'card options');
+  const name = basename(options.model).replace(/\.onnx$/i, '');
+  const runDir = options.run ?? join('runs', name);
+  const out = options.out ?? join(dirname(options.model), `${name}.md`);
+
+  const bytes = new Uint8Array(await readFile(options.model));
+  const metadata = readModelMetadata(bytes, options.model);
+  const checkpoint = await loadCheckpoint(runPaths(runDir).checkpoint);
+  if (checkpoint.sha256 !== metadata.checkpoint.sha256) {
+    throw new Error(
+      `${options.model} was exported from checkpoint sha256 ${metadata.checkpoint.sha256}, but ${runPaths(runDir).checkpoint} is ${checkpoint.sha256}; ` +
+        'pass the run it came from (--run), or export it again (pnpm export)',
+    );
+  }
+  const run = await loadRun(runDir);
+  const config = checkpoint.info.config;
+  const data = await loadDataset(config.dataset, config.data);
+  const test = data.test;
+  const size = test.height * test.width * test.channels;
+
+  // Accuracy as users get it: raw pixels through @depthfold/infer, which normalises with the model's own statistics.
+  const classifier = await load(bytes, { device: 'cpu' });
+  const predicted = new Uint8Array(test.count);
+  try {
+    for (let start = 0; start < test.count; start += BATCH) {
+      const count = Math.min(BATCH, test.count - start);
+      const images = Array.from({ length: count }, (_, i) => test.images.subarray((start + i) * size, (start + i + 1) * size));
+      const logits = await classifier.logits(images);
+      logits.forEach((row, i) => (predicted[start + i] = row.indexOf(Math.max(...row))));
+    }
+  } finally {
+    await classifier.dispose();
+  }
+  log.info(`card: ${test.count} test images classified by ONNX Runtime (${classifier.info.provider})`);
+
+  const backend = await selectBackend('auto');
+  const pixels = new Float32Array(test.count * size);
+  fillBatch(test, Uint32Array.from({ length: test.count }, (_, i) => i), pixels, checkpoint.info.normalization);
+  const parity = await measureParity(bytes, checkpoint, metadata, pixels, (done, total) => {
+    if (done % 2500 === 0 || done === total) log.info(`card: parity against tfjs (${backend.name}) ${done}/${total}`);
+  });
+
+  const backends = [...new Set(run.metrics.map((m) => `${m.backend ?? '?'}${typeof m.workers === 'number' ? `, ${m.workers} worker${m.workers === 1 ? '' : 's'}` : ''}`))].join('; ');
+  const defaultModel = join('models', `${config.name}.onnx`);
+  const markdown = modelCardMarkdown({
+    modelPath: options.model,
+    modelBytes: bytes.length,
+    metadata,
+    runDir,
+    config,
+    metrics: run.metrics,
+    trainCommand: ['pnpm train', ...commandLineOf(trainConfigSchema, config, ['resume'])].join(' '),
+    exportCommand: `pnpm export --run ${runDir}${options.model === defaultModel ? '' : ` --out ${options.model}`}`,
+    cardCommand: ['pnpm card --model', options.model, ...(options.run ? ['--run', options.run] : []), ...(options.out ? ['--out', options.out] : []), ...(options.hardware ? ['--hardware', JSON.stringify(options.hardware)] : [])].join(' '),
+    hardware: options.hardware ?? thisMachine(backends),
+    truth: test.labels,
+    predicted,
+    parity,
+    provider: classifier.info.provider,
+    generated: new Date(),
+  });
+  await writeFileAtomic(out, markdown);
+  log.info(`card: ${out}`);
+}
+
+main().catch((error: unknown) => {
+  log.warn(`card: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

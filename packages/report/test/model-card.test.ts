@@ -1,0 +1,28 @@
+// The model card's statistics (confusion matrix, Wilson interval) against values worked out by hand.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { confusionMatrix, wilsonInterval } from '../src/index.js';
+
+test('confusionMatrix counts true class by predicted class', () => {
+  assert.deepEqual(confusionMatrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2], 3), [
+    [1, 1, 0],
+    [0, 1, 0],
+    [1, 0, 2],
+  ]);
+  assert.throws(() => confusionMatrix([0, 1], [0], 2), /2 labels but 1 predictions/);
+});
+
+test('wilsonInterval: closed forms at 0 and n, and the textbook value in between', () => {
+  const z2 = 1.959963984540054 ** 2;
+  const none = wilsonInterval(0, 10);
+  assert.equal(none.low, 0);
+  assert.ok(Math.abs(none.high - z2 / (10 + z2)) < 1e-12, `0 of 10: upper ${none.high}`);
+  const all = wilsonInterval(10, 10);
+  assert.ok(Math.abs(all.low - 10 / (10 + z2)) < 1e-12 && Math.abs(all.high - 1) < 1e-12, `10 of 10: ${all.low} ${all.high}`);
+  // 9,400 of 10,000, by hand: centre (0.94 + z²/2n) / (1 + z²/n) = 0.939831, half-width
+  // z sqrt(0.94 * 0.06 / n + z²/4n²) / (1 + z²/n) = 0.004657.
+  const mid = wilsonInterval(9400, 10000);
+  assert.equal(mid.value, 0.94);
+  assert.ok(Math.abs(mid.low - 0.935174) < 2e-6 && Math.abs(mid.high - 0.944488) < 2e-6, `${mid.low} ${mid.high}`);
+  assert.throws(() => wilsonInterval(0, 0), /positive total, received 0/);
+});
