@@ -1,4 +1,4 @@
-// Builds the demo page. The model is the repo's models/resnet20-fashion-mnist.onnx (DEPTHFOLD_DEMO_MODEL names
+// Builds the demo page. The model is the shipped models/resnet20-fashion-mnist-v1.onnx (DEPTHFOLD_DEMO_MODEL names
 // another), served in dev and copied into dist/models/ by the build, so git holds one copy of it. Dev and preview
 // servers send COOP/COEP so that the page is cross-origin isolated and ONNX Runtime's WebAssembly gets threads.
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const model = resolve(repo, process.env.DEPTHFOLD_DEMO_MODEL ?? 'models/resnet20-fashion-mnist.onnx');
+const model = resolve(repo, process.env.DEPTHFOLD_DEMO_MODEL ?? 'models/resnet20-fashion-mnist-v1.onnx');
 // onnxruntime-web is @depthfold/infer's dependency, so it is found from there.
 const ortDist = dirname(createRequire(resolve(repo, 'packages/infer/package.json')).resolve('onnxruntime-web/wasm'));
 // The Emscripten runtimes of ort.wasm.min.mjs (WebAssembly) and ort.webgpu.min.mjs (WebGPU, asyncify).
@@ -21,12 +21,12 @@ const isolation = {
 
 /**
  * Serves `source` at `models/<name>` in dev, emits it there in the build, and tells the page the URL. A missing
- * model is a warning, not an error: `pnpm train` and `pnpm export` build every package before they make one, and the
- * page itself says that its model did not load.
+ * model is a warning, not an error: `pnpm train` and `pnpm export` build every package (this one too) before the
+ * model they make exists, and the page itself says that its model did not load.
  */
 function modelFile(source: string): Plugin {
   const url = `models/${basename(source)}`;
-  const missing = `the demo's model ${source} does not exist: run \`pnpm train && pnpm export\`, or set DEPTHFOLD_DEMO_MODEL to an exported .onnx file`;
+  const missing = `the demo's model ${source} does not exist: it is committed in git (models/), or set DEPTHFOLD_DEMO_MODEL to a .onnx file from \`pnpm export\``;
   return {
     name: 'depthfold-model-file',
     config: () => ({ define: { __DEPTHFOLD_MODEL_URL__: JSON.stringify(url) } }),

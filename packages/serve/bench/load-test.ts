@@ -12,7 +12,7 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 
 const { values } = parseArgs({
   options: {
-    model: { type: 'string', default: 'models/resnet20-fashion-mnist.onnx' },
+    model: { type: 'string', default: 'models/resnet20-fashion-mnist-v1.onnx' },
     duration: { type: 'string', default: '10' },
     'batch-delay-ms': { type: 'string', default: '2' },
     threads: { type: 'string', default: '0' },

@@ -16,7 +16,7 @@ import { loadRun } from '../run-data.js';
 
 const cardOptionsSchema = z
   .object({
-    model: z.string().default('models/resnet20-fashion-mnist.onnx').describe('the exported model (from pnpm export)'),
+    model: z.string().default('models/resnet20-fashion-mnist-v1.onnx').describe('the exported model (from pnpm export)'),
     run: z.string().optional().describe('its run directory (default: runs/<model name>); its checkpoint must be the one the model was exported from'),
     out: z.string().optional().describe('the card (default: the model path with .md instead of .onnx)'),
     hardware: z.string().optional().describe('where the run trained (default: this machine, which the card assumes trained it)'),
