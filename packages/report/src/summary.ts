@@ -57,20 +57,22 @@ export type NumericField = {
   [K in keyof MetricsLine]-?: NonNullable<MetricsLine[K]> extends number ? K : never;
 }[keyof MetricsLine];
 
+/** The first epoch with the lowest `field`, or undefined when no epoch has it. */
+function lowestEpoch(metrics: readonly MetricsLine[], field: 'testError' | 'validationError'): MetricsLine | undefined {
+  let lowest: MetricsLine | undefined;
+  for (const m of metrics) {
+    const value = m[field];
+    if (typeof value === 'number' && (lowest === undefined || value < lowest[field]!)) lowest = m;
+  }
+  return lowest;
+}
+
 /** The table row of a run. */
 export function summarise(run: RunData): RunSummary {
   const { metrics, config } = run;
   const last = metrics[metrics.length - 1]!;
-  let best: MetricsLine | undefined;
-  for (const m of metrics) {
-    if (typeof m.testError !== 'number') continue;
-    if (best === undefined || m.testError < best.testError!) best = m;
-  }
-  let chosen: MetricsLine | undefined;
-  for (const m of metrics) {
-    if (typeof m.validationError !== 'number') continue;
-    if (chosen === undefined || m.validationError < chosen.validationError!) chosen = m;
-  }
+  const best = lowestEpoch(metrics, 'testError');
+  const chosen = lowestEpoch(metrics, 'validationError');
   const seconds = series(metrics, 'seconds');
   const backends = [
     ...new Set(metrics.map((m) => (m.backend ? `${m.backend}${typeof m.workers === 'number' ? ` x${m.workers}` : ''}` : undefined)).filter((b) => b !== undefined)),
