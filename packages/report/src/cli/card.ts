@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { parseWith, trainConfigSchema } from '@depthfold/core';
+import { DepthfoldInputError, parseWith, trainConfigSchema } from '@depthfold/core';
 import { commandLineOf, helpText, loadCheckpoint, parseCommandLine, processLogger as log, writeFileAtomic } from '@depthfold/core/node';
 import { load } from '@depthfold/infer/node';
 import { readModelMetadata } from '@depthfold/onnx';
@@ -45,7 +45,12 @@ async function main(): Promise<void> {
   const runDir = options.run ?? join('runs', name);
   const out = options.out ?? join(dirname(options.model), `${name}.md`);
 
-  const bytes = new Uint8Array(await readFile(options.model));
+  const bytes = await readFile(options.model).then(
+    (buffer) => new Uint8Array(buffer),
+    (error: unknown) => {
+      throw new DepthfoldInputError('model', 'a readable .onnx file from pnpm export', error instanceof Error ? error.message : String(error), 'card options');
+    },
+  );
   const metadata = readModelMetadata(bytes, options.model);
   const checkpoint = await loadCheckpoint(runPaths(runDir).checkpoint);
   if (checkpoint.sha256 !== metadata.checkpoint.sha256) {
