@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `pnpm card --model models/<name>.onnx`: measures a shipped model on its whole test set (ONNX Runtime through
 // @depthfold/infer, as users run it), checks it against the trained network (tfjs), and writes models/<name>.md.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -52,6 +53,9 @@ async function main(): Promise<void> {
     },
   );
   const metadata = readModelMetadata(bytes, options.model);
+  if (!existsSync(runPaths(runDir).checkpoint)) {
+    throw new DepthfoldInputError('run', 'the run directory the model was exported from (with checkpoint.safetensors)', runDir, 'card options');
+  }
   const checkpoint = await loadCheckpoint(runPaths(runDir).checkpoint);
   if (checkpoint.sha256 !== metadata.checkpoint.sha256) {
     throw new Error(
