@@ -28,6 +28,7 @@ import type { TrainEngine } from './parallel/engine.js';
 import { LocalEngine } from './parallel/local-engine.js';
 import { WorkerEngine } from './parallel/worker-engine.js';
 import { readMetrics, runPaths, writeMetrics, type EpochMetrics } from './run-dir.js';
+import { resumedConfig } from './resume.js';
 
 /** Progress of one step, for progress bars. */
 export interface StepProgress {
@@ -103,10 +104,7 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
     throw new Error(`train: ${paths.checkpoint} exists; pass --resume to continue that run, or choose another --name or --run-dir`);
   }
   const resumed = hasCheckpoint ? await loadCheckpoint(paths.checkpoint) : undefined;
-  if (resumed) {
-    // A resumed run keeps its own settings; only the length of training and the backend may change.
-    config = { ...resumed.info.config, epochs: config.epochs, backend: config.backend, resume: true };
-  }
+  if (resumed) config = resumedConfig(resumed.info.config, config, input, resumed.info.epoch);
   const backend = await selectBackend(config.backend);
   const dataset = await loadDataset(config.dataset, config.data);
   const spec = resnetSpec({

@@ -2,4 +2,4 @@
 // logger); the main entry stays browser-safe.
 export { writeFileAtomic, saveCheckpoint, loadCheckpoint } from './files.js';
 export { commandLineOf, helpText, parseCommandLine } from './cli-args.js';
-export { processLogger, silentLogger, type Logger } from './log.js';
+export { processLogger, runCommand, silentLogger, type Logger } from './log.js';

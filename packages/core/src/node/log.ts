@@ -14,3 +14,15 @@ export const processLogger: Logger = {
 
 /** Discards everything (tests, library use). */
 export const silentLogger: Logger = { info: () => {}, warn: () => {} };
+
+/**
+ * Runs a CLI's main function; a failure prints `command: message` on stderr (once, when the library already named
+ * the command) and exits with status 1, so users see the error rather than a stack trace.
+ */
+export function runCommand(command: string, main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    processLogger.warn(message.startsWith(`${command}: `) ? message : `${command}: ${message}`);
+    process.exit(1);
+  });
+}

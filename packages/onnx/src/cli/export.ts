@@ -4,7 +4,7 @@
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { createRng, deriveSeed, parseWith, type Checkpoint } from '@depthfold/core';
-import { helpText, loadCheckpoint, parseCommandLine, processLogger as log } from '@depthfold/core/node';
+import { helpText, loadCheckpoint, parseCommandLine, processLogger as log, runCommand } from '@depthfold/core/node';
 import { fillBatch, loadDataset, runPaths, selectBackend } from '@depthfold/train';
 import { buildModel } from '../graph.js';
 import { encodeModel } from '../model-file.js';
@@ -82,7 +82,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  log.warn(`export: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+runCommand('export', main);

@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { DepthfoldInputError, parseWith, trainConfigSchema } from '@depthfold/core';
-import { commandLineOf, helpText, loadCheckpoint, parseCommandLine, processLogger as log, writeFileAtomic } from '@depthfold/core/node';
+import { commandLineOf, helpText, loadCheckpoint, parseCommandLine, processLogger as log, writeFileAtomic, runCommand } from '@depthfold/core/node';
 import { load } from '@depthfold/infer/node';
 import { readModelMetadata } from '@depthfold/onnx';
 import { measureParity } from '@depthfold/onnx/node';
@@ -114,7 +114,4 @@ async function main(): Promise<void> {
   log.info(`card: ${out}`);
 }
 
-main().catch((error: unknown) => {
-  log.warn(`card: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+runCommand('card', main);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `pnpm report RUN_DIR...`: writes an HTML report comparing training runs and says where it is.
-import { processLogger as log } from '@depthfold/core/node';
+import { processLogger as log, runCommand } from '@depthfold/core/node';
 import { REPORT_HELP, parseReportCommandLine } from '../cli-args.js';
 import { writeReport } from '../report.js';
 
@@ -16,7 +16,4 @@ async function main(): Promise<void> {
   log.info(`report: ${result.html}`);
 }
 
-main().catch((error: unknown) => {
-  log.warn(`report: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+runCommand('report', main);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `pnpm sweep`: trains a p_L grid run by run (resumable) and writes its report.
-import { processLogger as log } from '@depthfold/core/node';
+import { processLogger as log, runCommand } from '@depthfold/core/node';
 import { parseSweepCommandLine, sweepHelp } from '../cli-args.js';
 import { runSweep } from '../sweep.js';
 import { sweepDir } from '../sweep-plan.js';
@@ -40,7 +40,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  log.warn(`sweep: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+runCommand('sweep', main);

@@ -4,7 +4,7 @@
 import { parseWith } from '@depthfold/core';
 import { SERVER_DEFAULTS, startServer } from '../http-server.js';
 import { loadServedModel, MODEL_DEFAULTS, SERVE_DEVICES } from '../served-model.js';
-import { helpText, parseCommandLine, processLogger as log } from '@depthfold/core/node';
+import { helpText, parseCommandLine, processLogger as log, runCommand } from '@depthfold/core/node';
 import { z } from 'zod';
 
 const serveOptionsSchema = z
@@ -85,7 +85,4 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-main().catch((error: unknown) => {
-  log.warn(`serve: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+runCommand('serve', main);

@@ -2,7 +2,7 @@
 // `pnpm train`: trains a ResNet with stochastic depth and prints where its checkpoint is.
 import { SingleBar, Presets } from 'cli-progress';
 import { trainConfigSchema } from '@depthfold/core';
-import { helpText, parseCommandLine, processLogger as log } from '@depthfold/core/node';
+import { helpText, parseCommandLine, processLogger as log, runCommand } from '@depthfold/core/node';
 import { train, type StepProgress } from '../trainer.js';
 
 const SUMMARY =
@@ -71,7 +71,4 @@ async function main(): Promise<void> {
   log.info(`next: pnpm export --run ${result.runDir}`);
 }
 
-main().catch((error: unknown) => {
-  log.warn(`train: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+runCommand('train', main);
