@@ -1,6 +1,7 @@
 // Dynamic batching: requests that arrive close together run as one ORT call, and each gets its own rows back.
 // A batch leaves when it reaches `maxBatch` rows, when its oldest request has waited `delayMs`, or at once when
 // batching is off; at most `maxInflight` calls run at a time, and at most `maxQueue` requests wait for one.
+import { build as buildHistogram, type Histogram } from 'hdr-histogram-js';
 import { HttpError } from './errors.js';
 
 /** Runs one batch: `rows` input rows in, `rows` output rows out, in order. */
@@ -39,6 +40,11 @@ export interface BatcherStats {
   /** Milliseconds spent in calls, summed, and the slowest call. */
   runMs: number;
   slowestRunMs: number;
+  /**
+   * Milliseconds each answered request spent in the batcher (queued, then computed): median, 99th percentile and
+   * slowest. Set beside a client's latency, the difference is what HTTP, JSON and the client itself added.
+   */
+  latencyMs: { p50: number; p99: number; max: number };
 }
 
 interface Job {
@@ -58,7 +64,9 @@ export class DynamicBatcher {
   #inflight = 0;
   #timer: NodeJS.Timeout | undefined;
   readonly #idle: (() => void)[] = [];
-  readonly #stats: BatcherStats = { requests: 0, batches: 0, rows: 0, largestBatch: 0, refused: 0, runMs: 0, slowestRunMs: 0 };
+  readonly #stats: Omit<BatcherStats, 'latencyMs'> = { requests: 0, batches: 0, rows: 0, largestBatch: 0, refused: 0, runMs: 0, slowestRunMs: 0 };
+  // Microseconds, 3 significant digits: a fixed few kilobytes however long the server runs.
+  readonly #latency: Histogram = buildHistogram({ numberOfSignificantValueDigits: 3 });
 
   constructor(run: RunBatch, options: BatcherOptions) {
     this.#run = run;
@@ -67,7 +75,10 @@ export class DynamicBatcher {
 
   /** A copy of the counters. */
   get stats(): BatcherStats {
-    return { ...this.#stats };
+    const h = this.#latency;
+    // A percentile is its bucket's upper edge, which may pass the exact maximum by the histogram's 0.1% resolution.
+    const at = (percentile: number): number => Math.min(h.getValueAtPercentile(percentile), h.maxValue) / 1000;
+    return { ...this.#stats, latencyMs: { p50: at(50), p99: at(99), max: h.maxValue / 1000 } };
   }
 
   /** Requests waiting for a call. */
@@ -172,7 +183,9 @@ export class DynamicBatcher {
           // Counted before anyone is answered, so that the counters are current when a reply goes out.
           this.#stats.requests += jobs.length;
           let row = 0;
+          const now = performance.now();
           for (const job of jobs) {
+            this.#latency.recordValue(Math.round((now - job.since) * 1000));
             job.resolve(output.subarray(row * outputSize, (row + job.rows) * outputSize));
             row += job.rows;
           }
