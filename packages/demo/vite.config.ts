@@ -1,4 +1,4 @@
-// Builds the demo page. The model is the shipped models/resnet20-fashion-mnist-v1.onnx (DEPTHFOLD_DEMO_MODEL names
+// Builds the demo page. The model is the shipped SHIPPED_MODEL of @depthfold/core (DEPTHFOLD_DEMO_MODEL names
 // another), served in dev and copied into dist/models/ by the build, so git holds one copy of it. Dev and preview
 // servers send COOP/COEP so that the page is cross-origin isolated and ONNX Runtime's WebAssembly gets threads.
 import { existsSync, readFileSync } from 'node:fs';
@@ -6,9 +6,10 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
+import { SHIPPED_MODEL } from '@depthfold/core';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const model = resolve(repo, process.env.DEPTHFOLD_DEMO_MODEL ?? 'models/resnet20-fashion-mnist-v1.onnx');
+const model = resolve(repo, process.env.DEPTHFOLD_DEMO_MODEL ?? SHIPPED_MODEL);
 // onnxruntime-web is @depthfold/infer's dependency, so it is found from there.
 const ortDist = dirname(createRequire(resolve(repo, 'packages/infer/package.json')).resolve('onnxruntime-web/wasm'));
 // The Emscripten runtimes of ort.wasm.min.mjs (WebAssembly) and ort.webgpu.min.mjs (WebGPU, asyncify).

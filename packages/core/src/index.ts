@@ -8,3 +8,4 @@ export * from './errors.js';
 export * from './random.js';
 export * from './safetensors.js';
 export * from './checkpoint.js';
+export * from './shipped-model.js';

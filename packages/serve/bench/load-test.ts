@@ -8,12 +8,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { SHIPPED_MODEL } from '@depthfold/core';
 import { readModelMetadata } from '@depthfold/onnx';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 
 const { values } = parseArgs({
   options: {
-    model: { type: 'string', default: 'models/resnet20-fashion-mnist-v1.onnx' },
+    model: { type: 'string', default: SHIPPED_MODEL },
     duration: { type: 'string', default: '10' },
     'batch-delay-ms': { type: 'string', default: '2' },
     threads: { type: 'string', default: '0' },

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { DepthfoldInputError, parseWith, trainConfigSchema } from '@depthfold/core';
+import { DepthfoldInputError, SHIPPED_MODEL, parseWith, trainConfigSchema } from '@depthfold/core';
 import { commandLineOf, helpText, loadCheckpoint, parseCommandLine, processLogger as log, writeFileAtomic, runCommand } from '@depthfold/core/node';
 import { load } from '@depthfold/infer/node';
 import { readModelMetadata } from '@depthfold/onnx';
@@ -17,7 +17,7 @@ import { loadRun } from '../run-data.js';
 
 const cardOptionsSchema = z
   .object({
-    model: z.string().default('models/resnet20-fashion-mnist-v1.onnx').describe('the exported model (from pnpm export)'),
+    model: z.string().default(SHIPPED_MODEL).describe('the exported model (from pnpm export)'),
     run: z.string().optional().describe('its run directory (default: runs/<model name>); its checkpoint must be the one the model was exported from'),
     out: z.string().optional().describe('the card (default: the model path with .md instead of .onnx)'),
     hardware: z.string().optional().describe('where the run trained (default: this machine, which the card assumes trained it)'),
