@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { SHIPPED_MODEL } from '@depthfold/core';
 import { readModelMetadata } from '@depthfold/onnx';
+import { quantile } from '../../../tools/stats.js';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 
 const { values } = parseArgs({
@@ -193,7 +194,7 @@ for (const batching of MODES) {
   }
 }
 const msPerBatch = windows.map((w) => w.msPerCall).sort((a, b) => a - b);
-const medianMs = msPerBatch.length % 2 === 1 ? msPerBatch[(msPerBatch.length - 1) / 2]! : (msPerBatch[msPerBatch.length / 2 - 1]! + msPerBatch[msPerBatch.length / 2]!) / 2;
+const medianMs = quantile(msPerBatch, 0.5);
 const ceiling = { msPerCall: medianMs, imagesPerSecond: (CEILING_BATCH * 1000) / medianMs };
 process.stdout.write(
   `in-process: batch ${CEILING_BATCH} ${ceiling.imagesPerSecond.toFixed(0)} images/s, median ${ceiling.msPerCall.toFixed(1)} ms per batch over ${windows.length} windows ` +
@@ -214,7 +215,7 @@ const rows: string[][] = [
   ['case', 'conns', 'images/s', 'ceiling', 'ratio', 'p50 ms', 'p99 ms', 'p99 bound', 'p99/bound', 'errors', 'checked (wrong)', 'server: mean batch, ORT time', 'in batcher p50 / p99 ms', 'load generator cores'],
   ['in-process batch 64', '-', ceiling.imagesPerSecond.toFixed(0), '-', '1.00', '-', '-', '-', '-', '0', '-', `${ceiling.msPerCall.toFixed(1)} ms/batch`, '-', '-'],
   ['in-process batch 1', '-', single.imagesPerSecond.toFixed(0), ceiling.imagesPerSecond.toFixed(0), (single.imagesPerSecond / ceiling.imagesPerSecond).toFixed(2), single.msPerCall.toFixed(2), '-', '-', '-', '0', '-', '', '-', '-'],
-  ...cases.map((c) => [
+  ...cases.map((c) => ({ c, server: serverSummary(c.stats) })).map(({ c, server }) => [
     c.batching ? 'server, batching' : 'server, no batching',
     String(c.connections),
     c.requestsPerSecond.toFixed(0),
@@ -226,8 +227,8 @@ const rows: string[][] = [
     (c.p99 / bound).toFixed(2),
     String(c.failures),
     `${c.checked} (${c.wrong})`,
-    serverSummary(c.stats).batch,
-    serverSummary(c.stats).latency,
+    server.batch,
+    server.latency,
     c.clientCores.toFixed(2),
   ]),
 ];

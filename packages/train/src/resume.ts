@@ -1,5 +1,5 @@
 // What a resumed run trains with: its recorded settings, plus the few a user may change between sessions.
-import type { TrainConfig, TrainConfigInput } from '@depthfold/core';
+import { DepthfoldInputError, type TrainConfig, type TrainConfigInput } from '@depthfold/core';
 
 /** Settings a resumed run may change: how long it trains, where it computes, where the data lies. */
 export const RESUMABLE_SETTINGS = ['epochs', 'backend', 'workers', 'data'] as const satisfies readonly (keyof TrainConfig)[];
@@ -22,14 +22,11 @@ export function resumedConfig(recorded: TrainConfig, requested: TrainConfig, giv
     if (changeable.has(key)) {
       (config as Record<string, unknown>)[key] = requested[key];
     } else if (requested[key] !== recorded[key]) {
-      throw new Error(
-        `train: --resume continues a run with its recorded settings; ${key}: the run has ${JSON.stringify(recorded[key])}, ` +
-          `received ${JSON.stringify(requested[key])} (start a new run with another --name to change it)`,
-      );
+      throw new DepthfoldInputError(key, `the run's recorded ${JSON.stringify(recorded[key])} (--resume keeps a run's settings; start a new --name to change it)`, requested[key], 'train');
     }
   }
   if (config.epochs < epochsDone) {
-    throw new Error(`train: epochs: expected at least the ${epochsDone} the run has trained, received ${config.epochs}`);
+    throw new DepthfoldInputError('epochs', `at least the ${epochsDone} the run has trained`, config.epochs, 'train');
   }
   return config;
 }
