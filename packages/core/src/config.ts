@@ -40,7 +40,7 @@ export const trainConfigSchema = z
     backend: z.enum(TRAIN_BACKENDS).default('auto').describe('tfjs backend'),
     workers: z.number().int().min(0).default(0)
       .describe('data-parallel worker threads, each with its own backend (0: one per core on wasm, 1 on the others)'),
-    resume: z.boolean().default(false).describe('continue the run in runDir from its last checkpoint, with its recorded settings (epochs, backend, workers and data may change)'),
+    resume: z.boolean().default(false).describe('continue the run in runDir from its last checkpoint (or from the start, if it stopped before one) with its recorded settings (epochs, backend, workers and data may change)'),
   })
   .strict();
 

@@ -1,6 +1,7 @@
 // A run directory: the resolved config, one JSON line of metrics per epoch, and the latest checkpoint.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseWith, trainConfigSchema, type TrainConfig } from '@depthfold/core';
 import { writeFileAtomic } from '@depthfold/core/node';
 
 /** The metrics of one epoch, as written to `metrics.jsonl`. */
@@ -39,6 +40,27 @@ export function runPaths(runDir: string) {
     metrics: join(runDir, 'metrics.jsonl'),
     checkpoint: join(runDir, 'checkpoint.safetensors'),
   };
+}
+
+/**
+ * The settings a run recorded when it started, or undefined if it has none. A run stopped before its first
+ * checkpoint has only these, and resuming it must not fall back to the defaults.
+ */
+export async function readRecordedConfig(runDir: string): Promise<TrainConfig | undefined> {
+  const path = runPaths(runDir).config;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`train: ${path} is not valid JSON; delete it to start the run again from the given flags`);
+  }
+  return parseWith(trainConfigSchema, value, path);
 }
 
 /** The metrics lines of a run, up to and including `lastEpoch` (later lines belong to an interrupted epoch). */

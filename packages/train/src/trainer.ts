@@ -27,7 +27,7 @@ import { initialTensors } from './network.js';
 import type { TrainEngine } from './parallel/engine.js';
 import { LocalEngine } from './parallel/local-engine.js';
 import { WorkerEngine } from './parallel/worker-engine.js';
-import { readMetrics, runPaths, writeMetrics, type EpochMetrics } from './run-dir.js';
+import { readMetrics, readRecordedConfig, runPaths, writeMetrics, type EpochMetrics } from './run-dir.js';
 import { resumedConfig } from './resume.js';
 
 /** Progress of one step, for progress bars. */
@@ -104,7 +104,8 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
     throw new Error(`train: ${paths.checkpoint} exists; pass --resume to continue that run, or choose another --name or --run-dir`);
   }
   const resumed = hasCheckpoint ? await loadCheckpoint(paths.checkpoint) : undefined;
-  if (resumed) config = resumedConfig(resumed.info.config, config, input, resumed.info.epoch);
+  const recorded = resumed?.info.config ?? (config.resume ? await readRecordedConfig(runDir) : undefined);
+  if (recorded) config = resumedConfig(recorded, config, input, resumed?.info.epoch ?? 0);
   const backend = await selectBackend(config.backend);
   const dataset = await loadDataset(config.dataset, config.data);
   const spec = resnetSpec({

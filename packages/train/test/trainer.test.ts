@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { parseWith, trainConfigSchema, type TrainConfig } from '@depthfold/core';
 import { loadCheckpoint } from '@depthfold/core/node';
 import { splitTrainingSet, train } from '../src/index.js';
 
@@ -29,6 +30,20 @@ test('a run interrupted after its first epoch resumes to exactly the weights of 
   assert.deepEqual(resumed.metrics.map((m) => m.epoch), [1, 2]);
   assert.equal(resumed.metrics[1]!.trainLoss, straight.metrics[1]!.trainLoss);
   assert.deepEqual(await weights(resumed.runDir), await weights(straight.runDir));
+});
+
+test('a run stopped before its first checkpoint resumes with the settings it recorded, not the defaults', { timeout: 300_000 }, async () => {
+  const runDir = join(dir, 'stopped-early');
+  const stopAtStart = (seen: TrainConfig[]) => ({
+    onStart({ config }: { config: TrainConfig }) {
+      seen.push(config);
+      throw new Error('stopped');
+    },
+  });
+  await assert.rejects(train({ ...base, epochs: 2, runDir }, stopAtStart([])), /stopped/);
+  const seen: TrainConfig[] = [];
+  await assert.rejects(train({ runDir, resume: true }, stopAtStart(seen)), /stopped/);
+  assert.deepEqual(seen[0], parseWith(trainConfigSchema, { ...base, epochs: 2, runDir, resume: true }, 'config'));
 });
 
 test('a seeded run reproduces bit for bit', { timeout: 300_000 }, async () => {
