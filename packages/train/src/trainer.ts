@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import {
   DATASET_LABELS,
+  DepthfoldInputError,
   createRng,
   deriveSeed,
   expectedDepth,
@@ -106,6 +107,10 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
   const resumed = hasCheckpoint ? await loadCheckpoint(paths.checkpoint) : undefined;
   const recorded = resumed?.info.config ?? (config.resume ? await readRecordedConfig(runDir) : undefined);
   if (recorded) config = resumedConfig(recorded, config, input, resumed?.info.epoch ?? 0);
+  else if (config.resume) {
+    // Most likely a mistyped --name: starting a default run under it would look like a resumed one.
+    throw new DepthfoldInputError('resume', `a run to continue, but ${runDir} has no checkpoint and no config.json (drop --resume to start it)`, true, 'train');
+  }
   const backend = await selectBackend(config.backend);
   const dataset = await loadDataset(config.dataset, config.data);
   const spec = resnetSpec({

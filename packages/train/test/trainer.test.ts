@@ -46,6 +46,10 @@ test('a run stopped before its first checkpoint resumes with the settings it rec
   assert.deepEqual(seen[0], parseWith(trainConfigSchema, { ...base, epochs: 2, runDir, resume: true }, 'config'));
 });
 
+test('--resume of a run that does not exist is refused rather than started with the defaults', async () => {
+  await assert.rejects(train({ runDir: join(dir, 'never-started'), resume: true }), /resume: expected a run to continue, but .*never-started has no checkpoint and no config.json/);
+});
+
 test('a seeded run reproduces bit for bit', { timeout: 300_000 }, async () => {
   const first = await train({ ...base, epochs: 1, runDir: join(dir, 'seeded-a') });
   const second = await train({ ...base, epochs: 1, runDir: join(dir, 'seeded-b') });
