@@ -1,6 +1,6 @@
 // @depthfold/serve: a KServe V2 (Open Inference Protocol, as Triton speaks it) REST server for depthfold ONNX
 // models over onnxruntime-node, with dynamic batching. The CLI is `pnpm serve`; this is the library under it.
-export { DynamicBatcher, type BatcherOptions, type BatcherStats, type RunBatch } from './batcher.js';
+export { DynamicBatcher, type BatcherOptions, type BatcherStats, type Percentiles, type RunBatch } from './batcher.js';
 export { HttpError } from './errors.js';
 export { SERVER_DEFAULTS, startServer, type CloseResult, type InferenceServer, type ServerOptions } from './http-server.js';
 export { classifyRow, decodeInferRequest, encodeInferResponse, type DecodedRequest, type OutputRequest } from './infer-request.js';
