@@ -42,10 +42,27 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, context: stri
   const field = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(root)';
   let received: unknown = value;
   for (const key of issue.path) received = (received as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
-  return throwInput(field, issue.message, received, context);
+  throw new DepthfoldInputError(field, expectedOf(issue), received, context);
 }
 
-function throwInput(field: string, expected: string, received: unknown, context: string): never {
-  // zod 4 words its messages 'Invalid input: expected X' / 'Invalid option: expected one of ...'; keep the X.
-  throw new DepthfoldInputError(field, expected.replace(/^Invalid (input|option): expected /, ''), received, context);
+const article = (noun: string): string => (/^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`);
+
+/**
+ * What a zod issue expected, in the words of our messages. A schema's own message is kept; zod 4's defaults
+ * ('Invalid input: expected number, received string', 'Too small: expected number to be >0') are reworded from the
+ * issue's fields, since the message already says what was received.
+ */
+function expectedOf(issue: z.core.$ZodIssue): string {
+  const ownMessage = !/^(Invalid (input|option)|Too (big|small)):/.test(issue.message);
+  if (ownMessage) return issue.message;
+  if (issue.code === 'invalid_type') return issue.expected === 'int' ? 'an integer' : article(issue.expected);
+  if (issue.code === 'too_small' || issue.code === 'too_big') {
+    const small = issue.code === 'too_small';
+    const bound = small ? issue.minimum : issue.maximum;
+    const op = `${small ? '>' : '<'}${issue.inclusive ? '=' : ''}`;
+    if (issue.origin === 'array' || issue.origin === 'set') return `${op} ${bound} items`;
+    if (issue.origin === 'string') return `${op} ${bound} characters`;
+    return `a number ${op} ${bound}`;
+  }
+  return issue.message.replace(/^Invalid (input|option): expected /, '');
 }

@@ -2,6 +2,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseWith } from '@depthfold/core';
 import { runPaths, type EpochMetrics } from '@depthfold/train';
 
 // Every field but the epoch is optional: runs written before a field existed (gradMagnitude, workers) still report,
@@ -95,12 +96,8 @@ export function parseMetrics(text: string, path: string): MetricsLine[] {
     } catch (error) {
       throw new Error(`${path} line ${index + 1} is not valid JSON (${(error as Error).message})`);
     }
-    const parsed = metricsLineSchema.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new Error(`${path} line ${index + 1}: ${issue.path.join('.') || '(line)'}: ${issue.message}`);
-    }
-    byEpoch.set(parsed.data.epoch, parsed.data);
+    const entry = parseWith(metricsLineSchema, value, `${path} line ${index + 1}`);
+    byEpoch.set(entry.epoch, entry);
   });
   return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
 }
@@ -120,13 +117,9 @@ export async function loadRun(dir: string): Promise<RunData> {
   const metrics = parseMetrics(text, paths.metrics);
   if (metrics.length === 0) throw new Error(`${where}: ${paths.metrics} has no epochs yet`);
   const rawConfig = await readJsonFile(paths.config, where);
-  const parsed = runConfigSchema.safeParse(rawConfig);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${where}: ${paths.config}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
+  const config = parseWith(runConfigSchema, rawConfig, `${where}: ${paths.config}`);
   const name = basename(resolve(dir));
-  return { dir, name, label: runLabel(parsed.data, name), config: parsed.data, metrics };
+  return { dir, name, label: runLabel(config, name), config, metrics };
 }
 
 /** Loads runs in order and makes their labels unique (a repeated label gets the directory name appended). */

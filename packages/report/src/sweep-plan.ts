@@ -130,12 +130,16 @@ export function configDifferences(stored: Record<string, unknown>, asked: TrainC
   // Fill the stored config's defaults the way the trainer did (a field it lacks was at its default), ignoring fields
   // this version does not know.
   const known = Object.fromEntries(Object.entries(stored).filter(([k]) => k in trainConfigSchema.shape));
-  const parsed = trainConfigSchema.safeParse(known);
-  if (!parsed.success) return [`config.json: ${parsed.error.issues[0]!.message}`];
+  let recorded: TrainConfig;
+  try {
+    recorded = parseWith(trainConfigSchema, known, 'config.json');
+  } catch (error) {
+    return [(error as Error).message];
+  }
   const differences: string[] = [];
   for (const key of Object.keys(trainConfigSchema.shape) as (keyof TrainConfig)[]) {
     if (NOT_COMPARED.has(key)) continue;
-    const a = JSON.stringify(parsed.data[key]);
+    const a = JSON.stringify(recorded[key]);
     const b = JSON.stringify(asked[key]);
     if (a !== b) differences.push(`${key}: ${a ?? 'unset'} -> ${b ?? 'unset'}`);
   }

@@ -143,7 +143,7 @@ test('report: a directory without metrics.jsonl is an error naming it', async ()
   await assert.rejects(loadRun(noConfig), /no-config\/config\.json is missing/);
   const bad = writeRun(join(work, 'bad-line'), { testErrors: [0.5, 0.4] });
   writeFileSync(join(bad, 'metrics.jsonl'), `${readFileSync(join(bad, 'metrics.jsonl'), 'utf8')}{"epoch": 3, "testError": "x"}\n`);
-  await assert.rejects(loadRun(bad), /bad-line\/metrics\.jsonl line 3: testError: /);
+  await assert.rejects(loadRun(bad), /bad-line\/metrics\.jsonl line 3: testError: expected a number, received "x"/);
 });
 
 test('report CLI: arguments, and a clear error with exit status 1', () => {

@@ -105,7 +105,7 @@ test('--help lists the options; bad options and a missing model exit 1 naming th
     [['--model', fixture.path, '--ep', 'tpu'], /ep: expected one of cpu, cuda, webgpu, auto, received "tpu"/],
     [['--model', fixture.path, '--max-batch', '0'], /maxBatch: expected/],
     [['--model', fixture.path, '--bogus'], /Unknown option '--bogus'/],
-    [['--port', '0'], /model: expected string/],
+    [['--port', '0'], /model: expected a string, received nothing/],
     [['--model', `${fixture.dir}/missing.onnx`], /model: expected a readable \.onnx file/],
   ];
   // One at a time: each loads the whole server, and the test machines are small.
