@@ -37,22 +37,21 @@ export interface BatcherStats {
   largestBatch: number;
   /** Requests refused because the queue was full. */
   refused: number;
-  /** Milliseconds spent in calls, summed. */
-  runMs: number;
   /**
-   * Milliseconds of one call: median, 99th percentile and slowest. Beside the same calls run alone, the spread is
+   * Milliseconds of one call: mean, median, 99th percentile and slowest. Beside the same calls run alone, the spread is
    * what sharing the cores with the HTTP side (and anything else on the machine) costs each call.
    */
   callMs: Percentiles;
   /**
-   * Milliseconds each answered request spent in the batcher (queued, then computed): median, 99th percentile and
-   * slowest. Set beside a client's latency, the difference is what HTTP, JSON and the client itself added.
+   * Milliseconds each answered request spent in the batcher (queued, then computed): mean, median, 99th percentile
+   * and slowest. Set beside a client's latency, the difference is what HTTP, JSON and the client itself added.
    */
   latencyMs: Percentiles;
 }
 
-/** Milliseconds at the median, the 99th percentile and the maximum of a distribution. */
+/** Milliseconds at the mean, the median, the 99th percentile and the maximum of a distribution (0s when empty). */
 export interface Percentiles {
+  mean: number;
   p50: number;
   p99: number;
   max: number;
@@ -64,7 +63,7 @@ const newHistogram = (): Histogram => buildHistogram({ numberOfSignificantValueD
 function percentilesOf(h: Histogram): Percentiles {
   // A percentile is its bucket's upper edge, which may pass the exact maximum by the histogram's 0.1% resolution.
   const at = (percentile: number): number => Math.min(h.getValueAtPercentile(percentile), h.maxValue) / 1000;
-  return { p50: at(50), p99: at(99), max: h.maxValue / 1000 };
+  return { mean: h.mean / 1000, p50: at(50), p99: at(99), max: h.maxValue / 1000 };
 }
 
 interface Job {
@@ -84,7 +83,7 @@ export class DynamicBatcher {
   #inflight = 0;
   #timer: NodeJS.Timeout | undefined;
   readonly #idle: (() => void)[] = [];
-  readonly #stats: Omit<BatcherStats, 'latencyMs' | 'callMs'> = { requests: 0, batches: 0, rows: 0, largestBatch: 0, refused: 0, runMs: 0 };
+  readonly #stats: Omit<BatcherStats, 'latencyMs' | 'callMs'> = { requests: 0, batches: 0, rows: 0, largestBatch: 0, refused: 0 };
   readonly #latency = newHistogram();
   readonly #callTime = newHistogram();
 
@@ -182,9 +181,7 @@ export class DynamicBatcher {
     const started = performance.now();
     // The next batch starts before this one is answered: ORT computes while the event loop writes the replies.
     const done = (): void => {
-      const ms = performance.now() - started;
-      this.#stats.runMs += ms;
-      this.#callTime.recordValue(Math.round(ms * 1000));
+      this.#callTime.recordValue(Math.round((performance.now() - started) * 1000));
       this.#inflight--;
       this.#pump();
     };

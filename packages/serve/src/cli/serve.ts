@@ -67,10 +67,9 @@ async function main(): Promise<void> {
       ({ clean }) => {
         const s = model.batcher.stats;
         const mean = s.batches > 0 ? (s.rows / s.batches).toFixed(1) : '0';
-        const ms = s.batches > 0 ? (s.runMs / s.batches).toFixed(1) : '0';
         log.info(
           `serve: served ${s.requests} request(s) in ${s.batches} ORT call(s) (mean ${mean} rows, largest ${s.largestBatch}; ` +
-            `mean ${ms} ms per call; per call: p50 ${s.callMs.p50.toFixed(1)} ms, p99 ${s.callMs.p99.toFixed(1)} ms, max ${s.callMs.max.toFixed(1)} ms); ${s.refused} refused (queue full); ` +
+            `per call: mean ${s.callMs.mean.toFixed(1)} ms, p50 ${s.callMs.p50.toFixed(1)} ms, p99 ${s.callMs.p99.toFixed(1)} ms, max ${s.callMs.max.toFixed(1)} ms); ${s.refused} refused (queue full); ` +
             `queued + computed per request: p50 ${s.latencyMs.p50.toFixed(1)} ms, p99 ${s.latencyMs.p99.toFixed(1)} ms, max ${s.latencyMs.max.toFixed(1)} ms`,
         );
         if (!clean) log.warn(`serve: requests still running after ${options.drainTimeoutMs} ms were dropped`);
