@@ -47,7 +47,9 @@ test('a run stopped before its first checkpoint resumes with the settings it rec
 });
 
 test('--resume of a run that does not exist is refused rather than started with the defaults', async () => {
-  await assert.rejects(train({ runDir: join(dir, 'never-started'), resume: true }), /resume: expected a run to continue, but .*never-started has no checkpoint and no config.json/);
+  // Were it started, the hook would end it at once with a message the pattern does not take.
+  const started = { onStart: () => { throw new Error('started a default run'); } };
+  await assert.rejects(train({ runDir: join(dir, 'never-started'), resume: true }, started), /resume: expected a run to continue, but .*never-started has no checkpoint and no config.json/);
 });
 
 test('a seeded run reproduces bit for bit', { timeout: 300_000 }, async () => {
