@@ -5,7 +5,9 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   DatasetError,
   parseIdx,
@@ -37,6 +39,20 @@ function idxBytes(dims: number[], data: Uint8Array, typeByte = 0x08): Uint8Array
   dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
   out.set(data, 4 + 4 * dims.length);
   return out;
+}
+
+/** `head` followed by `mebibytes` MiB of zeros, gzipped as a stream (the zeros are never all in memory). */
+async function gzipBomb(head: Uint8Array, mebibytes: number): Promise<Buffer> {
+  const gz = createGzip({ level: 9 });
+  const out: Buffer[] = [];
+  gz.on('data', (chunk: Buffer) => out.push(chunk));
+  const ended = new Promise((resolve) => gz.on('end', resolve));
+  gz.write(head);
+  const zeros = Buffer.alloc(2 ** 20);
+  for (let i = 0; i < mebibytes; i++) if (!gz.write(zeros)) await new Promise((resolve) => gz.once('drain', resolve));
+  gz.end();
+  await ended;
+  return Buffer.concat(out);
 }
 
 function seq(n: number, f: (i: number) => number): Uint8Array {
@@ -132,6 +148,26 @@ describe('IDX', () => {
     await writeFile(cut, zipped.subarray(0, zipped.length - 20));
     await rejectsWith(() => readIdxFile(cut), [cut, 'gzip stream', 'expected a complete gzip stream', 'truncated']);
     await rejectsWith(() => readIdxFile(join(tmp, 'nope')), [join(tmp, 'nope'), 'no such file']);
+  });
+
+  test('a gzip bomb stops inflating past the length its header declares, in bounded memory', { timeout: 60_000 }, async () => {
+    // The header of 10 images of 28x28 (7856 bytes in all), then 256 MiB of zeros: 255 KiB gzipped.
+    const bomb = join(tmp, 'bomb-images-idx3-ubyte.gz');
+    await writeFile(bomb, await gzipBomb(idxBytes([10, 28, 28], new Uint8Array(0)), 256));
+    const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('fixtures/idx-peak-memory.ts', import.meta.url)), bomb], { encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    const { message, peakGrowthBytes } = JSON.parse(child.stdout) as { message: string; peakGrowthBytes: number };
+    assert.match(message, /bomb-images-idx3-ubyte\.gz: inflated size: expected 7856 bytes \(16-byte header \+ 10x28x28 data bytes\), received more than 7856 bytes \(inflating stopped at \d+ of a \d+-byte gzip file\)/);
+    assert.ok(!message.includes('\n'), 'one line');
+    // Inflating it all (as gunzipSync did) peaks at 256 MiB or more; stopping early costs a few zlib chunks.
+    assert.ok(peakGrowthBytes < 32 * 2 ** 20, `peak memory grew by ${(peakGrowthBytes / 2 ** 20).toFixed(1)} MiB reading the bomb`);
+  });
+
+  test('a header declaring more than 1 GiB of data is refused before any data is read', async () => {
+    assert.throws(() => parseIdx(idxBytes([65536, 65536], new Uint8Array(0)), 'huge.idx'), (e: unknown) => e instanceof DatasetError && /huge\.idx: dimensions: expected at most 1073741824 data bytes, received 65536x65536 = 4294967296 bytes/.test(e.message));
+    const gz = join(tmp, 'huge.gz');
+    await writeFile(gz, gzipSync(idxBytes([65536, 65536], new Uint8Array(64))));
+    await rejectsWith(() => readIdxFile(gz), [gz, 'dimensions', '4294967296 bytes']);
   });
 });
 
