@@ -2,10 +2,11 @@
 // errors, and a graceful close that stops accepting, lets every request in flight finish, then frees the model.
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import { DepthfoldInputError } from '@depthfold/core';
 import { HttpError, replyOf } from './errors.js';
-import { decodeInferRequest, encodeInferResponse } from './infer-request.js';
+import { assertFiniteLogits, decodeInferRequest, encodeInferResponse } from './infer-request.js';
+import { parseJsonBody } from './json-body.js';
 import { modelMetadataResponse } from './model-spec.js';
 import { EXTENSIONS, type ServerMetadata } from './protocol.js';
 import { matchRoute } from './routes.js';
@@ -19,10 +20,23 @@ export interface ServerOptions {
   port?: number;
   /** Largest request body accepted, in bytes; larger ones get 413. Default 8 MiB. */
   maxBodyBytes?: number;
+  /** How long a client may take to send a request's headers before its connection is cut (408); default 10 s. */
+  headersTimeoutMs?: number;
+  /** How long a client may take to send a request's body, from the end of its headers, before 408 and a cut; default 10 s. */
+  bodyTimeoutMs?: number;
+  /** How long an idle kept-alive connection stays open for the next request; default 5 s. */
+  keepAliveTimeoutMs?: number;
 }
 
 /** The defaults of {@link ServerOptions}. */
-export const SERVER_DEFAULTS = Object.freeze({ host: '127.0.0.1', port: 8000, maxBodyBytes: 8 * 1024 * 1024 });
+export const SERVER_DEFAULTS = Object.freeze({
+  host: '127.0.0.1',
+  port: 8000,
+  maxBodyBytes: 8 * 1024 * 1024,
+  headersTimeoutMs: 10_000,
+  bodyTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+});
 
 /** How a graceful close ended. */
 export interface CloseResult {
@@ -58,8 +72,10 @@ function packageVersion(): string {
  * @throws the listen error (e.g. EADDRINUSE).
  */
 export async function startServer(model: ServedModel, options: ServerOptions = {}): Promise<InferenceServer> {
-  const { host, port, maxBodyBytes } = { ...SERVER_DEFAULTS, ...options };
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw new DepthfoldInputError('maxBodyBytes', 'an integer >= 1', maxBodyBytes, 'server options');
+  const { host, port, maxBodyBytes, headersTimeoutMs, bodyTimeoutMs, keepAliveTimeoutMs } = { ...SERVER_DEFAULTS, ...options };
+  for (const [field, value] of Object.entries({ maxBodyBytes, headersTimeoutMs, bodyTimeoutMs, keepAliveTimeoutMs })) {
+    if (!Number.isInteger(value) || value < 1) throw new DepthfoldInputError(field, 'an integer >= 1', value, 'server options');
+  }
   const serverMetadata: ServerMetadata = { name: 'depthfold', version: packageVersion(), extensions: [...EXTENSIONS] };
   const spec = model.spec;
   const metadataReply = modelMetadataResponse(spec);
@@ -90,6 +106,11 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0]!;
     const route = matchRoute(req.method ?? 'GET', path);
+    // A request on a connection kept alive from before the close: answered, not reset, and told to go elsewhere
+    // (send() adds `Connection: close`). Health keeps the protocol's answers: live, and not ready.
+    if (draining && route.kind !== 'server-live' && route.kind !== 'server-ready' && route.kind !== 'model-ready') {
+      throw new HttpError(503, 'server is shutting down; retry on another instance');
+    }
     switch (route.kind) {
       case 'server-metadata':
         return send(res, 200, serverMetadata);
@@ -106,14 +127,14 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
         return send(res, 200, metadataReply);
       case 'model-infer': {
         findModel(route.model, route.version);
-        if (draining) throw new HttpError(503, 'server is shutting down; retry on another instance');
         if (!model.ready) throw new HttpError(503, `model ${JSON.stringify(spec.name)} is not ready`);
         if (req.headers['inference-header-content-length'] !== undefined) {
           throw new HttpError(400, 'the binary tensor data extension (Inference-Header-Content-Length) is not implemented; send JSON tensor data');
         }
-        const body = parseJson(await readBody(req, maxBodyBytes));
+        const body = parseJsonBody(await readBody(req, maxBodyBytes, bodyTimeoutMs));
         const request = decodeInferRequest(body, spec);
         const logits = await model.infer(request.input, request.rows);
+        assertFiniteLogits(logits, spec.labels.length);
         return send(res, 200, encodeInferResponse(spec, request, logits));
       }
     }
@@ -132,9 +153,22 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
       const unread = !req.complete;
       if (unread) req.resume();
       send(res, status, { error: message }, unread ? { ...headers, Connection: 'close' } : headers);
+      // A client too slow to send its body is not waited for any longer once it has its 408.
+      if (status === 408) res.once('finish', () => req.socket.destroy());
     });
   };
-  const server: Server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, onRequest);
+  const server: Server = createServer(
+    {
+      headersTimeout: headersTimeoutMs,
+      // Node's own limit on the whole request, a backstop behind the body timeout that readBody enforces.
+      requestTimeout: headersTimeoutMs + bodyTimeoutMs,
+      keepAliveTimeout: keepAliveTimeoutMs,
+      // Node checks the header and request timeouts on this period (default 30 s, so a slow client could hold a
+      // connection for a minute); a second keeps the cut within a second of the limit.
+      connectionsCheckingInterval: Math.min(1000, headersTimeoutMs),
+    },
+    onRequest,
+  );
   // A client that asks before sending its body (`Expect: 100-continue`) is told 413 without sending it.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (!(Number(req.headers['content-length']) > maxBodyBytes)) res.writeContinue();
@@ -155,8 +189,10 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
   const close = async (timeoutMs: number): Promise<CloseResult> => {
     draining = true;
     const inflight = active;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
+    // net.Server's close, not http.Server's: that one also closes idle kept-alive connections at once, and a
+    // request already on its way on one would be reset. They stay open until the requests in flight are done.
+    const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+    if (active === 0) server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
     const clean = await new Promise<boolean>((resolve) => {
       if (active === 0) return resolve(true);
@@ -187,30 +223,32 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
 
 // Read with listeners rather than `for await`: leaving an async iterator early destroys the socket, and the
 // client would see a reset instead of the 413.
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const tooLarge = (size: string): HttpError => new HttpError(413, `request body of ${size} exceeds the limit of ${limit} bytes (--max-body-bytes)`);
   const declared = Number(req.headers['content-length']);
   if (declared > limit) return Promise.reject(tooLarge(`${declared} bytes`));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const stop = (error: HttpError): void => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      reject(error);
+    };
+    const timer = setTimeout(() => stop(new HttpError(408, `request body: expected it within ${timeoutMs} ms (--body-timeout-ms), received ${size} of ${Number.isFinite(declared) ? declared : 'an unknown number of'} bytes`)), timeoutMs);
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size <= limit) return void chunks.push(chunk);
-      req.off('data', onData);
-      reject(tooLarge(`more than ${limit} bytes`));
+      stop(tooLarge(`more than ${limit} bytes`));
     };
     req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks, size)));
-    req.once('error', reject);
+    req.once('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks, size));
+    });
+    req.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
   });
-}
-
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new HttpError(400, `request body: expected a JSON inference request, received ${body.length === 0 ? 'an empty body' : `invalid JSON (${reason})`}`);
-  }
 }

@@ -116,6 +116,24 @@ export function classifyRow(logits: Float32Array, labels: readonly string[], k: 
   return order.slice(0, k).map((i) => `${float32Json(logits[i]!)}:${i}:${labels[i]}`);
 }
 
+/**
+ * Refuses a result that is not finite: a 200 always carries finite numbers. Finite FP32 input can still overflow
+ * in the network (784 values of 3.4e38 give infinite, then NaN, logits), so the check is on what came out.
+ * @throws DepthfoldInputError naming the input (answered with 400).
+ */
+export function assertFiniteLogits(logits: Float32Array, classes: number): void {
+  for (let i = 0; i < logits.length; i++) {
+    if (!Number.isFinite(logits[i]!)) {
+      throw new DepthfoldInputError(
+        'inputs[0].data',
+        'values for which the model gives finite logits (FP32 input is the normalised image, typically within +-10)',
+        `values that give ${String(logits[i])} in row ${Math.floor(i / classes)}`,
+        CONTEXT,
+      );
+    }
+  }
+}
+
 /** The reply to a request whose batch gave `logits` (`rows * classes` values). */
 export function encodeInferResponse(spec: ModelSpec, request: DecodedRequest, logits: Float32Array): InferenceResponse {
   const classes = spec.labels.length;

@@ -20,6 +20,9 @@ const serveOptionsSchema = z
     maxInflight: z.number().int().min(1).default(MODEL_DEFAULTS.maxInflight).describe('ORT calls at once, each on its own session and thread'),
     threads: z.number().int().min(0).default(MODEL_DEFAULTS.threads).describe('ORT intra-op threads per session; 0 lets ORT choose'),
     maxBodyBytes: z.number().int().min(1).default(SERVER_DEFAULTS.maxBodyBytes).describe('largest request body in bytes; larger ones are answered 413'),
+    headersTimeoutMs: z.number().int().min(1).default(SERVER_DEFAULTS.headersTimeoutMs).describe('a client that takes longer to send its request headers is cut (408)'),
+    bodyTimeoutMs: z.number().int().min(1).default(SERVER_DEFAULTS.bodyTimeoutMs).describe('a client that takes longer to send a request body, after its headers, gets 408 and is cut'),
+    keepAliveTimeoutMs: z.number().int().min(1).default(SERVER_DEFAULTS.keepAliveTimeoutMs).describe('an idle kept-alive connection is closed after this long'),
     drainTimeoutMs: z.number().int().min(0).default(10_000).describe('on SIGTERM/SIGINT, how long requests in flight may take before they are dropped'),
   })
   .strict();
@@ -48,7 +51,14 @@ async function main(): Promise<void> {
     onFailure: (reason) => log.warn(`serve: a session's thread died (${reason}); the model is no longer ready`),
   });
   for (const f of model.fallbacks) log.warn(`serve: provider ${f.provider} did not start: ${f.reason}`);
-  const server = await startServer(model, { host: options.host, port: options.port, maxBodyBytes: options.maxBodyBytes });
+  const server = await startServer(model, {
+    host: options.host,
+    port: options.port,
+    maxBodyBytes: options.maxBodyBytes,
+    headersTimeoutMs: options.headersTimeoutMs,
+    bodyTimeoutMs: options.bodyTimeoutMs,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+  });
   const { spec } = model;
   const batching = options.batching ? `dynamic batching up to ${options.maxBatch} rows, ${options.batchDelayMs} ms delay` : 'no batching';
   log.info(`serve: ${spec.name} on ${model.device} (provider ${model.provider}); ${batching}; ${options.maxInflight} ORT call(s) in flight; queue ${options.maxQueue}`);
