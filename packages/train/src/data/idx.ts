@@ -150,7 +150,9 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
  */
 function gunzipIdx(bytes: Uint8Array, source: string): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const gunzip = createGunzip();
+    // 256 KiB output chunks: as fast as gunzipSync on Fashion-MNIST (16 KiB ones took twice as long), and the most a bomb
+    // inflates past the declared length.
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
     const chunks: Buffer[] = [];
     let received = 0;
     let header: IdxHeader | undefined;
