@@ -1,7 +1,7 @@
 // What an exported model says about itself (ONNX metadata_props) and what a checkpoint records.
 // One schema, used by the writer and by every reader.
 import { z } from 'zod';
-import { DATASET_NAMES } from './labels.js';
+import { DATASET_LABELS, DATASET_NAMES } from './labels.js';
 import { SURVIVAL_RULES } from './survival.js';
 import { trainConfigSchema } from './config.js';
 
@@ -32,6 +32,29 @@ export const normalizationSchema = z.object({
 /** Pixel normalisation applied before the network. */
 export type Normalization = z.output<typeof normalizationSchema>;
 
+/**
+ * Bounds of a model's normalisation. A pixel / 255 lies in 0..1, so its mean does too and its standard deviation is
+ * at most 0.5; std 1 (no scaling) is allowed. The least std keeps |x| <= 1 / 0.001 = 1000, far inside float32: the
+ * schema alone once let std 1e-300 or mean 1e308 through, and classify answered NaN.
+ */
+export const NORMALIZATION_BOUNDS = Object.freeze({ meanMin: 0, meanMax: 1, stdMin: 1e-3, stdMax: 1 });
+
+/** A model's normalisation: {@link normalizationSchema} with finite values inside {@link NORMALIZATION_BOUNDS}. */
+export const modelNormalizationSchema = z.object({
+  mean: z.array(z.number().min(NORMALIZATION_BOUNDS.meanMin).max(NORMALIZATION_BOUNDS.meanMax)).min(1),
+  std: z.array(z.number().min(NORMALIZATION_BOUNDS.stdMin).max(NORMALIZATION_BOUNDS.stdMax)).min(1),
+});
+
+/**
+ * The digest that lets a reader detect a changed graph or weights: SHA-256 (lowercase hex) of the model file with
+ * its top-level `metadata_props` records left out (see `@depthfold/onnx`'s `integrityPayload`), so that it can be
+ * stored in those very records.
+ */
+export const integritySchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 digest: 64 lowercase hex digits') });
+
+/** The stored digest of a model's graph and weights. */
+export type Integrity = z.output<typeof integritySchema>;
+
 /** The survival schedule the network was trained with. */
 export const scheduleSchema = z.object({
   rule: z.enum(SURVIVAL_RULES),
@@ -51,6 +74,7 @@ export const trainingMetricsSchema = z.object({
   testExamples: z.number().int().min(0).optional(),
   validationLoss: z.number().optional(),
   validationError: z.number().optional(),
+  /** Wall-clock training seconds. No longer written: a checkpoint must hash alike for equal training state (timings are in `metrics.jsonl`); read from older files. */
   seconds: z.number().min(0).optional(),
   backend: z.string().optional(),
 });
@@ -71,17 +95,34 @@ export const modelMetadataSchema = z
       channels: positiveInt,
     }),
     output: z.object({ name: z.string().min(1), kind: z.literal('logits') }),
-    normalization: normalizationSchema,
+    normalization: modelNormalizationSchema,
     architecture: architectureSchema,
     schedule: scheduleSchema,
     dataset: z.object({ name: z.enum(DATASET_NAMES), trainExamples: z.number().int().min(0) }),
     metrics: trainingMetricsSchema,
     checkpoint: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), epoch: z.number().int().min(0) }),
     folded: z.boolean(),
+    // Optional in the schema so that a model exported before the digest existed still reads (and can be stamped);
+    // @depthfold/infer refuses to load one without it unless told not to verify.
+    integrity: integritySchema.optional(),
   })
   .superRefine((m, ctx) => {
     if (m.labels.length !== m.architecture.numClasses) {
       ctx.addIssue({ code: 'custom', path: ['labels'], message: `${m.architecture.numClasses} labels (architecture.numClasses)` });
+    }
+    // Labels are the dataset's, in its order: a reversed or duplicated entry would relabel the output silently.
+    const first = new Map<string, number>();
+    m.labels.forEach((label, i) => {
+      const j = first.get(label);
+      if (j !== undefined) ctx.addIssue({ code: 'custom', path: ['labels', i], message: `a label unlike every other (labels[${j}] is the same)` });
+      else first.set(label, i);
+    });
+    const known = DATASET_LABELS[m.dataset.name];
+    if (m.labels.length === known.length) {
+      const i = m.labels.findIndex((label, k) => label !== known[k]);
+      if (i >= 0) {
+        ctx.addIssue({ code: 'custom', path: ['labels', i], message: `${JSON.stringify(known[i])} (label ${i} of ${m.dataset.name})` });
+      }
     }
     const blocks = 3 * m.architecture.blocksPerStage;
     if (m.schedule.survivalProbs.length !== blocks) {
@@ -110,6 +151,12 @@ export const checkpointInfoSchema = z.object({
   epoch: z.number().int().min(0),
   step: z.number().int().min(0),
   metrics: trainingMetricsSchema,
+  /**
+   * The `metrics.jsonl` line of the epoch this checkpoint ends, less its wall-clock timings: the checkpoint is the
+   * epoch's commit point, and a resume rewrites the line from here when a kill came before the metrics file's rename.
+   * The trainer owns its fields; absent in checkpoints written before it was added.
+   */
+  epochMetrics: z.looseObject({ epoch: z.number().int().min(1) }).optional(),
 });
 
 /** What a checkpoint records beside its tensors. */

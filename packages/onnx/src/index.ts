@@ -13,16 +13,30 @@ export {
 } from './fold.js';
 export { GEMM_TRANS_B, denseToGemm, hwioToOihw, nhwcToNchw } from './layout.js';
 export { METADATA_KEYS, metadataToProps, propsToMetadata } from './metadata-props.js';
-export { encodeModel, readModelMetadata } from './model-file.js';
+export { encodeModel, readModelMetadata, readModelSignature, type ModelSignature, type TensorSignature } from './model-file.js';
+export {
+  INTEGRITY_KEY,
+  METADATA_PROPS_FIELD,
+  integrityPayload,
+  modelDigest,
+  sha256Hex,
+  stampIntegrity,
+  wireRecords,
+  withIntegrity,
+  type WireRecord,
+} from './integrity.js';
 export { modelMetadata } from './model-metadata.js';
 export {
   AttributeType,
   DataType,
   ONNX_PROTO_JSON,
+  decodeGraphSignature,
   decodeModelHeader,
   decodeModelProto,
+  encodeMetadataProps,
   encodeModelProto,
   type AttributeProto,
+  type GraphSignature,
   type GraphProto,
   type ModelHeader,
   type ModelProto,

@@ -179,6 +179,12 @@ export interface ModelHeader {
   metadata_props?: StringStringEntryProto[];
 }
 
+/** What {@link decodeGraphSignature} reads of a GraphProto: its inputs and outputs, not its nodes and weights. */
+export interface GraphSignature {
+  input?: ValueInfoProto[];
+  output?: ValueInfoProto[];
+}
+
 type FieldRule = 'repeated' | undefined;
 
 function field(id: number, type: string, rule?: FieldRule, packed?: boolean): protobuf.IField {
@@ -257,6 +263,14 @@ export const ONNX_PROTO_JSON: protobuf.INamespace = {
             ir_version: field(1, 'int64'),
             graph: field(7, 'bytes'),
             metadata_props: field(14, 'StringStringEntryProto', 'repeated'),
+          },
+        },
+        // Not in onnx.proto: GraphProto with only its inputs and outputs (same field numbers), see GraphSignature.
+        GraphSignature: {
+          ...PROTO2,
+          fields: {
+            input: field(11, 'ValueInfoProto', 'repeated'),
+            output: field(12, 'ValueInfoProto', 'repeated'),
           },
         },
         StringStringEntryProto: {
@@ -347,6 +361,7 @@ export const ONNX_PROTO_JSON: protobuf.INamespace = {
 const root = protobuf.Root.fromJSON(ONNX_PROTO_JSON);
 const modelType = root.lookupType('onnx.ModelProto');
 const headerType = root.lookupType('onnx.ModelHeader');
+const signatureType = root.lookupType('onnx.GraphSignature');
 
 // Longs as JS numbers (every int64 we read is small), bytes as Uint8Array, empty repeated fields as [].
 const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: Number, arrays: true };
@@ -366,4 +381,14 @@ export function decodeModelProto(bytes: Uint8Array): ModelProto {
 /** Parses a ModelProto's version, metadata and graph presence without decoding the graph. */
 export function decodeModelHeader(bytes: Uint8Array): ModelHeader {
   return headerType.toObject(headerType.decode(bytes), TO_OBJECT) as ModelHeader;
+}
+
+/** Parses a GraphProto's inputs and outputs (e.g. `ModelHeader.graph`), skipping its nodes and initializers. */
+export function decodeGraphSignature(graph: Uint8Array): GraphSignature {
+  return signatureType.toObject(signatureType.decode(graph), TO_OBJECT) as GraphSignature;
+}
+
+/** The top-level ModelProto records (field 14) of `entries`: what a model file holds as its metadata_props. */
+export function encodeMetadataProps(entries: readonly StringStringEntryProto[]): Uint8Array {
+  return headerType.encode({ metadata_props: entries }).finish();
 }

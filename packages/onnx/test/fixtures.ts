@@ -17,6 +17,9 @@ import {
   type Rng,
   type ShortcutKind,
 } from '@depthfold/core';
+import { buildModel } from '../src/graph.js';
+import { integrityPayload } from '../src/integrity.js';
+import { encodeModel } from '../src/model-file.js';
 import { modelMetadata } from '../src/model-metadata.js';
 
 /** Standard normal numbers (Box-Muller) from a seeded generator. */
@@ -89,7 +92,14 @@ export function randomCheckpoint({ shortcut, input, seed }: Case): Checkpoint {
   return decodeCheckpoint(encodeCheckpoint(checkpoint), `random checkpoint ${seed}`);
 }
 
-/** The metadata an export of `checkpoint` writes. */
+/**
+ * The metadata an export of `checkpoint` writes, with the digest of the graph and weights that `buildModel` makes of
+ * it (the digest leaves metadata_props out, so it is the same before and after it is added): models built from it
+ * load in @depthfold/infer with the integrity check on. Computed with node:crypto, which the tests compare with
+ * the SubtleCrypto path.
+ */
 export function metadataFor(checkpoint: Checkpoint, folded: boolean): ModelMetadata {
-  return modelMetadata(checkpoint, createHash('sha256').update(encodeCheckpoint(checkpoint)).digest('hex'), folded);
+  const base = modelMetadata(checkpoint, createHash('sha256').update(encodeCheckpoint(checkpoint)).digest('hex'), folded);
+  const bytes = encodeModel(buildModel(checkpoint, base, { folded }));
+  return { ...base, integrity: { sha256: createHash('sha256').update(integrityPayload(bytes)).digest('hex') } };
 }

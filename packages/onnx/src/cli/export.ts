@@ -7,6 +7,7 @@ import { createRng, deriveSeed, parseWith, type Checkpoint } from '@depthfold/co
 import { helpText, loadCheckpoint, parseCommandLine, processLogger as log, runCommand } from '@depthfold/core/node';
 import { fillBatch, loadDataset, runPaths, selectBackend } from '@depthfold/train';
 import { buildModel } from '../graph.js';
+import { stampIntegrity } from '../integrity.js';
 import { encodeModel } from '../model-file.js';
 import { modelMetadata } from '../model-metadata.js';
 import { TRITON_DEFAULTS, writeTritonRepository } from '../triton-repository.js';
@@ -60,7 +61,8 @@ async function main(): Promise<void> {
   if (options.triton !== undefined && !folded) throw new Error('--triton exports the folded model for serving; drop --unfolded');
   const out = options.out ?? join('models', `${checkpoint.info.config.name}${folded ? '' : '.unfolded'}.onnx`);
   const metadata = modelMetadata(checkpoint, checkpoint.sha256, folded);
-  const bytes = encodeModel(buildModel(checkpoint, metadata, { folded }));
+  // The digest of graph and weights goes into the metadata, so that @depthfold/infer refuses a file changed since.
+  const bytes = await stampIntegrity(encodeModel(buildModel(checkpoint, metadata, { folded })), out);
 
   const backend = await selectBackend(options.backend);
   const probe = await probeBatch(checkpoint, options.probe);
