@@ -43,6 +43,19 @@ test('NaN or Inf in a Float32Array names the image and the value index', async (
   await assert.rejects(classifier.logits(inf), failsWith(InferInputError, /images\[0\]\[89\]: .*received "-Infinity"/));
 });
 
+test('a Float32Array pixel outside 0..255 is refused, naming the image, the index and the value', async () => {
+  for (const [value, text] of [[-1000, '-1000'], [3.4e38, '3.3999999521443642e+38'], [255.5, '255.5'], [-0.25, '-0.25']] as const) {
+    const image = Float32Array.from(good);
+    image[40] = value;
+    await assert.rejects(classifier.classify([good, image]), failsWith(InferInputError, new RegExp(`^images\\[1\\]\\[40\\]: expected a finite pixel value \\(0\\.\\.255\\), received "${text.replace(/[.+]/g, '\\$&')}"$`)));
+  }
+  // Fractions inside the range are pixels (an ImageData's luminance is one).
+  const fractional = Float32Array.from(good, (v) => Math.min(255, v + 0.5));
+  fractional[0] = 0;
+  fractional[1] = 255;
+  assert.equal((await classifier.logits(fractional)).length, 1);
+});
+
 test('topK out of range states the allowed range', async () => {
   for (const topK of [0, 11, 1.5, -1, Number.NaN]) {
     await assert.rejects(classifier.classify(good, { topK }), failsWith(InferInputError, /^topK: expected an integer from 1 to 10 \(the number of classes\), received /));
@@ -93,6 +106,6 @@ test('metadata naming an input or output the graph lacks is refused, listing the
       ...model,
       metadata_props: model.metadata_props!.map((p) => (p.key === key ? { key, value: JSON.stringify({ ...JSON.parse(p.value!), name }) } : p)),
     });
-  await assert.rejects(load(rename('input', 'pixels')), failsWith(InferInputError, /^\(model bytes\) metadata: input\.name: expected a graph input \(input\), received "pixels"$/));
+  await assert.rejects(load(rename('input', 'pixels')), failsWith(InferInputError, /^model \(model bytes\): metadata\.input\.name: expected a graph input \(input\), received "pixels"$/));
   await assert.rejects(load(rename('output', 'probs')), failsWith(InferInputError, /output\.name: expected a graph output \(logits\), received "probs"/));
 });

@@ -15,7 +15,7 @@ import {
   type NamedTensor,
   type Rng,
 } from '@depthfold/core';
-import { buildModel, encodeModel } from '@depthfold/onnx';
+import { buildModel, encodeModel, integrityPayload } from '@depthfold/onnx';
 
 /** Input shape of the fixture model. */
 export const INPUT = { height: 6, width: 5, channels: 3 } as const;
@@ -63,8 +63,15 @@ export function randomCheckpoint(seed = 7): Checkpoint {
   };
 }
 
-/** The metadata an export of `checkpoint` writes (folded form). */
+/** The metadata an export of `checkpoint` writes (folded form), with the digest of the graph and weights. */
 export function metadataFor(checkpoint: Checkpoint): ModelMetadata {
+  const base = unstampedMetadataFor(checkpoint);
+  const bytes = encodeModel(buildModel(checkpoint, base, { folded: true }));
+  return { ...base, integrity: { sha256: createHash('sha256').update(integrityPayload(bytes)).digest('hex') } };
+}
+
+/** The metadata of a model exported before the digest existed. */
+export function unstampedMetadataFor(checkpoint: Checkpoint): ModelMetadata {
   const { info } = checkpoint;
   return {
     formatVersion: METADATA_FORMAT_VERSION,

@@ -1,9 +1,12 @@
-// Shared by the tests: the fixture model on disk, seeded random images, and an assertion on error messages.
+// Shared by the tests: the fixture model on disk, seeded random images, an assertion on error messages, and the
+// edits (metadata, digest, weight ranges) that the model-check tests make to model files.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng } from '@depthfold/core';
+import { encodeModel, integrityPayload, wireRecords, withIntegrity, type ModelProto, type WireRecord } from '@depthfold/onnx';
 import { INPUT } from './fixtures.js';
 
 /** Writes `bytes` into a fresh temporary directory; `cleanup` removes it. */
@@ -39,4 +42,41 @@ export function failsWith(type: abstract new (...args: never[]) => Error, patter
     assert.match(error.message, pattern);
     return true;
   };
+}
+
+/**
+ * `bytes` with the digest of their own graph and weights written in, computed with node:crypto: a model edited on
+ * purpose in a test that must still pass the integrity check, to reach the check after it.
+ */
+export function restamp(bytes: Uint8Array): Uint8Array {
+  return withIntegrity(bytes, createHash('sha256').update(integrityPayload(bytes)).digest('hex'));
+}
+
+/** `model` with its depthfold metadata edited by `edit` (each entry parsed from JSON), encoded again. */
+export function editMetadata(model: ModelProto, edit: (entries: Record<string, unknown>) => void): Uint8Array {
+  const entries: Record<string, unknown> = Object.fromEntries(model.metadata_props!.map((p) => [p.key!, JSON.parse(p.value!)]));
+  edit(entries);
+  return encodeModel({ ...model, metadata_props: Object.entries(entries).map(([key, value]) => ({ key, value: JSON.stringify(value) })) });
+}
+
+/** Where each initializer's raw_data lies in a model file: the bytes of its weights. */
+export function weightRanges(bytes: Uint8Array): { start: number; end: number }[] {
+  const valueOf = (buf: Uint8Array, r: WireRecord): [number, number] => {
+    let pos = r.start;
+    while (buf[pos]! >= 0x80) pos++; // the key
+    pos++;
+    while (buf[pos]! >= 0x80) pos++; // the length
+    return [pos + 1, r.end];
+  };
+  const graph = wireRecords(bytes).find((r) => r.field === 7)!;
+  const [gStart, gEnd] = valueOf(bytes, graph);
+  const ranges: { start: number; end: number }[] = [];
+  for (const init of wireRecords(bytes.subarray(gStart, gEnd)).filter((r) => r.field === 5)) {
+    const [iStart, iEnd] = valueOf(bytes, { ...init, start: gStart + init.start, end: gStart + init.end });
+    for (const raw of wireRecords(bytes.subarray(iStart, iEnd)).filter((r) => r.field === 9)) {
+      const [start, end] = valueOf(bytes, { ...raw, start: iStart + raw.start, end: iStart + raw.end });
+      if (end > start) ranges.push({ start, end });
+    }
+  }
+  return ranges;
 }

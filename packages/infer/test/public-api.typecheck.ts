@@ -1,5 +1,5 @@
 // Type tests of the public API, checked by `tsc --noEmit` (never run): each @ts-expect-error line must stay an error.
-import { load, type Classification, type Classifier, type ConcreteDevice, type Device } from '../src/index.js';
+import { InferIntegrityError, InferModelError, load, MAX_RUN_BATCH, type Classification, type Classifier, type ConcreteDevice, type Device } from '../src/index.js';
 import { load as loadWeb, type Classifier as WebClassifier, type WebImage } from '../src/web/index.js';
 
 export async function publicApi(bytes: Uint8Array): Promise<void> {
@@ -12,6 +12,12 @@ export async function publicApi(bytes: Uint8Array): Promise<void> {
   const requested: Device = 'wasm';
   void [results, one, logits, device, requested];
 
+  await load(bytes, { device: 'cpu', verifyIntegrity: false });
+  const modelError: InferModelError = new InferIntegrityError('m.onnx', 'metadata_props.integrity', 'a digest', undefined);
+  const chunk: number = MAX_RUN_BATCH;
+  void [modelError, chunk];
+  // @ts-expect-error verifyIntegrity is a boolean
+  await load(bytes, { verifyIntegrity: 'no' });
   // @ts-expect-error only the devices of the table
   await load(bytes, { device: 'gpu' });
   // @ts-expect-error a model is a path or bytes
@@ -37,7 +43,7 @@ export async function publicApi(bytes: Uint8Array): Promise<void> {
 export async function webApi(bytes: Uint8Array, image: ImageData): Promise<void> {
   const w: WebClassifier = await loadWeb('models/model.onnx', { device: 'webgpu' });
   await loadWeb(new URL('https://example.org/model.onnx'));
-  await loadWeb(bytes, { device: 'wasm' });
+  await loadWeb(bytes, { device: 'wasm', verifyIntegrity: false });
   const mixed: WebImage[] = [image, new Uint8Array(1), { data: new Uint8ClampedArray(4), width: 1, height: 1 }];
   const results: Classification[] = await w.classify(mixed, { topK: 1 });
   await w.logits(image, { layout: 'CHW' });

@@ -1,9 +1,10 @@
-// The classifier over any platform's session: validate, normalise to NCHW, run, then softmax and top-k.
-import type { ModelSession } from './backend.js';
-import { InferInputError } from './errors.js';
+// The classifier over any platform's session: validate, normalise to NCHW, run in chunks of at most MAX_RUN_BATCH
+// images, refuse non-finite outputs, then softmax and top-k.
+import type { ModelSession, TensorData } from './backend.js';
+import { InferModelError } from './errors.js';
 import { softmax, topK } from './postprocess.js';
 import { toNchwInput } from './preprocess.js';
-import type { Classification, Classifier, ClassifierInfo, ClassifyOptions, Images, PixelOptions, Pixels } from './classifier.js';
+import { MAX_RUN_BATCH, type Classification, type Classifier, type ClassifierInfo, type ClassifyOptions, type Images, type PixelOptions, type Pixels } from './classifier.js';
 import type { RgbaImage } from './rgba-image.js';
 import { checkImages, checkLayout, checkTopK } from './validate.js';
 
@@ -12,23 +13,49 @@ export class SessionClassifier implements Classifier<Pixels | RgbaImage> {
   readonly info: ClassifierInfo;
   #session: ModelSession | undefined;
   readonly #rgba: boolean;
+  readonly #source: string;
   // Releasing a session under a running inference frees native memory the run still uses; dispose waits for these.
   readonly #pending = new Set<Promise<unknown>>();
 
-  /** @param rgba - Whether images may be ImageData (the web entry); Node takes raw pixels only. */
-  constructor(session: ModelSession, info: ClassifierInfo, rgba = false) {
+  /**
+   * @param rgba - Whether images may be ImageData (the web entry); Node takes raw pixels only.
+   * @param source - Names the model in errors (a path, URL or `(model bytes)`).
+   */
+  constructor(session: ModelSession, info: ClassifierInfo, rgba = false, source = '(model bytes)') {
     this.#session = session;
     this.info = info;
     this.#rgba = rgba;
+    this.#source = source;
   }
 
   async logits(images: Images<Pixels | RgbaImage>, options: PixelOptions = {}): Promise<Float32Array[]> {
-    const session = this.#live();
-    const { input, labels, metadata, normalization } = this.info;
+    this.#live();
+    const { input, labels, normalization } = this.info;
     const layout = checkLayout(options.layout);
+    // Every image is checked before the first call, so a bad image late in a large batch costs no inference.
     const batch = checkImages(images, input, layout, this.#rgba);
-    const data = toNchwInput(batch, input, normalization, layout);
-    const run = session.run(metadata.input.name, { data, dims: [batch.length, input.channels, input.height, input.width] }, metadata.output.name);
+    const classes = labels.length;
+    const rows: Float32Array[] = [];
+    for (let start = 0; start < batch.length; start += MAX_RUN_BATCH) {
+      const chunk = batch.slice(start, start + MAX_RUN_BATCH);
+      const output = await this.#run(toNchwInput(chunk, input, normalization, layout), chunk.length);
+      for (let n = 0; n < chunk.length; n++) {
+        const row = output.data.slice(n * classes, (n + 1) * classes);
+        const bad = row.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) {
+          throw new InferModelError(this.#source, `logits of images[${start + n}]`, `finite numbers (class ${bad}, ${JSON.stringify(labels[bad])}); the model's weights may be corrupt`, String(row[bad]));
+        }
+        rows.push(row);
+      }
+    }
+    return rows;
+  }
+
+  // One ONNX Runtime call on `count` images; the session is looked up per call, so dispose stops a chunked batch.
+  async #run(data: Float32Array, count: number): Promise<TensorData> {
+    const session = this.#live();
+    const { input, labels, metadata } = this.info;
+    const run = session.run(metadata.input.name, { data, dims: [count, input.channels, input.height, input.width] }, metadata.output.name);
     this.#pending.add(run);
     let output;
     try {
@@ -36,18 +63,24 @@ export class SessionClassifier implements Classifier<Pixels | RgbaImage> {
     } finally {
       this.#pending.delete(run);
     }
-    const classes = labels.length;
-    const expected = [batch.length, classes];
+    const expected = [count, labels.length];
     if (output.dims.length !== 2 || output.dims[0] !== expected[0] || output.dims[1] !== expected[1]) {
-      throw new InferInputError(`output ${JSON.stringify(metadata.output.name)} dims`, `[${expected.join(', ')}] (batch, labels)`, `[${output.dims.join(', ')}]`, 'model');
+      throw new InferModelError(this.#source, `output ${JSON.stringify(metadata.output.name)} dims`, `[${expected.join(', ')}] (batch, labels)`, `[${output.dims.join(', ')}]`);
     }
-    return batch.map((_, n) => output.data.slice(n * classes, (n + 1) * classes));
+    return output;
   }
 
   async classify(images: Images<Pixels | RgbaImage>, options: ClassifyOptions = {}): Promise<Classification[]> {
     const k = checkTopK(options.topK, this.info.labels.length);
     const logits = await this.logits(images, options);
-    return logits.map((l) => ({ top: topK(softmax(l), this.info.labels, k) }));
+    // Finite logits give finite probabilities (the softmax subtracts the maximum); checked anyway, since a NaN
+    // probability must never reach a caller.
+    return logits.map((l, n) => {
+      const probabilities = softmax(l);
+      const bad = probabilities.findIndex((p) => !Number.isFinite(p));
+      if (bad >= 0) throw new InferModelError(this.#source, `probabilities of images[${n}]`, `finite numbers (class ${bad})`, String(probabilities[bad]));
+      return { top: topK(probabilities, this.info.labels, k) };
+    });
   }
 
   async dispose(): Promise<void> {

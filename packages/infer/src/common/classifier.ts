@@ -3,8 +3,17 @@ import type { ModelMetadata, Normalization } from '@depthfold/core';
 import type { ConcreteDevice, Device, ExecutionProvider } from './device.js';
 import type { DeviceFallback } from './errors.js';
 
-/** Raw pixels of one image, 0..255, `height * width * channels` values in the order of {@link PixelLayout}. */
+/**
+ * Raw pixels of one image, 0..255, `height * width * channels` values in the order of {@link PixelLayout}. A
+ * Float32Array may hold fractions, never values outside 0..255 (nor NaN).
+ */
 export type Pixels = Uint8Array | Float32Array;
+
+/**
+ * The most images one ONNX Runtime call takes: larger batches run in chunks of this size, so memory stays bounded
+ * (the input of 256 images of 32x32x3 is 3 MiB) where one call for 100,000 images once took 13.8 GB.
+ */
+export const MAX_RUN_BATCH = 256;
 
 /** Order of an image's values: HWC (interleaved channels, as decoders give them) or CHW (planar). */
 export type PixelLayout = 'HWC' | 'CHW';
@@ -42,6 +51,12 @@ export interface Classification {
 export interface LoadOptions {
   /** Where the model runs; default per platform (Node: `cpu`, web: `auto`). `auto` tries the platform's devices in order. */
   device?: Device;
+  /**
+   * Whether to check the graph and weights against the SHA-256 that export stores in the metadata; default true, and
+   * a model without one is refused. `false` loads a model edited on purpose (its metadata is still checked against
+   * its graph). Hashing uses SubtleCrypto, which browsers offer on https: and localhost pages only.
+   */
+  verifyIntegrity?: boolean;
 }
 
 /** What a loaded classifier is and where it runs. */
@@ -75,14 +90,16 @@ export interface Classifier<I = Pixels> {
   readonly info: ClassifierInfo;
   /**
    * The top classes of each image.
-   * @returns One classification per image, in input order (also for a single image).
-   * @throws InferInputError for a bad batch, image or `topK`.
+   * @returns One classification per image, in input order (also for a single image). Batches of any size are run
+   * {@link MAX_RUN_BATCH} images per ONNX Runtime call.
+   * @throws InferInputError for a bad batch, image (a pixel outside 0..255) or `topK`; InferModelError when the
+   * model answers a logit that is not finite (no NaN probability is ever returned).
    */
   classify(images: Images<I>, options?: ClassifyOptions): Promise<Classification[]>;
   /**
    * The model's raw output for each image.
-   * @returns One Float32Array of `labels.length` logits per image, in input order.
-   * @throws InferInputError for a bad batch or image.
+   * @returns One Float32Array of `labels.length` finite logits per image, in input order.
+   * @throws InferInputError for a bad batch or image; InferModelError for an output that is not finite.
    */
   logits(images: Images<I>, options?: PixelOptions): Promise<Float32Array[]>;
   /** Releases the session; later calls throw. */

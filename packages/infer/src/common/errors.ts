@@ -11,6 +11,35 @@ export class InferInputError extends DepthfoldInputError {
   }
 }
 
+/**
+ * A model that is at fault rather than the caller's images or the device: bytes that are not valid ONNX (ONNX
+ * Runtime cannot parse or load them on any device), metadata that disagrees with the graph, or an output that is not
+ * finite. The message starts with `model <file>`; `detail`, where given, is appended whole (ONNX Runtime's reason
+ * would not survive the shortening of `received`).
+ */
+export class InferModelError extends InferInputError {
+  /** The path, URL or `(model bytes)`. */
+  readonly source: string;
+
+  constructor(source: string, field: string, expected: string, received: unknown, detail?: string) {
+    super(field, expected, received, `model ${source}`);
+    this.name = 'InferModelError';
+    this.source = source;
+    if (detail !== undefined) this.message += ` (${detail})`;
+  }
+}
+
+/**
+ * A model whose graph or weights do not hash to the digest its metadata stores (changed, truncated or corrupted
+ * since export), or that stores none. `load(model, { verifyIntegrity: false })` loads a model edited on purpose.
+ */
+export class InferIntegrityError extends InferModelError {
+  constructor(source: string, field: string, expected: string, received: unknown) {
+    super(source, field, expected, received, 'to load a model changed on purpose, pass { verifyIntegrity: false }');
+    this.name = 'InferIntegrityError';
+  }
+}
+
 /** A device that was tried while loading a model, and why it did not start. */
 export interface DeviceFallback {
   device: Exclude<Device, 'auto'>;
@@ -35,6 +64,17 @@ export class InferDeviceError extends Error {
     this.device = device;
     this.failures = failures;
     this.available = available;
+  }
+}
+
+/**
+ * Thrown by a backend when a provider cannot start before ONNX Runtime has read the model (no WebGPU adapter, a
+ * runtime build that did not download), so that `load` never takes the failure for a fault of the model.
+ */
+export class ProviderUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ProviderUnavailableError';
   }
 }
 

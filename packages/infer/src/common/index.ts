@@ -15,10 +15,18 @@ export {
   type Platform,
   type PlatformDevices,
 } from './device.js';
-export { InferDeviceError, InferInputError, type DeviceFallback } from './errors.js';
+export {
+  InferDeviceError,
+  InferInputError,
+  InferIntegrityError,
+  InferModelError,
+  ProviderUnavailableError,
+  type DeviceFallback,
+} from './errors.js';
 export { loadClassifier } from './load-classifier.js';
 export { softmax, topK } from './postprocess.js';
 export { toNchwInput } from './preprocess.js';
+export { MAX_RUN_BATCH } from './classifier.js';
 export type {
   Classification,
   Classifier,

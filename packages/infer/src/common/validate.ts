@@ -26,7 +26,7 @@ export function checkTopK(topK: unknown, numClasses: number): number {
 }
 
 /**
- * A batch of images, each a Uint8Array or Float32Array of exactly height * width * channels finite values, or
+ * A batch of images, each a Uint8Array or Float32Array of exactly height * width * channels values in 0..255, or
  * (where `rgba` is set, as on the web) an ImageData of the model's size, converted to `layout`. A single image is a
  * batch of one.
  */
@@ -45,11 +45,12 @@ export function checkImages(images: Images<unknown>, input: ClassifierInfo['inpu
     if (image.length !== size) {
       throw new InferInputError(`images[${i}]`, `${size} pixel values (${layout} ${shape})`, image.length);
     }
+    // A Uint8Array holds 0..255 by construction; a Float32Array may hold fractions (an ImageData's luminance, a
+    // resized image) but nothing outside 0..255: -1000 or 3.4e38 once went through to the network.
     if (image instanceof Float32Array) {
       for (let j = 0; j < image.length; j++) {
-        if (!Number.isFinite(image[j])) {
-          throw new InferInputError(`images[${i}][${j}]`, 'a finite pixel value (0..255)', String(image[j]));
-        }
+        const v = image[j];
+        if (!(v >= 0 && v <= 255)) throw new InferInputError(`images[${i}][${j}]`, 'a finite pixel value (0..255)', String(v));
       }
     }
     return image;

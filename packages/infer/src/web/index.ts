@@ -25,9 +25,13 @@ export type Classifier = ClassifierOf<WebImage>;
  * @param options - `device`: `auto` (default: WebGPU, else WebAssembly, each failure recorded in
  * `info.fallbacks`), `webgpu`, `wasm` or `cpu` (the same as `wasm`). WebAssembly uses min(4, cores) threads on a
  * cross-origin isolated page and 1 elsewhere (`info.wasmThreads`).
- * @throws InferInputError for an unknown device or a model URL that does not fetch; DepthfoldInputError for bytes
- * that are not ONNX or lack depthfold metadata; InferDeviceError when the device cannot start (naming the devices
- * available).
+ * `verifyIntegrity`: `true` (default) refuses a model whose graph and weights do not match the SHA-256 stored at
+ * export, or that stores none (hashed with SubtleCrypto, which a browser offers on https: and localhost pages only);
+ * `false` loads a model edited on purpose.
+ * @throws InferInputError for an unknown device or a model URL that does not fetch; InferModelError for bytes that
+ * are not valid ONNX or metadata that disagrees with the graph; InferIntegrityError for a digest that does not match;
+ * DepthfoldInputError for a model without depthfold metadata; InferDeviceError when the device cannot start a valid
+ * model (naming the devices available).
  */
 export function load(model: string | URL | Uint8Array, options?: LoadOptions): Promise<Classifier> {
   return loadClassifier(ortWebBackend, model instanceof URL ? model.href : model, options);

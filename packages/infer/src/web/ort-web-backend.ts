@@ -5,7 +5,7 @@
 import type * as Ort from 'onnxruntime-web';
 import type { InferenceBackend, ModelSession, ModelSource, TensorData } from '../common/backend.js';
 import type { ExecutionProvider } from '../common/device.js';
-import { InferInputError, reasonOf } from '../common/errors.js';
+import { InferInputError, ProviderUnavailableError, reasonOf } from '../common/errors.js';
 import { webEnvironment } from './environment.js';
 
 type OrtWeb = typeof Ort;
@@ -35,11 +35,11 @@ function runtimeFor(provider: ExecutionProvider): Promise<OrtWeb> {
 
 // Asking for an adapter first costs a few milliseconds and spares a browser without one the WebGPU build's download.
 async function probeWebGpu(): Promise<void> {
-  if (!webEnvironment().webgpu) throw new Error('WebGPU is not available here (navigator.gpu is undefined)');
+  if (!webEnvironment().webgpu) throw new ProviderUnavailableError('WebGPU is not available here (navigator.gpu is undefined)');
   const gpu = (navigator as Navigator & { gpu: GpuProbe }).gpu;
   const adapter = await gpu.requestAdapter();
   if (adapter === null || adapter === undefined) {
-    throw new Error('navigator.gpu.requestAdapter() gave no adapter (WebGPU is disabled or unsupported on this GPU)');
+    throw new ProviderUnavailableError('navigator.gpu.requestAdapter() gave no adapter (WebGPU is disabled or unsupported on this GPU)');
   }
 }
 
@@ -81,7 +81,10 @@ export const ortWebBackend: InferenceBackend = Object.freeze({
   readModel,
   async createSession(bytes: Uint8Array, provider: ExecutionProvider): Promise<ModelSession> {
     if (provider === 'webgpu') await probeWebGpu();
-    const ort = await runtimeFor(provider);
+    // A runtime that did not download says nothing about the model; load must not blame the model for it.
+    const ort = await runtimeFor(provider).catch((error: unknown) => {
+      throw new ProviderUnavailableError(`onnxruntime-web for ${provider} did not load: ${reasonOf(error)}`, { cause: error });
+    });
     return wrap(ort, await ort.InferenceSession.create(bytes, { executionProviders: [provider] }));
   },
   supportedProviders: () => (webEnvironment().webgpu ? ['webgpu', 'wasm'] : ['wasm']),
