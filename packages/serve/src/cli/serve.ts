@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// `pnpm serve`: one depthfold model over the KServe V2 REST protocol, until SIGTERM or SIGINT, which stop
-// accepting, let the requests in flight finish, and exit 0.
+// `pnpm serve`, and the package's `depthfold-serve` bin: one depthfold model over the KServe V2 REST protocol,
+// until SIGTERM or SIGINT, which stop accepting, let the requests in flight finish, and exit 0. The process
+// handles the signals itself, so it must be the one signalled: run it as `node .../serve.js` (or this file, which
+// is executable) with nothing in between that could swallow them; `pnpm serve` `exec`s it for that reason.
 import { parseWith } from '@depthfold/core';
 import { SERVER_DEFAULTS, startServer } from '../http-server.js';
 import { loadServedModel, MODEL_DEFAULTS, SERVE_DEVICES } from '../served-model.js';
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
   const batching = options.batching ? `dynamic batching up to ${options.maxBatch} rows, ${options.batchDelayMs} ms delay` : 'no batching';
   log.info(`serve: ${spec.name} on ${model.device} (provider ${model.provider}); ${batching}; ${options.maxInflight} ORT call(s) in flight; queue ${options.maxQueue}`);
   if (!LOOPBACK.has(options.host)) log.warn(`serve: listening on ${options.host}, reachable from the network; the server has no authentication`);
-  log.info(`serve: listening on ${server.url} (POST ${server.url}/v2/models/${spec.name}/infer)`);
+  log.info(`serve: listening on ${server.url} (POST ${server.url}/v2/models/${spec.name}/infer); pid ${process.pid}`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
