@@ -1,5 +1,5 @@
 // @depthfold/train: trains ResNet-(6n+2) with stochastic depth in TensorFlow.js.
-export { train, runDirOf, workerCount, splitTrainingSet, type TrainHooks, type TrainResult, type StepProgress } from './trainer.js';
+export { train, runDirOf, workerCount, splitTrainingSet, type TrainHooks, type TrainResult, type StepProgress, type WriteBoundary } from './trainer.js';
 export { resumedConfig, RESUMABLE_SETTINGS } from './resume.js';
 export { selectBackend, type BackendChoice } from './backend.js';
 export { forward, type ForwardMode, type ForwardResult, type BatchStats } from './forward.js';
@@ -13,7 +13,7 @@ export { drawGates } from './gates.js';
 export { Sgd, type SgdStep } from './optimizer.js';
 export { trainStep, activeParameters, decayedParameters, BATCH_NORM_MOMENTUM, type StepResult } from './train-step.js';
 export { learningRateAt, type LrSchedule } from './lr-schedule.js';
-export { runPaths, readMetrics, type EpochMetrics } from './run-dir.js';
+export { runPaths, readMetrics, removeStaleRunTempFiles, withoutTimings, RUN_FILES, TIMING_FIELDS, type EpochMetrics, type EpochOutcome, type MetricsLine } from './run-dir.js';
 export { conv2d } from './kernels/conv2d.js';
 export * from './data/index.js';
 export { measureTrainSteps, type MeasureOptions, type MeasureResult } from './bench/measure-steps.js';

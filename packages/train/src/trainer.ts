@@ -18,7 +18,7 @@ import {
   type TrainConfig,
   type TrainConfigInput,
 } from '@depthfold/core';
-import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from '@depthfold/core/node';
+import { loadCheckpoint, saveCheckpoint, writeFileAtomic, type AtomicWriteOptions } from '@depthfold/core/node';
 import { selectBackend, type BackendChoice } from './backend.js';
 import { channelStats, fillBatch, fillLabels, loadDataset, shuffledOrder, type Dataset } from './data/index.js';
 import { evaluate } from './evaluate.js';
@@ -28,7 +28,16 @@ import { initialTensors } from './network.js';
 import type { TrainEngine } from './parallel/engine.js';
 import { LocalEngine } from './parallel/local-engine.js';
 import { WorkerEngine } from './parallel/worker-engine.js';
-import { readMetrics, readRecordedConfig, runPaths, writeMetrics, type EpochMetrics } from './run-dir.js';
+import {
+  readRecordedConfig,
+  removeStaleRunTempFiles,
+  resumedMetrics,
+  runPaths,
+  withoutTimings,
+  writeMetrics,
+  type EpochMetrics,
+  type MetricsLine,
+} from './run-dir.js';
 import { resumedConfig } from './resume.js';
 
 /** Progress of one step, for progress bars. */
@@ -40,18 +49,33 @@ export interface StepProgress {
   imagesPerSecond: number;
 }
 
+/**
+ * A write boundary of a run directory: a file's temp copy is complete (`temp-written`) or has been renamed over it
+ * (`renamed`). `epoch` counts the epochs the write records (0 before the first checkpoint).
+ */
+export interface WriteBoundary {
+  file: keyof ReturnType<typeof runPaths>;
+  stage: 'temp-written' | 'renamed';
+  epoch: number;
+}
+
 /** Callbacks of {@link train}; all optional. */
 export interface TrainHooks {
   onStart?(info: { backend: BackendChoice; workers: number; runDir: string; resumedFromEpoch: number; config: TrainConfig }): void;
   onStep?(progress: StepProgress): void;
   onEpoch?(metrics: EpochMetrics): void;
+  /**
+   * Called, and awaited, at every write boundary of the run directory, in order. The tests kill the process here to
+   * check that a kill at any instant leaves a run that resumes to the uninterrupted result.
+   */
+  onWrite?(boundary: WriteBoundary): void | Promise<void>;
 }
 
 /** What a finished run leaves. */
 export interface TrainResult {
   runDir: string;
   checkpointPath: string;
-  metrics: EpochMetrics[];
+  metrics: MetricsLine[];
   backend: BackendChoice;
   config: TrainConfig;
 }
@@ -68,6 +92,15 @@ export function runDirOf(config: TrainConfig): string {
 export function workerCount(requested: number, backend: BackendChoice): number {
   if (requested > 0) return requested;
   return backend.name === 'wasm' ? availableParallelism() : 1;
+}
+
+/**
+ * The settings a checkpoint records: the config less where the run lives and how this session was started (`runDir`,
+ * `resume`), in the schema's key order, so that equal training states give byte-identical checkpoints whichever
+ * directory or session wrote them.
+ */
+function recordedSettings(config: TrainConfig): TrainConfig {
+  return parseWith(trainConfigSchema, { ...config, runDir: undefined, resume: false }, 'train config');
 }
 
 /** Starts the engine a run trains on: in this thread for one worker, else a pool of worker threads. */
@@ -111,6 +144,9 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
     // Most likely a mistyped --name: starting a default run under it would look like a resumed one.
     throw new DepthfoldInputError('resume', `a run to continue, but ${runDir} has no checkpoint and no config.json (drop --resume to start it)`, true, 'train');
   }
+  // A kill between a temp file's write and its rename leaves the temp file; they pile up unless the next session of
+  // the run removes them (only the run's own, of writers that no longer run).
+  await removeStaleRunTempFiles(runDir);
   const backend = await selectBackend(config.backend);
   const dataset = await loadDataset(config.dataset, config.data);
   const spec = resnetSpec({
@@ -129,8 +165,15 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
 
   const startEpoch = resumed?.info.epoch ?? 0;
   let step = resumed?.info.step ?? 0;
-  const metrics = await readMetrics(runDir, startEpoch);
-  await writeFileAtomic(paths.config, JSON.stringify(config, null, 2) + '\n');
+  const metrics = resumed ? await resumedMetrics(runDir, resumed.info, paths.checkpoint) : [];
+  /** Writes one file of the run directory through `write`, reporting its two boundaries to `hooks.onWrite`. */
+  const commit = async (file: WriteBoundary['file'], epoch: number, write: (options: AtomicWriteOptions) => Promise<void>) => {
+    await write({ onTempWritten: () => hooks.onWrite?.({ file, stage: 'temp-written', epoch }) });
+    await hooks.onWrite?.({ file, stage: 'renamed', epoch });
+  };
+  await commit('config', startEpoch, (options) => writeFileAtomic(paths.config, JSON.stringify(config, null, 2) + '\n', options));
+  // Resuming rewrites the metrics to match the checkpoint at once: a line the kill lost is back, later ones are gone.
+  if (resumed || existsSync(paths.metrics)) await commit('metrics', startEpoch, (options) => writeMetrics(runDir, metrics, options));
   const workers = workerCount(config.workers, backend);
   const engine = await startEngine(
     {
@@ -172,7 +215,7 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
       metrics.push(line);
       const info: CheckpointInfo = {
         formatVersion: 1,
-        config,
+        config: recordedSettings(config),
         architecture: { ...spec, widths: [...spec.widths], strides: [...spec.strides] },
         schedule: { rule: config.survivalRule, survivalProb: config.survivalProb, survivalProbs: probs },
         normalization,
@@ -190,13 +233,15 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
           testExamples: line.testExamples,
           validationLoss: line.validationLoss,
           validationError: line.validationError,
-          seconds: metrics.reduce((sum, m) => sum + m.seconds, 0),
           backend: backend.name,
         },
+        epochMetrics: withoutTimings(line),
       };
-      // Checkpoint first, then metrics: a crash in between leaves a metrics file that resume trims to the checkpoint.
-      await saveCheckpoint(paths.checkpoint, { info, ...(await engine.state()) });
-      await writeMetrics(runDir, metrics);
+      // The checkpoint's rename commits the epoch; the metrics file follows, and a kill in between leaves a line that
+      // resume rewrites from the checkpoint's copy (wall-clock timings stay out of the checkpoint: see recordedSettings).
+      const state = await engine.state();
+      await commit('checkpoint', epoch + 1, (options) => saveCheckpoint(paths.checkpoint, { info, ...state }, options));
+      await commit('metrics', epoch + 1, (options) => writeMetrics(runDir, metrics, options));
       hooks.onEpoch?.(line);
     }
   } finally {

@@ -1,5 +1,5 @@
 // @depthfold/core/node: what the Node CLIs share (atomic writes, checkpoint files, flags from zod schemas, the
 // logger); the main entry stays browser-safe.
-export { writeFileAtomic, saveCheckpoint, loadCheckpoint } from './files.js';
+export { writeFileAtomic, removeStaleTempFiles, saveCheckpoint, loadCheckpoint, type AtomicWriteOptions } from './files.js';
 export { commandLineOf, helpText, parseCommandLine } from './cli-args.js';
 export { processLogger, runCommand, silentLogger, type Logger } from './log.js';
