@@ -5,7 +5,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Server as NetServer, type AddressInfo } from 'node:net';
 import { DepthfoldInputError } from '@depthfold/core';
 import { HttpError, replyOf } from './errors.js';
-import { assertFiniteLogits, decodeInferRequest, encodeInferResponse } from './infer-request.js';
+import { HEADER_LENGTH_HEADER, splitBinaryBody } from './binary-data.js';
+import { assertFiniteLogits, decodeInferRequest, encodeInferReply } from './infer-request.js';
 import { parseJsonBody } from './json-body.js';
 import { modelMetadataResponse } from './model-spec.js';
 import { EXTENSIONS, type ServerMetadata } from './protocol.js';
@@ -96,6 +97,19 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
     res.end(text);
   };
 
+  // A binary reply: the JSON header, its length in Inference-Header-Content-Length, then each binary output's bytes.
+  const sendBinary = (res: ServerResponse, response: unknown, binary: readonly Buffer[]): void => {
+    const header = Buffer.from(JSON.stringify(response));
+    const bytes = Buffer.concat([header, ...binary]);
+    res.writeHead(200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': bytes.length,
+      [HEADER_LENGTH_HEADER]: header.length,
+      ...(draining ? { Connection: 'close' } : {}),
+    });
+    res.end(bytes);
+  };
+
   const findModel = (name: string, version: string | undefined): void => {
     if (name !== spec.name) throw new HttpError(404, `model ${JSON.stringify(name)} not found (this server serves ${JSON.stringify(spec.name)})`);
     if (version !== undefined && version !== spec.version) {
@@ -128,14 +142,17 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
       case 'model-infer': {
         findModel(route.model, route.version);
         if (!model.ready) throw new HttpError(503, `model ${JSON.stringify(spec.name)} is not ready`);
-        if (req.headers['inference-header-content-length'] !== undefined) {
-          throw new HttpError(400, 'the binary tensor data extension (Inference-Header-Content-Length) is not implemented; send JSON tensor data');
-        }
-        const body = parseJsonBody(await readBody(req, maxBodyBytes, bodyTimeoutMs));
-        const request = decodeInferRequest(body, spec);
+        const body = await readBody(req, maxBodyBytes, bodyTimeoutMs);
+        // The binary tensor data extension: the JSON header, then the tensors' bytes.
+        const headerLength = req.headers[HEADER_LENGTH_HEADER.toLowerCase()];
+        const parts = headerLength === undefined ? undefined : splitBinaryBody(body, headerLength);
+        const json = parseJsonBody(parts ? parts.header : body, parts ? 'inference header' : 'request body');
+        const request = decodeInferRequest(json, spec, parts?.binary);
         const logits = await model.infer(request.input, request.rows);
         assertFiniteLogits(logits, spec.labels.length);
-        return send(res, 200, encodeInferResponse(spec, request, logits));
+        const reply = encodeInferReply(spec, request, logits);
+        if (reply.binary.length === 0) return send(res, 200, reply.response);
+        return sendBinary(res, reply.response, reply.binary);
       }
     }
   };

@@ -1,19 +1,22 @@
 // An inference request checked against the served model and turned into one normalised NCHW batch, and the
-// logits of that batch turned into the protocol's reply (raw FP32, or Triton's classification strings).
+// logits of that batch turned into the protocol's reply (raw FP32, or Triton's classification strings), with
+// tensor data as JSON or as binary bytes after the JSON header (Triton's binary tensor data extension).
 import { DepthfoldInputError, parseWith } from '@depthfold/core';
+import { binaryDataSize, encodeBytesElements, float32Of, HEADER_LENGTH_HEADER } from './binary-data.js';
 import type { ModelSpec } from './model-spec.js';
 import { INPUT_DATATYPES } from './model-spec.js';
 import { inferenceRequestSchema, type InferenceResponse, type Parameters, type ResponseOutput } from './protocol.js';
 import { FP32_RULE, readTensorData, UINT8_RULE } from './tensor-data.js';
 
 const CONTEXT = 'inference request';
-const NO_BINARY_EXTENSION = 'this server reads and writes JSON tensor data only; the binary tensor data extension is not implemented';
 
 /** One requested output: raw logits, or the top `classification` classes. */
 export interface OutputRequest {
   readonly name: string;
   /** Triton's classification extension: the number of classes to return per row. */
   readonly classification?: number;
+  /** Its bytes follow the JSON header (the binary tensor data extension) instead of JSON `data`. */
+  readonly binary?: boolean;
 }
 
 /** A request ready to run. */
@@ -30,11 +33,13 @@ export interface DecodedRequest {
 /**
  * Checks a parsed JSON body against the model and builds its input batch. FP32 data is taken as the network's
  * normalised input; UINT8 data as raw pixels (0..255, NCHW), normalised here with the model's own statistics.
+ * @param binary - The bytes after the JSON header of a binary request (absent for a JSON-only body): the data of
+ *   each input that declares `parameters.binary_data_size`, in order, and nothing else.
  * @throws DepthfoldInputError naming the field at fault (answered with 400).
  */
-export function decodeInferRequest(body: unknown, spec: ModelSpec): DecodedRequest {
+export function decodeInferRequest(body: unknown, spec: ModelSpec, binary?: Uint8Array): DecodedRequest {
   const request = parseWith(inferenceRequestSchema, body, CONTEXT);
-  refuseBinary(request.parameters, 'binary_data_output', 'parameters');
+  const binaryOutput = booleanParameter(request.parameters, 'binary_data_output', 'parameters') ?? false;
   const { channels, height, width } = spec.input;
   const inputs = request.inputs;
   inputs.forEach((input, i) => {
@@ -44,9 +49,6 @@ export function decodeInferRequest(body: unknown, spec: ModelSpec): DecodedReque
     if (i > 0) throw new DepthfoldInputError(`inputs[${i}].name`, `each input once (${JSON.stringify(spec.inputName)} is already inputs[0])`, input.name, CONTEXT);
   });
   const [input] = inputs as [(typeof inputs)[number]];
-  if (input.parameters?.binary_data_size !== undefined) {
-    throw new DepthfoldInputError('inputs[0].parameters.binary_data_size', `absent (${NO_BINARY_EXTENSION})`, input.parameters.binary_data_size, CONTEXT);
-  }
   if (!INPUT_DATATYPES.includes(input.datatype)) {
     throw new DepthfoldInputError('inputs[0].datatype', '"FP32" (normalised NCHW input) or "UINT8" (raw NCHW pixels, 0..255)', input.datatype, CONTEXT);
   }
@@ -57,34 +59,71 @@ export function decodeInferRequest(body: unknown, spec: ModelSpec): DecodedReque
   }
   const shapeText = `[${shape.join(', ')}]`;
   const raw = input.datatype === 'UINT8';
-  const data = readTensorData(input.data, rows * channels * height * width, raw ? UINT8_RULE : FP32_RULE, 'inputs[0].data', shapeText);
-  if (raw) normalizeInPlace(data, spec);
-  return { ...(request.id === undefined ? {} : { id: request.id }), rows, input: data, outputs: decodeOutputs(request.outputs, spec) };
-}
-
-function refuseBinary(parameters: Parameters | undefined, key: string, field: string): void {
-  const value = parameters?.[key];
-  if (value !== undefined && value !== false) {
-    throw new DepthfoldInputError(`${field}.${key}`, `false or absent (${NO_BINARY_EXTENSION})`, value, CONTEXT);
+  const count = rows * channels * height * width;
+  const size = binaryDataSize(input.parameters?.binary_data_size, 'inputs[0].parameters.binary_data_size');
+  let data: Float32Array;
+  if (size === undefined) {
+    if (input.data === undefined) throw new DepthfoldInputError('inputs[0].data', 'tensor data (a JSON array), or parameters.binary_data_size with the bytes after the JSON header', undefined, CONTEXT);
+    if (binary !== undefined && binary.length > 0) throw binaryLengthError(0, binary.length);
+    data = readTensorData(input.data, count, raw ? UINT8_RULE : FP32_RULE, 'inputs[0].data', shapeText);
+  } else {
+    if (binary === undefined) {
+      throw new DepthfoldInputError('inputs[0].parameters.binary_data_size', `absent in a JSON-only body (binary data needs the ${HEADER_LENGTH_HEADER} header)`, size, CONTEXT);
+    }
+    if (input.data !== undefined) throw new DepthfoldInputError('inputs[0].data', 'absent when parameters.binary_data_size is given (the data is binary)', 'JSON data as well', CONTEXT);
+    data = readBinaryTensor(binary, size, count, raw, shapeText);
   }
+  if (raw) normalizeInPlace(data, spec);
+  return { ...(request.id === undefined ? {} : { id: request.id }), rows, input: data, outputs: decodeOutputs(request.outputs, spec, binaryOutput) };
 }
 
-function decodeOutputs(outputs: { name: string; parameters?: Parameters | undefined }[] | undefined, spec: ModelSpec): OutputRequest[] {
+function binaryLengthError(expected: number, received: number): DepthfoldInputError {
+  return new DepthfoldInputError('binary tensor data', `${expected} bytes after the JSON header (the sum of the inputs' binary_data_size)`, received, CONTEXT);
+}
+
+/**
+ * One input's data from its binary bytes: the declared size must be what the shape and datatype need, and the
+ * bytes after the header exactly that size, both checked before anything is allocated.
+ */
+function readBinaryTensor(binary: Uint8Array, size: number, count: number, raw: boolean, shapeText: string): Float32Array {
+  const expected = count * (raw ? 1 : 4);
+  if (size !== expected) {
+    throw new DepthfoldInputError('inputs[0].parameters.binary_data_size', `${expected} bytes (shape ${shapeText}, ${raw ? 'UINT8, 1 byte' : 'FP32, 4 bytes'} per element)`, size, CONTEXT);
+  }
+  if (binary.length !== size) throw binaryLengthError(size, binary.length);
+  if (raw) return Float32Array.from(binary);
+  const data = float32Of(binary);
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]!)) throw new DepthfoldInputError(`inputs[0] binary data element ${i}`, FP32_RULE.expected, String(data[i]), CONTEXT);
+  }
+  return data;
+}
+
+// The extension's switches are booleans; anything else is a mistake worth naming rather than a truthy guess.
+function booleanParameter(parameters: Parameters | undefined, key: string, field: string): boolean | undefined {
+  const value = parameters?.[key];
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw new DepthfoldInputError(`${field}.${key}`, 'true or false', value, CONTEXT);
+}
+
+function decodeOutputs(outputs: { name: string; parameters?: Parameters | undefined }[] | undefined, spec: ModelSpec, binaryOutput: boolean): OutputRequest[] {
   // The protocol: without `outputs`, every output of the model, raw.
-  if (outputs === undefined) return [{ name: spec.outputName }];
+  if (outputs === undefined) return [{ name: spec.outputName, ...(binaryOutput ? { binary: true } : {}) }];
   const classes = spec.labels.length;
   return outputs.map((output, i) => {
     if (output.name !== spec.outputName) {
       throw new DepthfoldInputError(`outputs[${i}].name`, `${JSON.stringify(spec.outputName)} (the model's only output)`, output.name, CONTEXT);
     }
     if (i > 0) throw new DepthfoldInputError(`outputs[${i}].name`, `each output once (${JSON.stringify(spec.outputName)} is already outputs[0])`, output.name, CONTEXT);
-    refuseBinary(output.parameters, 'binary_data', `outputs[${i}].parameters`);
+    // An output's own `binary_data` wins over the request's `binary_data_output`.
+    const binary = booleanParameter(output.parameters, 'binary_data', `outputs[${i}].parameters`) ?? binaryOutput;
+    const base = { name: output.name, ...(binary ? { binary: true } : {}) };
     const k = output.parameters?.classification;
-    if (k === undefined) return { name: output.name };
+    if (k === undefined) return base;
     if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > classes) {
       throw new DepthfoldInputError(`outputs[${i}].parameters.classification`, `an integer from 1 to ${classes} (the number of classes)`, k, CONTEXT);
     }
-    return { name: output.name, classification: k };
+    return { ...base, classification: k };
   });
 }
 
@@ -134,17 +173,56 @@ export function assertFiniteLogits(logits: Float32Array, classes: number): void 
   }
 }
 
-/** The reply to a request whose batch gave `logits` (`rows * classes` values). */
-export function encodeInferResponse(spec: ModelSpec, request: DecodedRequest, logits: Float32Array): InferenceResponse {
+/** A reply: the JSON response, and the bytes of its binary outputs in order (empty when every output is JSON). */
+export interface EncodedReply {
+  readonly response: InferenceResponse;
+  readonly binary: readonly Buffer[];
+}
+
+/** One output's tensor, before it is written as JSON or binary. */
+export interface OutputTensor {
+  readonly name: string;
+  readonly datatype: 'FP32' | 'BYTES';
+  readonly shape: number[];
+  /** FP32 logits, or classification strings. */
+  readonly values: Float32Array | string[];
+}
+
+/** The output tensors of a request whose batch gave `logits` (`rows * classes` values), as requested. */
+export function outputTensors(spec: ModelSpec, request: DecodedRequest, logits: Float32Array): OutputTensor[] {
   const classes = spec.labels.length;
-  const outputs: ResponseOutput[] = request.outputs.map((output) => {
-    if (output.classification === undefined) {
-      return { name: output.name, datatype: 'FP32', shape: [request.rows, classes], data: Array.from(logits, float32Json) };
-    }
+  return request.outputs.map((output) => {
+    if (output.classification === undefined) return { name: output.name, datatype: 'FP32', shape: [request.rows, classes], values: logits };
     const k = output.classification;
-    const data: string[] = [];
-    for (let r = 0; r < request.rows; r++) data.push(...classifyRow(logits.subarray(r * classes, (r + 1) * classes), spec.labels, k));
-    return { name: output.name, datatype: 'BYTES', shape: [request.rows, k], data };
+    const values: string[] = [];
+    for (let r = 0; r < request.rows; r++) values.push(...classifyRow(logits.subarray(r * classes, (r + 1) * classes), spec.labels, k));
+    return { name: output.name, datatype: 'BYTES', shape: [request.rows, k], values };
   });
-  return { model_name: spec.name, model_version: spec.version, ...(request.id === undefined ? {} : { id: request.id }), outputs };
+}
+
+/** A tensor's bytes as the binary extension (and gRPC's raw contents) lay them out. */
+export function tensorBytes(tensor: OutputTensor): Buffer {
+  const { values } = tensor;
+  return values instanceof Float32Array ? Buffer.from(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) : encodeBytesElements(values);
+}
+
+/** The reply to a request whose batch gave `logits`, with each output as JSON data or binary bytes as it asked. */
+export function encodeInferReply(spec: ModelSpec, request: DecodedRequest, logits: Float32Array): EncodedReply {
+  const binary: Buffer[] = [];
+  const tensors = outputTensors(spec, request, logits);
+  const outputs: ResponseOutput[] = tensors.map((tensor, i) => {
+    const { name, datatype, shape, values } = tensor;
+    if (request.outputs[i]!.binary) {
+      const bytes = tensorBytes(tensor);
+      binary.push(bytes);
+      return { name, datatype, shape, parameters: { binary_data_size: bytes.length } };
+    }
+    return { name, datatype, shape, data: values instanceof Float32Array ? Array.from(values, float32Json) : values };
+  });
+  return { response: { model_name: spec.name, model_version: spec.version, ...(request.id === undefined ? {} : { id: request.id }), outputs }, binary };
+}
+
+/** The JSON reply to a request whose batch gave `logits` (`rows * classes` values); binary outputs carry their size only. */
+export function encodeInferResponse(spec: ModelSpec, request: DecodedRequest, logits: Float32Array): InferenceResponse {
+  return encodeInferReply(spec, request, logits).response;
 }

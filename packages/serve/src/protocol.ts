@@ -13,7 +13,7 @@ export type V2Datatype = (typeof V2_DATATYPES)[number];
 export const PLATFORM = 'onnxruntime_onnx';
 
 /** Extensions this server implements, as `GET /v2` lists them. */
-export const EXTENSIONS: readonly string[] = ['classification'];
+export const EXTENSIONS: readonly string[] = ['classification', 'binary_tensor_data'];
 
 /** `$parameters`: names mapped to a string, number or boolean. */
 export const parametersSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'a parameter value (a string, number or boolean)' }), {
@@ -33,7 +33,8 @@ export const requestInputSchema = z.object({
   datatype: z.enum(V2_DATATYPES, { error: `a V2 datatype (${V2_DATATYPES.join(', ')})` }),
   parameters: parametersSchema.optional(),
   // Only "an array" here: zod would visit every element, and readTensorData checks each against the datatype.
-  data: z.custom<unknown[]>((v) => Array.isArray(v), { error: 'tensor data (a JSON array, flat or nested)' }),
+  // Absent when the tensor's bytes follow the JSON header (the binary tensor data extension).
+  data: z.custom<unknown[]>((v) => Array.isArray(v), { error: 'tensor data (a JSON array, flat or nested)' }).optional(),
 });
 
 /** `$request_output`. */
@@ -93,12 +94,13 @@ export interface ModelMetadataResponse {
   depthfold: DepthfoldModelExtension;
 }
 
-/** `$response_output`. */
+/** `$response_output`: JSON `data`, or `parameters.binary_data_size` when its bytes follow the JSON header. */
 export interface ResponseOutput {
   name: string;
   datatype: V2Datatype;
   shape: number[];
-  data: number[] | string[];
+  parameters?: { binary_data_size: number };
+  data?: number[] | string[];
 }
 
 /** `$inference_response`. */

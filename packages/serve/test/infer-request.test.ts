@@ -83,9 +83,10 @@ test('every malformed request is refused with the field named', () => {
     [request({}, { data: [[Array(28).fill(Array(28).fill(0))], [[[Array(28).fill(0)]]]] }), /inputs\[0\]\.data: expected 784 elements/],
     [request({}, { data: [[[[[[[[[[0]]]]]]]]]] }), /inputs\[0\]\.data: expected tensor data nested at most 8 deep/],
     [{ inputs: [request().inputs, request().inputs].flat() }, /inputs\[1\]\.name: expected each input once/],
-    [request({ parameters: { binary_data_output: true } }), /parameters\.binary_data_output: expected false or absent/],
-    [request({ outputs: [{ name: 'logits', parameters: { binary_data: true } }] }), /outputs\[0\]\.parameters\.binary_data: expected false or absent/],
-    [request({}, { parameters: { binary_data_size: 3136 } }), /inputs\[0\]\.parameters\.binary_data_size: expected absent/],
+    [request({ parameters: { binary_data_output: 'yes' } }), /parameters\.binary_data_output: expected true or false, received "yes"/],
+    [request({ outputs: [{ name: 'logits', parameters: { binary_data: 1 } }] }), /outputs\[0\]\.parameters\.binary_data: expected true or false, received 1/],
+    [request({}, { parameters: { binary_data_size: 3136 } }), /inputs\[0\]\.parameters\.binary_data_size: expected absent in a JSON-only body/],
+    [request({}, { data: undefined }), /inputs\[0\]\.data: expected tensor data \(a JSON array\), or parameters\.binary_data_size/],
   ];
   for (const [body, pattern] of cases) assert.match(refusal(body).message, pattern, JSON.stringify(body).slice(0, 120));
 });
