@@ -2,7 +2,7 @@
 // A batch leaves when it reaches `maxBatch` rows, when its oldest request has waited `delayMs`, or at once when
 // batching is off; at most `maxInflight` calls run at a time, and at most `maxQueue` requests wait for one.
 import { build as buildHistogram, type Histogram } from 'hdr-histogram-js';
-import { HttpError } from './errors.js';
+import { OverloadedError } from './errors.js';
 
 /** Runs one batch: `rows` input rows in, `rows` output rows out, in order. */
 export type RunBatch = (input: Float32Array, rows: number) => Promise<Float32Array>;
@@ -109,7 +109,7 @@ export class DynamicBatcher {
 
   /**
    * Queues `rows` input rows and resolves with exactly their output rows.
-   * @throws HttpError 503 (as a rejection) when `maxQueue` requests are already waiting.
+   * @throws OverloadedError, an HttpError 503 (as a rejection), when `maxQueue` requests are already waiting.
    */
   submit(input: Float32Array, rows: number): Promise<Float32Array> {
     const { maxQueue, maxBatch, inputSize } = this.options;
@@ -118,7 +118,7 @@ export class DynamicBatcher {
     }
     if (this.#queue.length >= maxQueue) {
       this.#stats.refused++;
-      return Promise.reject(new HttpError(503, `server overloaded: ${maxQueue} requests are already waiting (--max-queue); retry later`, { 'Retry-After': '1' }));
+      return Promise.reject(new OverloadedError(`server overloaded: ${maxQueue} requests are already waiting (--max-queue); retry later`));
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ input, rows, since: performance.now(), resolve, reject });

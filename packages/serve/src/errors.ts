@@ -16,6 +16,14 @@ export class HttpError extends Error {
   }
 }
 
+/** The batcher's queue is full: 503 over HTTP, RESOURCE_EXHAUSTED over gRPC, and worth a retry soon. */
+export class OverloadedError extends HttpError {
+  constructor(message: string) {
+    super(503, message, { 'Retry-After': '1' });
+    this.name = 'OverloadedError';
+  }
+}
+
 /** The status and message a thrown value is answered with: bad input is 400, anything unforeseen 500. */
 export function replyOf(error: unknown): { status: number; message: string; headers: Readonly<Record<string, string>> } {
   if (error instanceof HttpError) return { status: error.status, message: error.message, headers: error.headers };

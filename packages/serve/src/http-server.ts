@@ -6,6 +6,7 @@ import { Server as NetServer, type AddressInfo } from 'node:net';
 import { DepthfoldInputError } from '@depthfold/core';
 import { HttpError, replyOf } from './errors.js';
 import { HEADER_LENGTH_HEADER, splitBinaryBody } from './binary-data.js';
+import { startGrpcService, type GrpcService } from './grpc-server.js';
 import { assertFiniteLogits, decodeInferRequest, encodeInferReply } from './infer-request.js';
 import { parseJsonBody } from './json-body.js';
 import { modelMetadataResponse } from './model-spec.js';
@@ -27,6 +28,8 @@ export interface ServerOptions {
   bodyTimeoutMs?: number;
   /** How long an idle kept-alive connection stays open for the next request; default 5 s. */
   keepAliveTimeoutMs?: number;
+  /** Also serve the KServe V2 gRPC service on this port (0 picks a free one) of `host`; default: no gRPC. */
+  grpcPort?: number;
 }
 
 /** The defaults of {@link ServerOptions}. */
@@ -52,6 +55,8 @@ export interface InferenceServer {
   /** `http://host:port`. */
   readonly url: string;
   readonly port: number;
+  /** The gRPC service's port, when one was asked for. */
+  readonly grpcPort: number | undefined;
   readonly model: ServedModel;
   /** Requests being handled now. */
   readonly inflight: number;
@@ -199,13 +204,23 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
       resolve();
     });
   });
+  let grpc: GrpcService | undefined;
+  if (options.grpcPort !== undefined) {
+    try {
+      grpc = await startGrpcService(model, { host, port: options.grpcPort, maxMessageBytes: maxBodyBytes, serverMetadata, draining: () => draining });
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+  }
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
   let closing: Promise<CloseResult> | undefined;
   const close = async (timeoutMs: number): Promise<CloseResult> => {
     draining = true;
-    const inflight = active;
+    const inflight = active + (grpc?.inflight ?? 0);
+    const grpcDone = grpc ? grpc.shutdown(timeoutMs) : Promise.resolve(true);
     // net.Server's close, not http.Server's: that one also closes idle kept-alive connections at once, and a
     // request already on its way on one would be reset. They stay open until the requests in flight are done.
     const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
@@ -220,13 +235,15 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
     // Whatever is still open now is idle, half-sent, or (after the timeout) a request given up on.
     server.closeAllConnections();
     await closed;
+    const grpcClean = await grpcDone;
     await model.close();
-    return { clean, inflight };
+    return { clean: clean && grpcClean, inflight };
   };
 
   return {
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
+    grpcPort: grpc?.port,
     model,
     get inflight() {
       return active;

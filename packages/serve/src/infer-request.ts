@@ -30,6 +30,16 @@ export interface DecodedRequest {
   readonly outputs: readonly OutputRequest[];
 }
 
+/** What errors call the input's data and its binary size: the names of the protocol that carried them. */
+export interface TensorFields {
+  /** The input's typed data, e.g. `inputs[0].data` (HTTP) or `inputs[0].contents.fp32_contents` (gRPC). */
+  readonly data: string;
+  /** The input's binary size, e.g. `inputs[0].parameters.binary_data_size` (HTTP) or `raw_input_contents[0]` (gRPC). */
+  readonly binarySize: string;
+}
+
+const HTTP_FIELDS: TensorFields = { data: 'inputs[0].data', binarySize: 'inputs[0].parameters.binary_data_size' };
+
 /**
  * Checks a parsed JSON body against the model and builds its input batch. FP32 data is taken as the network's
  * normalised input; UINT8 data as raw pixels (0..255, NCHW), normalised here with the model's own statistics.
@@ -37,7 +47,7 @@ export interface DecodedRequest {
  *   each input that declares `parameters.binary_data_size`, in order, and nothing else.
  * @throws DepthfoldInputError naming the field at fault (answered with 400).
  */
-export function decodeInferRequest(body: unknown, spec: ModelSpec, binary?: Uint8Array): DecodedRequest {
+export function decodeInferRequest(body: unknown, spec: ModelSpec, binary?: Uint8Array, fields: TensorFields = HTTP_FIELDS): DecodedRequest {
   const request = parseWith(inferenceRequestSchema, body, CONTEXT);
   const binaryOutput = booleanParameter(request.parameters, 'binary_data_output', 'parameters') ?? false;
   const { channels, height, width } = spec.input;
@@ -65,13 +75,13 @@ export function decodeInferRequest(body: unknown, spec: ModelSpec, binary?: Uint
   if (size === undefined) {
     if (input.data === undefined) throw new DepthfoldInputError('inputs[0].data', 'tensor data (a JSON array), or parameters.binary_data_size with the bytes after the JSON header', undefined, CONTEXT);
     if (binary !== undefined && binary.length > 0) throw binaryLengthError(0, binary.length);
-    data = readTensorData(input.data, count, raw ? UINT8_RULE : FP32_RULE, 'inputs[0].data', shapeText);
+    data = readTensorData(input.data, count, raw ? UINT8_RULE : FP32_RULE, fields.data, shapeText);
   } else {
     if (binary === undefined) {
       throw new DepthfoldInputError('inputs[0].parameters.binary_data_size', `absent in a JSON-only body (binary data needs the ${HEADER_LENGTH_HEADER} header)`, size, CONTEXT);
     }
     if (input.data !== undefined) throw new DepthfoldInputError('inputs[0].data', 'absent when parameters.binary_data_size is given (the data is binary)', 'JSON data as well', CONTEXT);
-    data = readBinaryTensor(binary, size, count, raw, shapeText);
+    data = readBinaryTensor(binary, size, count, raw, shapeText, fields.binarySize);
   }
   if (raw) normalizeInPlace(data, spec);
   return { ...(request.id === undefined ? {} : { id: request.id }), rows, input: data, outputs: decodeOutputs(request.outputs, spec, binaryOutput) };
@@ -85,10 +95,10 @@ function binaryLengthError(expected: number, received: number): DepthfoldInputEr
  * One input's data from its binary bytes: the declared size must be what the shape and datatype need, and the
  * bytes after the header exactly that size, both checked before anything is allocated.
  */
-function readBinaryTensor(binary: Uint8Array, size: number, count: number, raw: boolean, shapeText: string): Float32Array {
+function readBinaryTensor(binary: Uint8Array, size: number, count: number, raw: boolean, shapeText: string, field: string): Float32Array {
   const expected = count * (raw ? 1 : 4);
   if (size !== expected) {
-    throw new DepthfoldInputError('inputs[0].parameters.binary_data_size', `${expected} bytes (shape ${shapeText}, ${raw ? 'UINT8, 1 byte' : 'FP32, 4 bytes'} per element)`, size, CONTEXT);
+    throw new DepthfoldInputError(field, `${expected} bytes (shape ${shapeText}, ${raw ? 'UINT8, 1 byte' : 'FP32, 4 bytes'} per element)`, size, CONTEXT);
   }
   if (binary.length !== size) throw binaryLengthError(size, binary.length);
   if (raw) return Float32Array.from(binary);

@@ -13,6 +13,7 @@ const serveOptionsSchema = z
   .object({
     model: z.string().min(1).describe('the .onnx model to serve (from pnpm export); its URL name is the file name without .onnx'),
     port: z.number().int().min(0).max(65535).default(SERVER_DEFAULTS.port).describe('TCP port; 0 picks a free one'),
+    grpcPort: z.number().int().min(0).max(65535).optional().describe('also serve the KServe V2 gRPC service (inference.GRPCInferenceService) on this port; 0 picks a free one'),
     host: z.string().min(1).default(SERVER_DEFAULTS.host).describe('interface to bind; 0.0.0.0 exposes the server to the network'),
     ep: z.enum(SERVE_DEVICES, { error: `one of ${SERVE_DEVICES.join(', ')}` }).default(MODEL_DEFAULTS.device).describe('execution provider; auto tries cuda, webgpu, then cpu'),
     batching: z.boolean().default(MODEL_DEFAULTS.batching).describe('gather concurrent requests into one ORT call (--no-batching: one call per request)'),
@@ -31,7 +32,8 @@ const serveOptionsSchema = z
 
 const SUMMARY =
   'Serves a depthfold ONNX model over the KServe V2 REST protocol (as NVIDIA Triton speaks it) with onnxruntime-node\n' +
-  'and dynamic batching: GET /v2, /v2/health/{live,ready}, /v2/models/<name>[/ready], POST /v2/models/<name>/infer.';
+  'and dynamic batching: GET /v2, /v2/health/{live,ready}, /v2/models/<name>[/ready], POST /v2/models/<name>/infer\n' +
+  '(JSON or binary tensor data); with --grpc-port, the gRPC service inference.GRPCInferenceService as well.';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -60,11 +62,13 @@ async function main(): Promise<void> {
     headersTimeoutMs: options.headersTimeoutMs,
     bodyTimeoutMs: options.bodyTimeoutMs,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+    ...(options.grpcPort === undefined ? {} : { grpcPort: options.grpcPort }),
   });
   const { spec } = model;
   const batching = options.batching ? `dynamic batching up to ${options.maxBatch} rows, ${options.batchDelayMs} ms delay` : 'no batching';
   log.info(`serve: ${spec.name} on ${model.device} (provider ${model.provider}); ${batching}; ${options.maxInflight} ORT call(s) in flight; queue ${options.maxQueue}`);
   if (!LOOPBACK.has(options.host)) log.warn(`serve: listening on ${options.host}, reachable from the network; the server has no authentication`);
+  if (server.grpcPort !== undefined) log.info(`serve: gRPC inference.GRPCInferenceService on ${options.host}:${server.grpcPort}`);
   log.info(`serve: listening on ${server.url} (POST ${server.url}/v2/models/${spec.name}/infer); pid ${process.pid}`);
 
   let stopping = false;

@@ -1,0 +1,151 @@
+// The KServe V2 gRPC service (inference.GRPCInferenceService, proto/grpc_predict_v2.proto) on @grpc/grpc-js:
+// the six required RPCs over the same model, batcher, limits and validation as the REST side, with the
+// protocol's status codes: INVALID_ARGUMENT for bad input, NOT_FOUND for an unknown model or version,
+// RESOURCE_EXHAUSTED for a full queue or an oversized message, UNAVAILABLE while not ready or shutting down.
+import { fileURLToPath } from 'node:url';
+import { Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { DepthfoldInputError } from '@depthfold/core';
+import { HttpError, OverloadedError } from './errors.js';
+import { decodeGrpcInferRequest, encodeGrpcInferResponse, type ModelInferRequest } from './grpc-messages.js';
+import { assertFiniteLogits } from './infer-request.js';
+import { modelMetadataResponse } from './model-spec.js';
+import type { ServerMetadata } from './protocol.js';
+import type { ServedModel } from './served-model.js';
+
+/** The service's .proto, shipped beside src/ and dist/ (both one level below the package root). */
+export const PROTO_PATH = fileURLToPath(new URL('../proto/grpc_predict_v2.proto', import.meta.url));
+
+/** Where the gRPC service listens and what it accepts. */
+export interface GrpcOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** The largest request message; larger ones are refused with RESOURCE_EXHAUSTED (the REST body limit). */
+  readonly maxMessageBytes: number;
+  readonly serverMetadata: ServerMetadata;
+  /** True once the server is shutting down: new calls get UNAVAILABLE. */
+  readonly draining: () => boolean;
+}
+
+/** A running gRPC service. */
+export interface GrpcService {
+  readonly port: number;
+  /** Calls being handled now. */
+  readonly inflight: number;
+  /** Waits for the calls in flight (up to `timeoutMs`, then cancels them) and stops; resolves true when none was cut. */
+  shutdown(timeoutMs: number): Promise<boolean>;
+}
+
+let definition: ServiceDefinition | undefined;
+
+/** The service definition, loaded once from {@link PROTO_PATH}. */
+export function serviceDefinition(): ServiceDefinition {
+  // keepCase: the protocol's snake_case names; longs as numbers (int64 shapes and parameters are small); oneofs
+  // named, so that an InferParameter says which value it holds.
+  definition ??= loadSync(PROTO_PATH, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true })['inference.GRPCInferenceService'] as ServiceDefinition;
+  return definition;
+}
+
+class GrpcError extends Error {
+  readonly code: status;
+  constructor(code: status, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** The gRPC status of a thrown value: the REST side's statuses mapped as the protocol does. */
+function grpcErrorOf(error: unknown): { code: status; details: string } {
+  if (error instanceof GrpcError) return { code: error.code, details: error.message };
+  if (error instanceof DepthfoldInputError) return { code: status.INVALID_ARGUMENT, details: error.message };
+  if (error instanceof OverloadedError) return { code: status.RESOURCE_EXHAUSTED, details: error.message };
+  if (error instanceof HttpError) {
+    const code = error.status === 404 ? status.NOT_FOUND : error.status === 503 ? status.UNAVAILABLE : error.status === 413 ? status.RESOURCE_EXHAUSTED : status.INVALID_ARGUMENT;
+    return { code, details: error.message };
+  }
+  return { code: status.INTERNAL, details: `internal error: ${error instanceof Error ? error.message : String(error)}` };
+}
+
+/**
+ * Starts the gRPC service for `model`.
+ * @throws the bind error (e.g. the port is taken).
+ */
+export async function startGrpcService(model: ServedModel, options: GrpcOptions): Promise<GrpcService> {
+  const { spec } = model;
+  const metadata = modelMetadataResponse(spec);
+  let active = 0;
+  const server = new Server({ 'grpc.max_receive_message_length': options.maxMessageBytes });
+
+  const findModel = (name: string, version: string): void => {
+    if (name !== spec.name) throw new GrpcError(status.NOT_FOUND, `model ${JSON.stringify(name)} not found (this server serves ${JSON.stringify(spec.name)})`);
+    if (version !== '' && version !== spec.version) {
+      throw new GrpcError(status.NOT_FOUND, `model ${JSON.stringify(name)} has no version ${JSON.stringify(version)} (versions: ${JSON.stringify(spec.version)})`);
+    }
+  };
+  const ready = (): boolean => !options.draining() && model.ready;
+
+  // Every handler: counted while it runs, and any failure turned into the protocol's status.
+  const unary = <Req, Res>(handle: (request: Req) => Res | Promise<Res>) => (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+    active++;
+    Promise.resolve()
+      .then(() => handle(call.request))
+      .then(
+        (response) => callback(null, response),
+        (error: unknown) => {
+          const { code, details } = grpcErrorOf(error);
+          callback({ code, details });
+        },
+      )
+      .finally(() => active--);
+  };
+
+  const implementation: UntypedServiceImplementation = {
+    ServerLive: unary(() => ({ live: true })),
+    ServerReady: unary(() => ({ ready: ready() })),
+    ModelReady: unary((r: { name: string; version: string }) => {
+      findModel(r.name, r.version);
+      return { ready: ready() };
+    }),
+    ServerMetadata: unary(() => options.serverMetadata),
+    ModelMetadata: unary((r: { name: string; version: string }) => {
+      findModel(r.name, r.version);
+      const { name, versions, platform, inputs, outputs } = metadata;
+      return { name, versions, platform, inputs, outputs };
+    }),
+    ModelInfer: unary(async (r: ModelInferRequest) => {
+      findModel(r.model_name, r.model_version);
+      if (options.draining()) throw new GrpcError(status.UNAVAILABLE, 'server is shutting down; retry on another instance');
+      if (!model.ready) throw new GrpcError(status.UNAVAILABLE, `model ${JSON.stringify(spec.name)} is not ready`);
+      const request = decodeGrpcInferRequest(r, spec);
+      const logits = await model.infer(request.input, request.rows);
+      assertFiniteLogits(logits, spec.labels.length);
+      return encodeGrpcInferResponse(spec, request, logits);
+    }),
+  };
+  server.addService(serviceDefinition(), implementation);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+    server.bindAsync(`${host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+  });
+
+  return {
+    port,
+    get inflight() {
+      return active;
+    },
+    shutdown(timeoutMs) {
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve(false);
+        }, timeoutMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+    },
+  };
+}
