@@ -66,6 +66,14 @@ function percentilesOf(h: Histogram): Percentiles {
   return { mean: h.mean / 1000, p50: at(50), p99: at(99), max: h.maxValue / 1000 };
 }
 
+/** Told of each call and each request's wait, as they happen (the server's statistics and metrics). */
+export interface BatcherObserver {
+  /** A call of `rows` rows for `requests` requests returned after `callMs`. */
+  called(rows: number, requests: number, callMs: number): void;
+  /** A request waited `waitedMs` in the queue before its call started. */
+  dequeued(waitedMs: number): void;
+}
+
 interface Job {
   readonly input: Float32Array;
   readonly rows: number;
@@ -86,6 +94,8 @@ export class DynamicBatcher {
   readonly #stats: Omit<BatcherStats, 'latencyMs' | 'callMs'> = { requests: 0, batches: 0, rows: 0, largestBatch: 0, refused: 0 };
   readonly #latency = newHistogram();
   readonly #callTime = newHistogram();
+  /** Told of every call and wait, when set. */
+  observer: BatcherObserver | undefined;
 
   constructor(run: RunBatch, options: BatcherOptions) {
     this.#run = run;
@@ -179,9 +189,12 @@ export class DynamicBatcher {
     this.#stats.rows += rows;
     this.#stats.largestBatch = Math.max(this.#stats.largestBatch, rows);
     const started = performance.now();
+    if (this.observer) for (const job of jobs) this.observer.dequeued(started - job.since);
     // The next batch starts before this one is answered: ORT computes while the event loop writes the replies.
     const done = (): void => {
-      this.#callTime.recordValue(Math.round((performance.now() - started) * 1000));
+      const callMs = performance.now() - started;
+      this.#callTime.recordValue(Math.round(callMs * 1000));
+      this.observer?.called(rows, jobs.length, callMs);
       this.#inflight--;
       this.#pump();
     };

@@ -6,12 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { DepthfoldInputError } from '@depthfold/core';
-import { HttpError, OverloadedError } from './errors.js';
+import { HttpError, outcomeOf, OverloadedError } from './errors.js';
 import { decodeGrpcInferRequest, encodeGrpcInferResponse, type ModelInferRequest } from './grpc-messages.js';
 import { assertFiniteLogits } from './infer-request.js';
 import { modelMetadataResponse } from './model-spec.js';
 import type { ServerMetadata } from './protocol.js';
 import type { ServedModel } from './served-model.js';
+import type { ServerStatistics } from './statistics.js';
 
 /** The service's .proto, shipped beside src/ and dist/ (both one level below the package root). */
 export const PROTO_PATH = fileURLToPath(new URL('../proto/grpc_predict_v2.proto', import.meta.url));
@@ -24,6 +25,8 @@ export interface GrpcOptions {
   /** The largest request message; larger ones are refused with RESOURCE_EXHAUSTED (the REST body limit). */
   readonly maxMessageBytes: number;
   readonly serverMetadata: ServerMetadata;
+  /** Where each ModelInfer's outcome is counted. */
+  readonly statistics: ServerStatistics;
   /** True once the server is shutting down: new calls get UNAVAILABLE. */
   readonly draining: () => boolean;
 }
@@ -114,14 +117,27 @@ export async function startGrpcService(model: ServedModel, options: GrpcOptions)
       return { name, versions, platform, inputs, outputs };
     }),
     ModelInfer: unary(async (r: ModelInferRequest) => {
-      findModel(r.model_name, r.model_version);
-      if (options.draining()) throw new GrpcError(status.UNAVAILABLE, 'server is shutting down; retry on another instance');
-      if (!model.ready) throw new GrpcError(status.UNAVAILABLE, `model ${JSON.stringify(spec.name)} is not ready`);
-      const request = decodeGrpcInferRequest(r, spec);
-      const logits = await model.infer(request.input, request.rows);
-      assertFiniteLogits(logits, spec.labels.length);
-      return encodeGrpcInferResponse(spec, request, logits);
+      const started = performance.now();
+      try {
+        const reply = await modelInfer(r);
+        options.statistics.outcome('grpc', 'success', performance.now() - started);
+        return reply;
+      } catch (error) {
+        const code = grpcErrorOf(error).code;
+        const outcome = code === status.NOT_FOUND ? 'not_found' : code === status.UNAVAILABLE ? 'unavailable' : outcomeOf(error);
+        options.statistics.outcome('grpc', outcome, performance.now() - started);
+        throw error;
+      }
     }),
+  };
+  const modelInfer = async (r: ModelInferRequest): Promise<ReturnType<typeof encodeGrpcInferResponse>> => {
+    findModel(r.model_name, r.model_version);
+    if (options.draining()) throw new GrpcError(status.UNAVAILABLE, 'server is shutting down; retry on another instance');
+    if (!model.ready) throw new GrpcError(status.UNAVAILABLE, `model ${JSON.stringify(spec.name)} is not ready`);
+    const request = decodeGrpcInferRequest(r, spec);
+    const logits = await model.infer(request.input, request.rows);
+    assertFiniteLogits(logits, spec.labels.length);
+    return encodeGrpcInferResponse(spec, request, logits);
   };
   server.addService(serviceDefinition(), implementation);
 

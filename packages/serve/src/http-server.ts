@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
 import { DepthfoldInputError } from '@depthfold/core';
-import { HttpError, replyOf } from './errors.js';
+import { HttpError, outcomeOf, replyOf } from './errors.js';
 import { HEADER_LENGTH_HEADER, splitBinaryBody } from './binary-data.js';
 import { startGrpcService, type GrpcService } from './grpc-server.js';
 import { assertFiniteLogits, decodeInferRequest, encodeInferReply } from './infer-request.js';
@@ -13,6 +13,7 @@ import { modelMetadataResponse } from './model-spec.js';
 import { EXTENSIONS, type ServerMetadata } from './protocol.js';
 import { matchRoute } from './routes.js';
 import type { ServedModel } from './served-model.js';
+import { ServerStatistics } from './statistics.js';
 
 /** Where and how the server listens. */
 export interface ServerOptions {
@@ -58,6 +59,8 @@ export interface InferenceServer {
   /** The gRPC service's port, when one was asked for. */
   readonly grpcPort: number | undefined;
   readonly model: ServedModel;
+  /** Its statistics and metrics (`GET /v2/models/{name}/stats`, `GET /metrics`). */
+  readonly statistics: ServerStatistics;
   /** Requests being handled now. */
   readonly inflight: number;
   /**
@@ -85,6 +88,7 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
   const serverMetadata: ServerMetadata = { name: 'depthfold', version: packageVersion(), extensions: [...EXTENSIONS] };
   const spec = model.spec;
   const metadataReply = modelMetadataResponse(spec);
+  const statistics = new ServerStatistics(spec, model.batcher);
   let draining = false;
   let active = 0;
   let wakeWhenIdle: (() => void) | undefined;
@@ -127,7 +131,7 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
     const route = matchRoute(req.method ?? 'GET', path);
     // A request on a connection kept alive from before the close: answered, not reset, and told to go elsewhere
     // (send() adds `Connection: close`). Health keeps the protocol's answers: live, and not ready.
-    if (draining && route.kind !== 'server-live' && route.kind !== 'server-ready' && route.kind !== 'model-ready') {
+    if (draining && route.kind !== 'server-live' && route.kind !== 'server-ready' && route.kind !== 'model-ready' && route.kind !== 'metrics') {
       throw new HttpError(503, 'server is shutting down; retry on another instance');
     }
     switch (route.kind) {
@@ -144,22 +148,43 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
       case 'model-metadata':
         findModel(route.model, route.version);
         return send(res, 200, metadataReply);
-      case 'model-infer': {
+      case 'model-stats':
         findModel(route.model, route.version);
-        if (!model.ready) throw new HttpError(503, `model ${JSON.stringify(spec.name)} is not ready`);
-        const body = await readBody(req, maxBodyBytes, bodyTimeoutMs);
-        // The binary tensor data extension: the JSON header, then the tensors' bytes.
-        const headerLength = req.headers[HEADER_LENGTH_HEADER.toLowerCase()];
-        const parts = headerLength === undefined ? undefined : splitBinaryBody(body, headerLength);
-        const json = parseJsonBody(parts ? parts.header : body, parts ? 'inference header' : 'request body');
-        const request = decodeInferRequest(json, spec, parts?.binary);
-        const logits = await model.infer(request.input, request.rows);
-        assertFiniteLogits(logits, spec.labels.length);
-        const reply = encodeInferReply(spec, request, logits);
-        if (reply.binary.length === 0) return send(res, 200, reply.response);
-        return sendBinary(res, reply.response, reply.binary);
+        return send(res, 200, statistics.modelStats());
+      case 'metrics': {
+        const text = await statistics.registry.metrics();
+        res.writeHead(200, { 'Content-Type': statistics.registry.contentType, 'Content-Length': Buffer.byteLength(text) });
+        return void res.end(text);
+      }
+      case 'model-infer': {
+        const started = performance.now();
+        try {
+          await infer(req, res, route.model, route.version);
+          statistics.outcome('http', 'success', performance.now() - started);
+        } catch (error) {
+          statistics.outcome('http', outcomeOf(error), performance.now() - started);
+          throw error;
+        }
+        return;
       }
     }
+  };
+
+  // One inference request, JSON or binary, answered in kind.
+  const infer = async (req: IncomingMessage, res: ServerResponse, name: string, version: string | undefined): Promise<void> => {
+    findModel(name, version);
+    if (!model.ready) throw new HttpError(503, `model ${JSON.stringify(spec.name)} is not ready`);
+    const body = await readBody(req, maxBodyBytes, bodyTimeoutMs);
+    // The binary tensor data extension: the JSON header, then the tensors' bytes.
+    const headerLength = req.headers[HEADER_LENGTH_HEADER.toLowerCase()];
+    const parts = headerLength === undefined ? undefined : splitBinaryBody(body, headerLength);
+    const json = parseJsonBody(parts ? parts.header : body, parts ? 'inference header' : 'request body');
+    const request = decodeInferRequest(json, spec, parts?.binary);
+    const logits = await model.infer(request.input, request.rows);
+    assertFiniteLogits(logits, spec.labels.length);
+    const reply = encodeInferReply(spec, request, logits);
+    if (reply.binary.length === 0) return send(res, 200, reply.response);
+    return sendBinary(res, reply.response, reply.binary);
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -207,7 +232,7 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
   let grpc: GrpcService | undefined;
   if (options.grpcPort !== undefined) {
     try {
-      grpc = await startGrpcService(model, { host, port: options.grpcPort, maxMessageBytes: maxBodyBytes, serverMetadata, draining: () => draining });
+      grpc = await startGrpcService(model, { host, port: options.grpcPort, maxMessageBytes: maxBodyBytes, serverMetadata, statistics, draining: () => draining });
     } catch (error) {
       server.close();
       throw error;
@@ -245,6 +270,7 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
     port: address.port,
     grpcPort: grpc?.port,
     model,
+    statistics,
     get inflight() {
       return active;
     },

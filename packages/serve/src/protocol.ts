@@ -13,7 +13,7 @@ export type V2Datatype = (typeof V2_DATATYPES)[number];
 export const PLATFORM = 'onnxruntime_onnx';
 
 /** Extensions this server implements, as `GET /v2` lists them. */
-export const EXTENSIONS: readonly string[] = ['classification', 'binary_tensor_data'];
+export const EXTENSIONS: readonly string[] = ['classification', 'binary_tensor_data', 'statistics'];
 
 /** `$parameters`: names mapped to a string, number or boolean. */
 export const parametersSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'a parameter value (a string, number or boolean)' }), {

@@ -7,7 +7,8 @@ export type Route =
   | { readonly kind: 'server-metadata' }
   | { readonly kind: 'server-live' }
   | { readonly kind: 'server-ready' }
-  | { readonly kind: 'model-metadata' | 'model-ready' | 'model-infer'; readonly model: string; readonly version: string | undefined };
+  | { readonly kind: 'metrics' }
+  | { readonly kind: 'model-metadata' | 'model-ready' | 'model-infer' | 'model-stats'; readonly model: string; readonly version: string | undefined };
 
 const GET = 'GET, HEAD';
 const POST = 'POST';
@@ -32,6 +33,11 @@ function decode(segment: string, path: string): string {
 export function matchRoute(method: string, path: string): Route {
   const parts = path.split('/').filter((p, i, all) => !(p === '' && (i === 0 || i === all.length - 1)));
   const [root, section, name, ...rest] = parts;
+  // Prometheus scrapes /metrics by convention, outside the protocol's /v2.
+  if (root === 'metrics' && parts.length === 1) {
+    allowed(method, GET, path);
+    return { kind: 'metrics' };
+  }
   if (root === 'v2') {
     if (parts.length === 1) {
       allowed(method, GET, path);
@@ -56,6 +62,10 @@ export function matchRoute(method: string, path: string): Route {
       if (tail.length === 1 && tail[0] === 'ready') {
         allowed(method, GET, path);
         return { kind: 'model-ready', model, version };
+      }
+      if (tail.length === 1 && tail[0] === 'stats') {
+        allowed(method, GET, path);
+        return { kind: 'model-stats', model, version };
       }
       if (tail.length === 1 && tail[0] === 'infer') {
         allowed(method, POST, path);

@@ -82,7 +82,7 @@ test('Python client (stubs from python3-grpc-tools) calls every RPC; answers equ
   assert.equal(out.server_live, true);
   assert.equal(out.server_ready, true);
   assert.equal(out.model_ready, true);
-  assert.deepEqual(out.server_metadata, { name: 'depthfold', version: '0.1.0', extensions: ['classification', 'binary_tensor_data'] });
+  assert.deepEqual(out.server_metadata, { name: 'depthfold', version: '0.1.0', extensions: ['classification', 'binary_tensor_data', 'statistics'] });
   assert.deepEqual(out.model_metadata, {
     name: MODEL_NAME,
     versions: ['1'],
@@ -126,7 +126,7 @@ test('@grpc/grpc-js client: every RPC, raw and typed input, and the status codes
     assert.deepEqual(await client.call('ServerReady', {}), { ready: true });
     assert.deepEqual(await client.call('ModelReady', { name: MODEL_NAME }), { ready: true });
     const meta = await client.call<{ extensions: string[] }>('ServerMetadata', {});
-    assert.deepEqual(meta.extensions, ['classification', 'binary_tensor_data']);
+    assert.deepEqual(meta.extensions, ['classification', 'binary_tensor_data', 'statistics']);
     const mm = await client.call<{ inputs: { shape: number[] }[] }>('ModelMetadata', { name: MODEL_NAME, version: '1' });
     assert.deepEqual(mm.inputs[0]!.shape, [-1, 1, 28, 28]);
     const input = randomInput(3, 43);

@@ -47,7 +47,7 @@ test('health: live and ready answer 200 with an empty body; HEAD works too', asy
 test('server metadata names the server, its version and the extensions it implements', async () => {
   const reply = await call(base);
   assert.equal(reply.status, 200);
-  assert.deepEqual(reply.json, { name: 'depthfold', version: '0.1.0', extensions: ['classification', 'binary_tensor_data'] });
+  assert.deepEqual(reply.json, { name: 'depthfold', version: '0.1.0', extensions: ['classification', 'binary_tensor_data', 'statistics'] });
   assert.deepEqual((await call(`${base}/`)).json, reply.json);
 });
 
