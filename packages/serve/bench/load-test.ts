@@ -1,6 +1,8 @@
-// `pnpm bench:serve`: a load test of `pnpm serve` from a second process (this one, with autocannon) on loopback.
-// Batch-1 FP32 requests at 1, 8 and 64 connections, with and without dynamic batching, each against a fresh
-// server; the ceiling is the same model run directly in this process at batch 64 (the median of windows measured
+// `pnpm bench:serve`: a load test of `pnpm serve` from a second process (this one, with autocannon for HTTP and
+// bench/grpc-load.ts for gRPC) on loopback. Batch-1 FP32 requests as JSON, as binary tensor data (binary input,
+// JSON output, so that sampled answers are checked the same way) and over gRPC (raw contents), at 1, 8 and 64
+// connections, with dynamic batching (and optionally without), each against a fresh server; the server's CPU per
+// request comes from its own /metrics; the ceiling is the same model run directly in this process at batch 64 (the median of windows measured
 // between the cases). Sampled answers are checked against ORT on the same rows. Prints a table of throughput and
 // p50/p99 latency beside their references, and the time each request spent in the server's batcher.
 import { spawn } from 'node:child_process';
@@ -12,25 +14,29 @@ import { SHIPPED_MODEL } from '@depthfold/core';
 import { readModelMetadata } from '@depthfold/onnx';
 import { quantile } from '../../../tools/stats.js';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { grpcLoad } from './grpc-load.js';
+import { scrape, type MetricsSample } from './server-metrics.js';
 
 const { values } = parseArgs({
   options: {
     model: { type: 'string', default: SHIPPED_MODEL },
-    duration: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '5' },
     'batch-delay-ms': { type: 'string', default: '2' },
     threads: { type: 'string', default: '0' },
     'max-inflight': { type: 'string', default: '1' },
     'max-batch': { type: 'string', default: '64' },
     connections: { type: 'string', default: '1,8,64' },
     repeat: { type: 'string', default: '1' },
-    modes: { type: 'string', default: 'batching,no-batching' },
+    modes: { type: 'string', default: 'batching' },
+    protocols: { type: 'string', default: 'json,binary,grpc' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
     'Usage: pnpm bench:serve [--model FILE] [--duration SECONDS per case] [--batch-delay-ms MS] [--threads N (ORT intra-op, both sides)]\n' +
-      '                        [--max-inflight N] [--max-batch N] [--connections 1,8,64] [--modes batching,no-batching]\n' +
+      '                        [--max-inflight N] [--max-batch N] [--connections 1,8,64] [--modes batching[,no-batching]]\n' +
+      '                        [--protocols json,binary,grpc]\n' +
       '                        [--repeat N (runs per case; the table shows the run with the median p99, and the p99 range)]\n',
   );
   process.exit(0);
@@ -48,6 +54,14 @@ if (!Number.isInteger(REPEAT) || REPEAT < 1) {
   process.exit(1);
 }
 const MODES = values.modes!.split(',').map((m) => m === 'batching');
+type Protocol = 'json' | 'binary' | 'grpc';
+const PROTOCOLS = values.protocols!.split(',') as Protocol[];
+for (const p of PROTOCOLS) {
+  if (!['json', 'binary', 'grpc'].includes(p)) {
+    process.stderr.write(`bench: --protocols: expected json, binary or grpc, received ${JSON.stringify(p)}\n`);
+    process.exit(1);
+  }
+}
 const CEILING_BATCH = 64;
 const DISTINCT = 16;
 const CLI = fileURLToPath(new URL('../dist/cli/serve.js', import.meta.url));
@@ -73,6 +87,13 @@ let seed = 12345;
 const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
 const inputs = Array.from({ length: DISTINCT }, () => Float32Array.from({ length: size }, () => (rand() - 0.5) * 4));
 const bodies = inputs.map((data, i) => JSON.stringify({ id: `bench-${i}`, inputs: [{ name: metadata.input.name, shape: [1, channels, height, width], datatype: 'FP32', data: Array.from(data, (v) => Number(v.toPrecision(9))) }] }));
+const fp32Le = (data: Float32Array): Buffer => Buffer.from(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+// Binary tensor data: the JSON header, then the row's 4 * C * H * W bytes.
+const binaryBodies = inputs.map((data, i) => {
+  const header = Buffer.from(JSON.stringify({ id: `bench-${i}`, inputs: [{ name: metadata.input.name, shape: [1, channels, height, width], datatype: 'FP32', parameters: { binary_data_size: data.length * 4 } }] }));
+  return { body: Buffer.concat([header, fp32Le(data)]), headerLength: header.length };
+});
+const grpcRequests = inputs.map((data, i) => ({ model_name: '', id: `bench-${i}`, inputs: [{ name: metadata.input.name, datatype: 'FP32', shape: [1, channels, height, width] }], raw_input_contents: [fp32Le(data)] }));
 
 const sessionOptions: InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', ...(THREADS > 0 ? { intraOpNumThreads: THREADS } : {}) };
 const session = await InferenceSession.create(bytes, sessionOptions);
@@ -102,6 +123,7 @@ async function inProcess(rows: number, seconds: number): Promise<{ imagesPerSeco
 }
 
 interface ServerCase {
+  protocol: Protocol;
   batching: boolean;
   connections: number;
   requestsPerSecond: number;
@@ -113,10 +135,13 @@ interface ServerCase {
   stats: string;
   /** CPU this process (the load generator) used during the measured window, in cores (1.0 = one core busy). */
   clientCores: number;
+  /** The server's main-thread and whole-process CPU per answered request, in ms, from its /metrics. */
+  serverMainMs: number;
+  serverProcessMs: number;
 }
 
-async function startServer(batching: boolean): Promise<{ url: string; stop: () => Promise<string> }> {
-  const args = [CLI, '--model', MODEL, '--port', '0', '--batch-delay-ms', String(DELAY_MS), '--threads', String(THREADS), '--max-inflight', String(MAX_INFLIGHT), '--max-batch', String(MAX_BATCH), ...(batching ? [] : ['--no-batching'])];
+async function startServer(batching: boolean): Promise<{ url: string; grpcTarget: string; stop: () => Promise<string> }> {
+  const args = [CLI, '--model', MODEL, '--port', '0', '--grpc-port', '0', '--batch-delay-ms', String(DELAY_MS), '--threads', String(THREADS), '--max-inflight', String(MAX_INFLIGHT), '--max-batch', String(MAX_BATCH), ...(batching ? [] : ['--no-batching'])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -135,8 +160,10 @@ async function startServer(batching: boolean): Promise<{ url: string; stop: () =
       reject(new Error(`server exited (${code}) before listening:\n${out}`));
     });
   });
+  const grpcTarget = /gRPC inference\.GRPCInferenceService on (\S+)/.exec(out)?.[1] ?? '';
   return {
     url,
+    grpcTarget,
     stop: async () => {
       child.kill('SIGTERM');
       const code = await exited;
@@ -146,45 +173,77 @@ async function startServer(batching: boolean): Promise<{ url: string; stop: () =
   };
 }
 
-async function loadTest(batching: boolean, connections: number): Promise<ServerCase> {
-  const server = await startServer(batching);
+/** One measured run: throughput, latency and failures, whatever generated the load. */
+interface Measured {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  failures: number;
+  duration: number;
+}
+
+async function httpLoad(url: string, connections: number, seconds: number, binary: boolean, sample: (index: number, id: string, logits: number[]) => void): Promise<Measured> {
   const path = `/v2/models/${name}/infer`;
-  const samples: { index: number; body: string }[] = [];
-  const requests = bodies.map((body, index) => ({
+  const requests = inputs.map((_, index) => ({
     method: 'POST' as const,
     path,
-    body,
-    headers: { 'content-type': 'application/json' },
+    ...(binary
+      ? { body: binaryBodies[index]!.body, headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(binaryBodies[index]!.headerLength) } }
+      : { body: bodies[index]!, headers: { 'content-type': 'application/json' } }),
     onResponse: (status: number, text: string) => {
-      if (status === 200 && samples.length < 256 && Math.random() < 0.05) samples.push({ index, body: text });
+      if (status !== 200 || Math.random() >= 0.05) return;
+      const reply = JSON.parse(text) as { id: string; outputs: { data: number[] }[] };
+      sample(index, reply.id, reply.outputs[0]!.data);
     },
   }));
-  await autocannon({ url: server.url, connections, duration: 1, requests }); // warm-up, not measured
-  samples.length = 0;
-  const cpu = process.cpuUsage();
-  const result = await autocannon({ url: server.url, connections, duration: DURATION, requests });
-  const used = process.cpuUsage(cpu);
-  const stats = await server.stop();
+  const result = await autocannon({ url, connections, duration: seconds, requests });
+  return { requestsPerSecond: result['2xx'] / result.duration, p50: result.latency.p50, p99: result.latency.p99, failures: result.errors + result.timeouts + result.non2xx, duration: result.duration };
+}
+
+async function loadTest(protocol: Protocol, batching: boolean, connections: number): Promise<ServerCase> {
+  const server = await startServer(batching);
+  let checked = 0;
   let wrong = 0;
-  for (const s of samples) {
-    const reply = JSON.parse(s.body) as { id: string; outputs: { data: number[] }[] };
-    const got = reply.outputs[0]!.data;
-    const want = expected[s.index]!;
-    const argmax = (a: ArrayLike<number>): number => Array.from(a).reduce((best, v, i, all) => (v > all[best]! ? i : best), 0);
+  let counting = false;
+  const argmax = (a: ArrayLike<number>): number => Array.from(a).reduce((best, v, i, all) => (v > all[best]! ? i : best), 0);
+  const sample = (index: number, id: string, got: number[]): void => {
+    if (!counting || checked >= 256) return;
+    checked++;
+    const want = expected[index]!;
     const close = got.length === classes && got.every((v, i) => Math.abs(v - want[i]!) <= 1e-4);
-    if (reply.id !== `bench-${s.index}` || !close || argmax(got) !== argmax(want)) wrong++;
-  }
+    if (id !== `bench-${index}` || !close || argmax(got) !== argmax(want)) wrong++;
+  };
+  const run = (seconds: number): Promise<Measured> => {
+    if (protocol !== 'grpc') return httpLoad(server.url, connections, seconds, protocol === 'binary', sample);
+    const requests = grpcRequests.map((r) => ({ ...r, model_name: name }));
+    return grpcLoad(server.grpcTarget, connections, seconds, requests, (index, reply) => {
+      const raw = reply.raw_output_contents[0]!;
+      sample(index, reply.id, Array.from({ length: raw.length / 4 }, (_, i) => raw.readFloatLE(i * 4)));
+    });
+  };
+  await run(1); // warm-up, not measured
+  counting = true;
+  const before: MetricsSample = await scrape(server.url);
+  const cpu = process.cpuUsage();
+  const result = await run(DURATION);
+  const used = process.cpuUsage(cpu);
+  const after: MetricsSample = await scrape(server.url);
+  const stats = await server.stop();
+  const answered = Math.max(1, after.successes - before.successes);
   return {
+    protocol,
     batching,
     connections,
-    requestsPerSecond: result['2xx'] / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    failures: result.errors + result.timeouts + result.non2xx,
-    checked: samples.length,
+    requestsPerSecond: result.requestsPerSecond,
+    p50: result.p50,
+    p99: result.p99,
+    failures: result.failures,
+    checked,
     wrong,
     stats,
     clientCores: (used.user + used.system) / 1e6 / result.duration,
+    serverMainMs: ((after.mainThreadCpu - before.mainThreadCpu) * 1000) / answered,
+    serverProcessMs: ((after.processCpu - before.processCpu) * 1000) / answered,
   };
 }
 
@@ -196,15 +255,20 @@ const single = await inProcess(1, Math.min(DURATION, 3));
 // Each case's runs; one p99 is one draw from a noisy machine, so --repeat shows how far it moves.
 const runs: ServerCase[][] = [];
 for (const batching of MODES) {
-  for (const connections of CONNECTIONS) {
-    const caseRuns: ServerCase[] = [];
-    for (let r = 0; r < REPEAT; r++) {
-      if (runs.length > 0 || r > 0) windows.push(await inProcess(CEILING_BATCH, Math.min(DURATION, 3)));
-      const c = await loadTest(batching, connections);
-      caseRuns.push(c);
-      process.stdout.write(`  ${batching ? 'batching' : 'no batching'} x${connections}: ${c.requestsPerSecond.toFixed(0)} req/s, p50 ${c.p50} ms, p99 ${c.p99} ms; load generator ${c.clientCores.toFixed(2)} cores; server: ${c.stats}\n`);
+  for (const protocol of PROTOCOLS) {
+    for (const connections of CONNECTIONS) {
+      const caseRuns: ServerCase[] = [];
+      for (let r = 0; r < REPEAT; r++) {
+        if (runs.length > 0 || r > 0) windows.push(await inProcess(CEILING_BATCH, Math.min(DURATION, 3)));
+        const c = await loadTest(protocol, batching, connections);
+        caseRuns.push(c);
+        process.stdout.write(
+          `  ${protocol} ${batching ? 'batching' : 'no batching'} x${connections}: ${c.requestsPerSecond.toFixed(0)} req/s, p50 ${c.p50} ms, p99 ${c.p99} ms; ` +
+            `server main thread ${c.serverMainMs.toFixed(3)} ms CPU/request; load generator ${c.clientCores.toFixed(2)} cores; server: ${c.stats}\n`,
+        );
+      }
+      runs.push(caseRuns);
     }
-    runs.push(caseRuns);
   }
 }
 // The run with the median p99 stands for its case (the lower middle one for an even count).
@@ -232,11 +296,12 @@ function serverSummary(stats: string): { batch: string; latency: string } {
 }
 
 const rows: string[][] = [
-  ['case', 'conns', 'images/s', 'ceiling', 'ratio', 'p50 ms', 'p99 ms', ...(REPEAT > 1 ? ['p99 over runs'] : []), 'p99 bound', 'p99/bound', 'errors', 'checked (wrong)', 'mean batch, ORT call p50 / p99 ms', 'in batcher p50 / p99 ms', 'load generator cores'],
-  ['in-process batch 64', '-', ceiling.imagesPerSecond.toFixed(0), '-', '1.00', '-', '-', ...(REPEAT > 1 ? ['-'] : []), '-', '-', '0', '-', `64 rows, ${ceiling.msPerCall.toFixed(1)} (mean) / ${ceiling.p99MsPerCall.toFixed(1)}`, '-', '-'],
-  ['in-process batch 1', '-', single.imagesPerSecond.toFixed(0), ceiling.imagesPerSecond.toFixed(0), (single.imagesPerSecond / ceiling.imagesPerSecond).toFixed(2), single.msPerCall.toFixed(2), '-', ...(REPEAT > 1 ? ['-'] : []), '-', '-', '0', '-', `1 row, ${single.msPerCall.toFixed(2)} (mean) / ${single.p99MsPerCall.toFixed(2)}`, '-', '-'],
+  ['case', 'protocol', 'conns', 'images/s', 'ceiling', 'ratio', 'p50 ms', 'p99 ms', ...(REPEAT > 1 ? ['p99 over runs'] : []), 'p99 bound', 'p99/bound', 'errors', 'checked (wrong)', 'mean batch, ORT call p50 / p99 ms', 'in batcher p50 / p99 ms', 'server CPU ms/req, main thread / process', 'load generator cores'],
+  ['in-process batch 64', '-', '-', ceiling.imagesPerSecond.toFixed(0), '-', '1.00', '-', '-', ...(REPEAT > 1 ? ['-'] : []), '-', '-', '0', '-', `64 rows, ${ceiling.msPerCall.toFixed(1)} (mean) / ${ceiling.p99MsPerCall.toFixed(1)}`, '-', '-', '-'],
+  ['in-process batch 1', '-', '-', single.imagesPerSecond.toFixed(0), ceiling.imagesPerSecond.toFixed(0), (single.imagesPerSecond / ceiling.imagesPerSecond).toFixed(2), single.msPerCall.toFixed(2), '-', ...(REPEAT > 1 ? ['-'] : []), '-', '-', '0', '-', `1 row, ${single.msPerCall.toFixed(2)} (mean) / ${single.p99MsPerCall.toFixed(2)}`, '-', '-', '-'],
   ...cases.map((c, i) => ({ c, i, server: serverSummary(c.stats) })).map(({ c, i, server }) => [
     c.batching ? 'server, batching' : 'server, no batching',
+    c.protocol,
     String(c.connections),
     c.requestsPerSecond.toFixed(0),
     ceiling.imagesPerSecond.toFixed(0),
@@ -250,6 +315,7 @@ const rows: string[][] = [
     `${c.checked} (${c.wrong})`,
     server.batch,
     server.latency,
+    `${c.serverMainMs.toFixed(3)} / ${c.serverProcessMs.toFixed(3)}`,
     c.clientCores.toFixed(2),
   ]),
 ];
@@ -257,12 +323,14 @@ const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length))
 const line = (r: string[]): string => `| ${r.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
 process.stdout.write(`\n${line(rows[0]!)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.slice(1).map(line).join('\n')}\n`);
 
-const targetIndex = cases.findIndex((c) => c.batching && c.connections === 64);
-const target = cases[targetIndex];
-if (target) {
+const jsonAt64 = cases.find((c) => c.batching && c.connections === 64 && c.protocol === 'json');
+for (const [targetIndex, target] of cases.entries()) {
+  if (!target.batching || target.connections !== 64) continue;
   const ratio = target.requestsPerSecond / ceiling.imagesPerSecond;
+  const goal = target.protocol === 'json' ? 0.7 : 0.9;
+  const cpu = jsonAt64 && target.protocol !== 'json' ? `; main-thread CPU per request ${(jsonAt64.serverMainMs / target.serverMainMs).toFixed(2)}x lower than JSON (>= 1.5: ${jsonAt64.serverMainMs / target.serverMainMs >= 1.5 ? 'met' : 'missed'})` : '';
   process.stdout.write(
-    `\ntargets (batching, 64 connections): throughput ${ratio.toFixed(2)} of in-process (>= 0.70: ${ratio >= 0.7 ? 'met' : 'missed'}); ` +
+    `\ntargets (${target.protocol}, batching, 64 connections): throughput ${ratio.toFixed(2)} of in-process (>= ${goal.toFixed(2)}: ${ratio >= goal ? 'met' : 'missed'})${cpu}; ` +
       `p99 ${target.p99} ms${REPEAT > 1 ? ` (median of ${REPEAT} runs, range ${p99Range(targetIndex)})` : ''} vs 4 x ${DELAY_MS} ms + ${ceiling.msPerCall.toFixed(1)} ms = ${bound.toFixed(1)} ms (${target.p99 < bound ? 'met' : 'missed'})\n` +
       // Little's law: 64 closed-loop clients at X requests/s wait 64 / X s on average, whatever the batching rule.
       `closed loop: mean latency = 64 / throughput = ${((64 * 1000) / target.requestsPerSecond).toFixed(1)} ms (at the ceiling's rate: ${((64 * 1000) / ceiling.imagesPerSecond).toFixed(1)} ms)\n`,
@@ -270,6 +338,6 @@ if (target) {
 }
 const failed = runs.flat().filter((c) => c.failures > 0 || c.wrong > 0 || c.checked === 0);
 if (failed.length > 0) {
-  process.stdout.write(`bench: errors or wrong answers in ${failed.map((c) => `${c.batching ? 'batching' : 'no batching'} x${c.connections}`).join(', ')}\n`);
+  process.stdout.write(`bench: errors or wrong answers in ${failed.map((c) => `${c.protocol} ${c.batching ? 'batching' : 'no batching'} x${c.connections}`).join(', ')}\n`);
   process.exitCode = 1;
 }
