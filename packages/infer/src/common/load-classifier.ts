@@ -1,7 +1,7 @@
 // Loading: check the model (valid ONNX, its digest, its metadata against its graph), then create a session on the
 // requested device, trying the devices of `auto` in order and recording why each one that failed did. A model that
 // ONNX Runtime cannot load on the platform's baseline device is the model's fault, not the device's.
-import { modelDigest, readModelMetadata, readModelSignature, wireRecords, type ModelSignature, type TensorSignature } from '@depthfold/onnx';
+import { DataType, modelDigest, readModelMetadata, readModelSignature, wireRecords, type ModelSignature, type TensorSignature } from '@depthfold/onnx';
 import type { ModelMetadata } from '@depthfold/core';
 import type { InferenceBackend, ModelSession } from './backend.js';
 import { SessionClassifier } from './classifier-impl.js';
@@ -134,7 +134,6 @@ async function checkIntegrity(bytes: Uint8Array, metadata: ModelMetadata, source
   }
 }
 
-const FLOAT = 1;
 const dimsText = (dims: TensorSignature['dims']): string => `[${(dims ?? []).map((d) => d ?? '?').join(', ')}]`;
 
 function findTensor(list: readonly TensorSignature[], name: string, field: string, what: string, source: string): TensorSignature {
@@ -152,8 +151,8 @@ function checkMetadataAgainstGraph(signature: ModelSignature, metadata: ModelMet
   const input = findTensor(signature.inputs, metadata.input.name, 'metadata.input.name', 'input', source);
   const output = findTensor(signature.outputs, metadata.output.name, 'metadata.output.name', 'output', source);
   for (const [tensor, what] of [[input, 'input'], [output, 'output']] as const) {
-    if (tensor.elemType !== FLOAT) {
-      throw new InferModelError(source, `graph ${what} ${JSON.stringify(tensor.name)} element type`, `${FLOAT} (float32)`, tensor.elemType);
+    if (tensor.elemType !== DataType.FLOAT) {
+      throw new InferModelError(source, `graph ${what} ${JSON.stringify(tensor.name)} element type`, `${DataType.FLOAT} (float32)`, tensor.elemType);
     }
   }
   const inDims = input.dims ?? [];
