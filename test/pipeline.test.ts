@@ -11,6 +11,7 @@ import { trainConfigSchema, type ResNetSpec } from '@depthfold/core';
 import { loadCheckpoint, parseCommandLine } from '@depthfold/core/node';
 import { load } from '@depthfold/infer';
 import { checkpointLogits, fillBatch, loadDataset, selectBackend } from '@depthfold/train';
+import { onednnAvailability } from '@depthfold/backend-onednn';
 
 const work = mkdtempSync(join(tmpdir(), 'depthfold-e2e-'));
 const runDir = join(work, 'run');
@@ -35,7 +36,8 @@ test('pnpm train -> pnpm export -> onnx checker -> @depthfold/infer', { timeout:
   await t.test('train ResNet-8 with linear stochastic depth on 3072 Fashion-MNIST images', () => {
     const r = train(['--name', 'e2e', '--run-dir', runDir, '--depth', '8', '--train-limit', '3072', '--test-limit', String(TEST_IMAGES), '--epochs', '2', '--batch-size', '64']);
     assert.equal(r.status, 0, r.out);
-    assert.match(r.out, /backend: wasm/);
+    // Where the oneDNN addon built (always in CI), the default backend is onednn; elsewhere wasm.
+    assert.match(r.out, onednnAvailability().available ? /backend: onednn \(onednn\), 1 worker thread; oneDNN / : /backend: wasm/);
     assert.match(r.out, /checkpoint: .*checkpoint\.safetensors/);
     const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(metrics.length, 2);

@@ -4,13 +4,15 @@
 #   python3-onnx           the official ONNX checker, used by the tests
 #   chromium               the browser of the demo's tests (driven by playwright-core, which downloads none), and the
 #                          SwiftShader Vulkan driver on which onnxruntime-node's WebGPU provider is tested without a GPU
+#   libdnnl-dev, g++, make  oneDNN and the toolchain that node-gyp builds @depthfold/backend-onednn's addon with (the
+#                          default training backend; without them the build says why and training falls back to wasm)
 #   python3-grpcio, python3-grpc-tools  a gRPC client that is not ours: the serve tests generate Python stubs from
 #                          the protocol's .proto (grpc_tools.protoc) and call every RPC of the gRPC service
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-packages=(dataset-fashion-mnist python3-onnx chromium python3-grpcio python3-grpc-tools)
+packages=(dataset-fashion-mnist python3-onnx chromium libdnnl-dev g++ make python3-grpcio python3-grpc-tools)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

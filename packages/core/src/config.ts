@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { DATASET_NAMES } from './labels.js';
 import { SURVIVAL_RULES } from './survival.js';
 
-/** Backends the trainer can run on; `auto` takes the first that loads of tensorflow-gpu, tensorflow, wasm. */
-export const TRAIN_BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+/** Backends the trainer can run on; `auto` takes the first that loads of tensorflow-gpu, tensorflow, onednn, wasm. */
+export const TRAIN_BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'onednn', 'wasm', 'cpu'] as const;
 
 /** A training backend name. */
 export type TrainBackend = (typeof TRAIN_BACKENDS)[number];
@@ -37,10 +37,12 @@ export const trainConfigSchema = z
     padCrop: z.number().int().min(0).default(2).describe('augmentation: pad by this many pixels and crop back at a random offset'),
     flip: z.boolean().default(true).describe('augmentation: random horizontal flip'),
     seed: z.number().int().min(0).default(1).describe('seed of every random choice (init, gates, shuffles, augmentation)'),
-    backend: z.enum(TRAIN_BACKENDS).default('auto').describe('tfjs backend'),
+    backend: z.enum(TRAIN_BACKENDS).default('auto').describe('tfjs backend (auto: tensorflow-gpu, tensorflow, onednn, then wasm)'),
     workers: z.number().int().min(0).default(0)
       .describe('data-parallel worker threads, each with its own backend (0: one per core on wasm, 1 on the others)'),
-    resume: z.boolean().default(false).describe('continue the run in runDir from its last checkpoint (or from the start, if it stopped before one) with its recorded settings (epochs, backend, workers and data may change)'),
+    threads: z.number().int().min(0).default(0)
+      .describe("onednn's OpenMP threads in each worker (0: the cores divided among the workers)"),
+    resume: z.boolean().default(false).describe('continue the run in runDir from its last checkpoint (or from the start, if it stopped before one) with its recorded settings (epochs, backend, workers, threads and data may change)'),
   })
   .strict();
 

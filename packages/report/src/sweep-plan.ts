@@ -123,7 +123,7 @@ export async function inspectRun(runDir: string): Promise<RunStatus> {
 // Settings that name, locate or schedule a run on a machine and do not change what it learns; every other setting
 // must match for a run to count as part of the sweep (a resumed run keeps its stored settings, so a silent
 // difference would mix budgets in one chart).
-const NOT_COMPARED = new Set<keyof TrainConfig>(['name', 'runDir', 'data', 'backend', 'workers', 'resume', 'evalBatchSize']);
+const NOT_COMPARED = new Set<keyof TrainConfig>(['name', 'runDir', 'data', 'backend', 'workers', 'threads', 'resume', 'evalBatchSize']);
 
 /** The settings in which a stored run differs from the one the sweep asks for, as `key: stored -> asked`. */
 export function configDifferences(stored: Record<string, unknown>, asked: TrainConfig): string[] {

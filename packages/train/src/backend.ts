@@ -1,9 +1,11 @@
 // Chooses the TensorFlow.js backend: the native TensorFlow bindings where they installed (GPU, then CPU), else
-// the WebAssembly backend (XNNPACK), else the pure-JS reference backend. Detection happens here only.
+// oneDNN (@depthfold/backend-onednn, where its addon built), else the WebAssembly backend (XNNPACK); `cpu` is the
+// pure-JS reference. Detection happens here only.
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { registerOnednnBackend } from '@depthfold/backend-onednn';
 import { TRAIN_BACKENDS, type TrainBackend } from '@depthfold/core';
 
 /** A backend that loaded, and why the ones tried before it did not. */
@@ -14,9 +16,17 @@ export interface BackendChoice {
   option: Exclude<TrainBackend, 'auto'>;
   /** `option: reason` for each option tried before and failed. */
   failures: string[];
+  /** What the backend runs on, where it can tell: `oneDNN 2.6.3, avx2, 2 threads`, or that TensorFlow sees no GPU. */
+  detail?: string;
 }
 
-const AUTO_ORDER: Exclude<TrainBackend, 'auto'>[] = ['tensorflow-gpu', 'tensorflow', 'wasm'];
+/** How to start a backend. */
+export interface BackendOptions {
+  /** onednn's OpenMP threads (default: one per core). */
+  threads?: number;
+}
+
+const AUTO_ORDER: Exclude<TrainBackend, 'auto'>[] = ['tensorflow-gpu', 'tensorflow', 'onednn', 'wasm'];
 
 /**
  * Throws unless the optional native package installed its binding. Its install step downloads libtensorflow, and
@@ -34,22 +44,39 @@ function assertNativeBinding(pkg: string): void {
   if (!found) throw new Error(`${pkg} has no native binding (its libtensorflow download failed at install time)`);
 }
 
-async function load(option: Exclude<TrainBackend, 'auto'>): Promise<string> {
+/**
+ * Says so where tfjs-node-gpu's TensorFlow found no GPU (its CUDA or cuDNN libraries are missing, or there is no
+ * device): it then runs every kernel on the CPU, and the run must not claim a GPU.
+ */
+export function gpuDetail(backend: unknown): string {
+  const binding = (backend as { binding?: { isUsingGpuDevice?: () => boolean } } | undefined)?.binding;
+  if (typeof binding?.isUsingGpuDevice !== 'function') return 'TensorFlow cannot tell whether it uses a GPU';
+  return binding.isUsingGpuDevice()
+    ? 'TensorFlow uses a GPU'
+    : 'TensorFlow sees no GPU (no CUDA device, or its CUDA/cuDNN libraries did not load): it runs on the CPU';
+}
+
+async function load(option: Exclude<TrainBackend, 'auto'>, options: BackendOptions): Promise<{ name: string; detail?: () => string }> {
   switch (option) {
     case 'tensorflow-gpu':
       assertNativeBinding('@tensorflow/tfjs-node-gpu');
       await import('@tensorflow/tfjs-node-gpu' as string);
-      return 'tensorflow';
+      return { name: 'tensorflow', detail: () => gpuDetail(tf.backend()) };
     case 'tensorflow':
       assertNativeBinding('@tensorflow/tfjs-node');
       await import('@tensorflow/tfjs-node' as string);
-      return 'tensorflow';
+      return { name: 'tensorflow' };
+    case 'onednn': {
+      const info = registerOnednnBackend(options.threads === undefined ? {} : { threads: options.threads });
+      const detail = `oneDNN ${info.version}, ${info.isa}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
+      return { name: 'onednn', detail: () => detail };
+    }
     case 'wasm':
       await import('@tensorflow/tfjs-backend-wasm');
-      return 'wasm';
+      return { name: 'wasm' };
     case 'cpu':
       await import('@tensorflow/tfjs-backend-cpu');
-      return 'cpu';
+      return { name: 'cpu' };
   }
 }
 
@@ -58,8 +85,8 @@ function reason(error: unknown): string {
   return message.split('\n')[0]!.slice(0, 200);
 }
 
-/** Activates the requested backend (`auto`: the first of tensorflow-gpu, tensorflow, wasm that works). */
-export async function selectBackend(requested: TrainBackend): Promise<BackendChoice> {
+/** Activates the requested backend (`auto`: the first of tensorflow-gpu, tensorflow, onednn, wasm that works). */
+export async function selectBackend(requested: TrainBackend, options: BackendOptions = {}): Promise<BackendChoice> {
   if (!TRAIN_BACKENDS.includes(requested)) {
     throw new Error(`backend: expected one of ${TRAIN_BACKENDS.join(', ')}, received ${JSON.stringify(requested)}`);
   }
@@ -67,10 +94,10 @@ export async function selectBackend(requested: TrainBackend): Promise<BackendCho
   const failures: string[] = [];
   for (const option of order) {
     try {
-      const name = await load(option);
+      const { name, detail } = await load(option, options);
       if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
       await tf.ready();
-      return { name, option, failures };
+      return detail ? { name, option, failures, detail: detail() } : { name, option, failures };
     } catch (error) {
       failures.push(`${option}: ${reason(error)}`);
     }

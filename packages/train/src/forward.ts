@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { convPadding, residualBlocks, type BlockSpec } from '@depthfold/core';
 import { batchNormTrain } from './kernels/batch-norm.js';
 import { conv2d } from './kernels/conv2d.js';
+import { relu } from './kernels/relu.js';
 import type { Collective } from './parallel/collective.js';
 import type { Network } from './network.js';
 
@@ -67,7 +68,7 @@ function shortcut(net: Network, x: tf.Tensor4D, block: BlockSpec, mode: ForwardM
 
 /** f_l: conv-BN-ReLU-conv-BN. */
 function branch(net: Network, x: tf.Tensor4D, block: BlockSpec, mode: ForwardMode, stats: ForwardResult['batchStats']): tf.Tensor4D {
-  const h = tf.relu(batchNorm(net, `${block.name}.bn1`, conv(net, `${block.name}.conv1`, x, block.stride), mode, stats));
+  const h = relu(batchNorm(net, `${block.name}.bn1`, conv(net, `${block.name}.conv1`, x, block.stride), mode, stats));
   return batchNorm(net, `${block.name}.bn2`, conv(net, `${block.name}.conv2`, h, 1), mode, stats);
 }
 
@@ -75,12 +76,12 @@ function block(net: Network, x: tf.Tensor4D, b: BlockSpec, mode: ForwardMode, st
   const id = shortcut(net, x, b, mode, stats);
   if (mode.training) {
     // The input is a ReLU output (>= 0) and option A keeps it so: ReLU(id) = id except after a projection.
-    if (!mode.gates[b.index - 1]) return b.shortcut === 'projection' ? tf.relu(id) : id;
-    return tf.relu(tf.add(branch(net, x, b, mode, stats), id)) as tf.Tensor4D;
+    if (!mode.gates[b.index - 1]) return b.shortcut === 'projection' ? relu(id) : id;
+    return relu(tf.add(branch(net, x, b, mode, stats), id)) as tf.Tensor4D;
   }
   const p = mode.survivalProbs[b.index - 1]!;
   const f = branch(net, x, b, mode, stats);
-  return tf.relu(tf.add(p === 1 ? f : tf.mul(f, p), id)) as tf.Tensor4D;
+  return relu(tf.add(p === 1 ? f : tf.mul(f, p), id)) as tf.Tensor4D;
 }
 
 /** Runs the network on an NHWC batch. Call inside `tf.tidy`; batch statistics are kept for the caller. */
@@ -89,7 +90,7 @@ export function forward(net: Network, images: tf.Tensor4D, mode: ForwardMode): F
   const blocks = residualBlocks(net.spec);
   const expected = mode.training ? mode.gates.length : mode.survivalProbs.length;
   if (expected !== blocks.length) throw new Error(`forward: expected ${blocks.length} gates or survival probabilities, received ${expected}`);
-  let h = tf.relu(batchNorm(net, 'stem.bn', conv(net, 'stem.conv', images, 1, false), mode, stats));
+  let h = relu(batchNorm(net, 'stem.bn', conv(net, 'stem.conv', images, 1, false), mode, stats));
   for (const b of blocks) h = block(net, h, b, mode, stats);
   const features = tf.mean(h, [1, 2]) as tf.Tensor2D;
   const logits = tf.add(tf.matMul(features, net.vars.get('head.weight') as tf.Tensor2D), net.vars.get('head.bias')!) as tf.Tensor2D;

@@ -2,7 +2,7 @@
 import { DepthfoldInputError, type TrainConfig, type TrainConfigInput } from '@depthfold/core';
 
 /** Settings a resumed run may change: how long it trains, where it computes, where the data lies. */
-export const RESUMABLE_SETTINGS = ['epochs', 'backend', 'workers', 'data'] as const satisfies readonly (keyof TrainConfig)[];
+export const RESUMABLE_SETTINGS = ['epochs', 'backend', 'workers', 'threads', 'data'] as const satisfies readonly (keyof TrainConfig)[];
 
 // Settings that name the run rather than describe it.
 const RUN_IDENTITY = new Set<keyof TrainConfig>(['name', 'runDir', 'resume']);

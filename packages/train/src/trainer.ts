@@ -104,8 +104,10 @@ function recordedSettings(config: TrainConfig): TrainConfig {
 }
 
 /** Starts the engine a run trains on: in this thread for one worker, else a pool of worker threads. */
-async function startEngine(init: Parameters<typeof WorkerEngine.start>[0], workers: number, backend: BackendChoice): Promise<TrainEngine> {
-  return workers > 1 ? WorkerEngine.start(init, workers, backend.option) : new LocalEngine(init);
+async function startEngine(init: Parameters<typeof WorkerEngine.start>[0], workers: number, backend: BackendChoice, threads: number): Promise<TrainEngine> {
+  if (workers <= 1) return new LocalEngine(init);
+  // Workers share the cores: each one's onednn gets its share unless --threads says otherwise.
+  return WorkerEngine.start(init, workers, backend.option, threads > 0 ? threads : Math.max(1, Math.floor(availableParallelism() / workers)));
 }
 
 /** A seeded random subset of `limit` of `indices` (all of them, in order, without a limit). */
@@ -147,7 +149,7 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
   // A kill between a temp file's write and its rename leaves the temp file; they pile up unless the next session of
   // the run removes them (only the run's own, of writers that no longer run).
   await removeStaleRunTempFiles(runDir);
-  const backend = await selectBackend(config.backend);
+  const backend = await selectBackend(config.backend, config.threads > 0 ? { threads: config.threads } : {});
   const dataset = await loadDataset(config.dataset, config.data);
   const spec = resnetSpec({
     depth: config.depth,
@@ -183,6 +185,7 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
     },
     workers,
     backend,
+    config.threads,
   );
   const schedule = { kind: config.lrSchedule, peak: config.learningRate, warmupEpochs: config.warmupEpochs, epochs: config.epochs };
   try {

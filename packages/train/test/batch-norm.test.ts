@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { batchNormTrain } from '../src/kernels/batch-norm.js';
+import { TEST_BACKENDS } from './backends.js';
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -13,7 +14,7 @@ async function maxDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
   return (await tf.max(tf.abs(tf.sub(a, b))).data())[0]!;
 }
 
-for (const backend of ['cpu', 'wasm']) {
+for (const backend of TEST_BACKENDS) {
   test(`training batch norm and its gradients equal tfjs's batchNorm over moments (${backend})`, async () => {
     await tf.setBackend(backend);
     const x = tf.randomNormal([3, 5, 4, 6], 0.5, 2, 'float32', 1) as tf.Tensor4D;

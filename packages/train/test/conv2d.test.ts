@@ -1,13 +1,11 @@
-// conv2d with its custom gradients, on wasm and cpu, against the cpu backend's own conv kernels as the reference.
+// conv2d with its custom gradients, on wasm, cpu and onednn, against the cpu backend's own conv kernels as the reference.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { conv2d, conv2dFilterGrad, conv2dInputGrad } from '../src/kernels/conv2d.js';
-
-type Backend = 'wasm' | 'cpu';
-const BACKENDS: readonly Backend[] = ['wasm', 'cpu'];
+import { TEST_BACKENDS as BACKENDS } from './backends.js';
 
 interface Case {
   n: number;

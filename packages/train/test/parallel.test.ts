@@ -48,7 +48,7 @@ test('2 and 3 worker threads (uneven shards) take the same steps as one process'
   const init = () => ({ spec, params: initialTensors(spec, createRng(11)), momentum: new Map<string, NamedTensor>() });
   const solo = await run(new LocalEngine(init()), 4);
   for (const workers of [2, 3]) {
-    const pool = await WorkerEngine.start(init(), workers, 'wasm');
+    const pool = await WorkerEngine.start(init(), workers, 'wasm', 1);
     assert.equal(pool.workers, workers);
     const parallel = await run(pool, 4);
     for (let s = 0; s < 4; s++) assert.ok(Math.abs(parallel.losses[s]! - solo.losses[s]!) < 1e-4, `step ${s}: ${parallel.losses[s]} vs ${solo.losses[s]}`);
@@ -60,7 +60,7 @@ test('2 and 3 worker threads (uneven shards) take the same steps as one process'
 });
 
 test('a failing worker rejects the step instead of hanging', { timeout: 60_000 }, async () => {
-  const pool = await WorkerEngine.start({ spec, params: initialTensors(spec, createRng(1)), momentum: new Map() }, 2, 'wasm');
+  const pool = await WorkerEngine.start({ spec, params: initialTensors(spec, createRng(1)), momentum: new Map() }, 2, 'wasm', 1);
   await assert.rejects(pool.step(batch(1, 4), { gates: [true], learningRate: 0.1, momentum: 0.9, weightDecay: 0 }), /training worker: forward: expected 3 gates/);
   await pool.dispose();
 });
@@ -70,7 +70,7 @@ test('the fast path (wasm kernels, 2 workers) follows the reference path (cpu ba
   await selectBackend('cpu');
   const reference = await run(new LocalEngine(init()), 4);
   await selectBackend('wasm');
-  const fast = await run(await WorkerEngine.start(init(), 2, 'wasm'), 4);
+  const fast = await run(await WorkerEngine.start(init(), 2, 'wasm', 1), 4);
   for (let s = 0; s < 4; s++) assert.ok(Math.abs(fast.losses[s]! - reference.losses[s]!) < 1e-4, `step ${s}: ${fast.losses[s]} vs ${reference.losses[s]}`);
   assert.ok(maxRelDiff(reference.params, fast.params) < 1e-3, `weights differ by ${maxRelDiff(reference.params, fast.params)}`);
 });

@@ -4,7 +4,9 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng, resnetSpec, residualBlocks, survivalProbs } from '@depthfold/core';
+import { nativeCallCounts, resetNativeCallCounts } from '@depthfold/backend-onednn';
 import { createNetwork, decayedParameters, drawGates, forward, selectBackend, Sgd, trainStep, activeParameters } from '../src/index.js';
+import { skipUnlessOnednn } from './backends.js';
 
 const spec = resnetSpec({ depth: 20, input: { height: 12, width: 12, channels: 1 }, numClasses: 10 });
 const L = residualBlocks(spec).length;
@@ -39,6 +41,32 @@ test('a dropped block runs no conv, forward or backward', async () => {
   assert.ok(perBlock >= 2, `each block runs its two convs (found ${perBlock} conv kernels per block)`);
   assert.equal(partial, none + perBlock * some.filter(Boolean).length);
   assert.ok(none <= 3, `only the stem conv runs when every block is dropped (found ${none})`);
+});
+
+test('on onednn, a dropped block runs no native convolution, forward or backward (the calls counted)', { skip: skipUnlessOnednn }, async () => {
+  await tf.setBackend('onednn');
+  try {
+    const convCalls = (gates: boolean[]) => {
+      const net = createNetwork(spec, createRng(3));
+      const x = tf.randomNormal([2, 12, 12, 1]) as tf.Tensor4D;
+      const y = tf.tensor1d([1, 2], 'int32');
+      const opt = new Sgd();
+      resetNativeCallCounts();
+      const r = trainStep(net, opt, x, y, gates, decayedParameters(spec), { learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4 });
+      const counts = nativeCallCounts();
+      tf.dispose([r.loss, r.correct, r.gradMagnitudes.values, x, y, ...net.vars.values()]);
+      opt.dispose();
+      return ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'].map((k) => counts.get(k) ?? 0);
+    };
+    const some = Array.from({ length: L }, (_, i) => i % 3 === 0);
+    const ran = some.filter(Boolean).length;
+    // The stem: one forward and one filter gradient (the images need no gradient); each block that runs: two of each.
+    assert.deepEqual(convCalls(Array(L).fill(false)), [1, 0, 1]);
+    assert.deepEqual(convCalls(some), [1 + 2 * ran, 2 * ran, 1 + 2 * ran]);
+    assert.deepEqual(convCalls(Array(L).fill(true)), [1 + 2 * L, 2 * L, 1 + 2 * L]);
+  } finally {
+    await tf.setBackend('wasm');
+  }
 });
 
 test('dropped blocks are neither differentiated nor updated; their momentum is kept', async () => {

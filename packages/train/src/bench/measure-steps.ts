@@ -2,6 +2,7 @@
 // Each step draws its gates b_l ~ Bernoulli(p_l) from the schedule, as training does, so a dropped block runs only
 // its shortcut and the step time reflects the blocks that ran. Steps run on the trainer's own engines: in this
 // thread for one worker, else split over data-parallel worker threads.
+import { availableParallelism } from 'node:os';
 import {
   TRAIN_BACKENDS,
   createRng,
@@ -33,10 +34,12 @@ export interface MeasureOptions {
   warmup: number;
   /** Timed steps. */
   steps: number;
-  /** A training backend name (`auto`, `tensorflow-gpu`, `tensorflow`, `wasm`, `cpu`); default `auto`. */
+  /** A training backend name (`auto`, `tensorflow-gpu`, `tensorflow`, `onednn`, `wasm`, `cpu`); default `auto`. */
   backend?: string;
   /** Data-parallel worker threads; 0 picks as training does (one per core on wasm); default 1. */
   workers?: number;
+  /** onednn's OpenMP threads per worker; 0 shares the cores among the workers, as training does; default 0. */
+  threads?: number;
   /** Seed of the weights, the random batch and the gates; default 1. */
   seed?: number;
 }
@@ -78,21 +81,23 @@ function checkCount(name: string, value: number, min: number): void {
  * @throws Error when an option is out of range or the backend cannot start.
  */
 export async function measureTrainSteps(options: MeasureOptions): Promise<MeasureResult> {
-  const { depth, survivalRule, survivalProb, batchSize, warmup, steps, backend = 'auto', workers = 1, seed = 1 } = options;
+  const { depth, survivalRule, survivalProb, batchSize, warmup, steps, backend = 'auto', workers = 1, threads = 0, seed = 1 } = options;
   checkCount('batchSize', batchSize, 1);
   checkCount('warmup', warmup, 0);
   checkCount('steps', steps, 1);
   checkCount('workers', workers, 0);
+  checkCount('threads', threads, 0);
   if (!isTrainBackend(backend)) {
     throw new Error(`measureTrainSteps: backend must be one of ${TRAIN_BACKENDS.join(', ')}, received ${JSON.stringify(backend)}`);
   }
   const spec = resnetSpec({ depth, input: INPUT, numClasses: NUM_CLASSES });
   const probs = survivalProbs(survivalRule, residualBlocks(spec).length, survivalProb);
-  const choice = await selectBackend(backend);
+  const choice = await selectBackend(backend, threads > 0 ? { threads } : {});
 
-  const threads = workerCount(workers, choice);
+  const replicas = workerCount(workers, choice);
   const init = { spec, params: initialTensors(spec, createRng(deriveSeed(seed, 'init'))), momentum: new Map() };
-  const engine = threads > 1 ? await WorkerEngine.start(init, threads, choice.option) : new LocalEngine(init);
+  const perWorker = threads > 0 ? threads : Math.max(1, Math.floor(availableParallelism() / replicas));
+  const engine = replicas > 1 ? await WorkerEngine.start(init, replicas, choice.option, perWorker) : new LocalEngine(init);
   const gateRng = createRng(deriveSeed(seed, 'gates'));
   const dataRng = createRng(deriveSeed(seed, 'data'));
   const { height, width, channels } = INPUT;
@@ -114,5 +119,5 @@ export async function measureTrainSteps(options: MeasureOptions): Promise<Measur
   } finally {
     await engine.dispose();
   }
-  return { msPerStep, blocksRun, backend: choice.name, workers: threads };
+  return { msPerStep, blocksRun, backend: choice.name, workers: replicas };
 }

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const progress = progressReporter();
   const result = await train(options, {
     onStart({ backend, workers, runDir, resumedFromEpoch, config }) {
-      log.info(`backend: ${backend.name} (${backend.option}), ${workers} worker thread${workers > 1 ? 's' : ''}`);
+      log.info(`backend: ${backend.name} (${backend.option}), ${workers} worker thread${workers > 1 ? 's' : ''}${backend.detail ? `; ${backend.detail}` : ''}`);
       for (const failure of backend.failures) log.info(`  not available: ${failure}`);
       log.info(`run: ${runDir}${resumedFromEpoch ? `, resumed after epoch ${resumedFromEpoch}` : ''}`);
       log.info(`ResNet-${config.depth}, survival ${config.survivalRule} p_L=${config.survivalProb}, ${config.epochs} epoch(s) of ${config.dataset}, batch ${config.batchSize}`);

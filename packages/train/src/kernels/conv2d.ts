@@ -110,11 +110,12 @@ export function conv2dFilterGrad(
 }
 
 /**
- * The backend's own backprop kernels, for cpu and tensorflow (tfjs-node), which have fast native ones. They are
- * called directly rather than through tf.grad of tf.conv2d because tfjs-core alone registers no gradients in Node.
+ * The backend's own backprop kernels, for cpu, onednn and tensorflow (tfjs-node), which have fast native ones
+ * (cpu's are the reference). They are called directly rather than through tf.grad of tf.conv2d because tfjs-core
+ * alone registers no gradients in Node.
  */
-function stockGrads(x: tf.Tensor4D, filter: tf.Tensor4D, dy: tf.Tensor4D, stride: 1 | 2, pad: number): tf.Tensor[] {
-  const dx = tf.conv2dTranspose(dy, filter, x.shape, stride, pad);
+function stockGrads(x: tf.Tensor4D, filter: tf.Tensor4D, dy: tf.Tensor4D, stride: 1 | 2, pad: number, inputGradient: boolean): tf.Tensor[] {
+  const dx = inputGradient ? tf.conv2dTranspose(dy, filter, x.shape, stride, pad) : tf.zerosLike(x);
   const attrs = { strides: stride, pad, dataFormat: 'NHWC', filterShape: filter.shape };
   return [dx, tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs) as tf.Tensor];
 }
@@ -124,7 +125,8 @@ function stockGrads(x: tf.Tensor4D, filter: tf.Tensor4D, dy: tf.Tensor4D, stride
  * differentiate on wasm.
  *
  * The backend is read when the op is called: on wasm the gradients are {@link conv2dInputGrad} and
- * {@link conv2dFilterGrad}; elsewhere they are the backend's Conv2DBackpropInput and Conv2DBackpropFilter kernels.
+ * {@link conv2dFilterGrad}; elsewhere (onednn included) they are the backend's Conv2DBackpropInput and
+ * Conv2DBackpropFilter kernels.
  *
  * @param x - Activations, NHWC.
  * @param filter - Weights, HWIO: [kh, kw, inChannels, outChannels].
@@ -147,7 +149,7 @@ export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride: 1 | 2, pad: 
         const [xs, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
         const dy4 = dy as tf.Tensor4D;
         if (!onWasm) {
-          return stockGrads(xs, fs, dy4, stride, pad);
+          return stockGrads(xs, fs, dy4, stride, pad, inputGradient);
         }
         // The network's input needs no gradient: zeros cost a fill, not a convolution.
         const dx = inputGradient ? conv2dInputGrad(xs.shape, dy4, fs, stride, pad) : tf.zerosLike(xs);

@@ -8,6 +8,8 @@ import type { Batch, EngineInit, StepParams } from './engine.js';
 export interface WorkerSetup {
   rank: number;
   backend: Exclude<TrainBackend, 'auto'>;
+  /** onednn's OpenMP threads in this worker. */
+  threads: number;
   memory: CollectiveMemory;
   init: EngineInit;
 }

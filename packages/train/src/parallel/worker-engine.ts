@@ -56,14 +56,14 @@ export class WorkerEngine implements TrainEngine {
     return this.threads.length;
   }
 
-  /** Starts `workers` threads with replicas of `init` on `backend`, and waits until each is ready. */
-  static async start(init: EngineInit, workers: number, backend: Exclude<TrainBackend, 'auto'>): Promise<WorkerEngine> {
+  /** Starts `workers` threads with replicas of `init` on `backend` (onednn with `onednnThreads` each), and waits until each is ready. */
+  static async start(init: EngineInit, workers: number, backend: Exclude<TrainBackend, 'auto'>, onednnThreads: number): Promise<WorkerEngine> {
     const slotLength = [...init.params.values()].reduce((n, t) => n + t.data.length, 0);
     const memory = allocateCollective(workers, slotLength);
     const threads: Worker[] = [];
     const ready: Promise<BackendChoice>[] = [];
     for (let rank = 0; rank < workers; rank++) {
-      const setup: WorkerSetup = { rank, backend, memory, init };
+      const setup: WorkerSetup = { rank, backend, threads: onednnThreads, memory, init };
       const worker = new Worker(workerEntry(), { workerData: setup });
       threads.push(worker);
       ready.push(

@@ -1,0 +1,180 @@
+// Conv2D and its two gradients on oneDNN: NHWC activations as tfjs holds them, and filters reordered from tfjs's
+// HWIO into the blocked layout that oneDNN picks (`any`): with plain HWIO filters it falls back to a slow gemm path.
+#include "args.h"
+#include "engine.h"
+#include "kernels.h"
+
+namespace depthfold {
+namespace {
+
+using tag = memory::format_tag;
+
+/** A convolution's shape, from the 17 integers the JS side passes (see src/native.ts). */
+struct ConvGeometry {
+  std::vector<int64_t> v;  // n h w ci oh ow co kh kw sh sw dh dw pt pl pb pr
+  int64_t at(int i) const { return v[static_cast<size_t>(i)]; }
+  Dims src() const { return {at(0), at(3), at(1), at(2)}; }
+  Dims dst() const { return {at(0), at(6), at(4), at(5)}; }
+  Dims weights() const { return {at(6), at(3), at(7), at(8)}; }
+  Dims strides() const { return {at(9), at(10)}; }
+  Dims dilation() const { return {at(11) - 1, at(12) - 1}; }  // oneDNN counts the gaps: 0 is dense
+  Dims padL() const { return {at(13), at(14)}; }
+  Dims padR() const { return {at(15), at(16)}; }
+  int64_t srcCount() const { return at(0) * at(1) * at(2) * at(3); }
+  int64_t dstCount() const { return at(0) * at(4) * at(5) * at(6); }
+  int64_t weightsCount() const { return at(7) * at(8) * at(3) * at(6); }
+};
+
+ConvGeometry ParseGeometry(const Napi::CallbackInfo &info, size_t index) {
+  ConvGeometry g{IntsArg(info, index, "geometry", 17, 0)};
+  const Napi::Env env = info.Env();
+  for (int i = 0; i <= 12; i++) {
+    if (g.at(i) < 1) ThrowRange(env, "geometry[" + std::to_string(i) + "]", "a positive size", std::to_string(g.at(i)));
+  }
+  ElementCount(env, {g.at(0), g.at(1), g.at(2), g.at(3)}, "geometry: the input");
+  ElementCount(env, {g.at(0), g.at(4), g.at(5), g.at(6)}, "geometry: the output");
+  for (int axis = 0; axis < 2; axis++) {
+    const int64_t size = g.at(1 + axis), out = g.at(4 + axis), kernel = g.at(7 + axis), stride = g.at(9 + axis);
+    const int64_t span = size + g.at(13 + axis) + g.at(15 + axis) - ((kernel - 1) * g.at(11 + axis) + 1);
+    const int64_t expected = span < 0 ? 0 : span / stride + 1;
+    if (out != expected) {
+      ThrowRange(env, axis == 0 ? "geometry: output height" : "geometry: output width",
+                 std::to_string(expected) + " for this input, filter, stride, dilation and padding", std::to_string(out));
+    }
+  }
+  return g;
+}
+
+memory::desc Activations(const Dims &dims) { return Plain(dims, tag::nhwc); }
+memory::desc AnyWeights(const ConvGeometry &g) { return memory::desc(g.weights(), memory::data_type::f32, tag::any); }
+memory::desc UserWeights(const ConvGeometry &g) { return Plain(g.weights(), tag::hwio); }
+
+/** A reorder from the user's HWIO filter into the primitive's layout and the buffer it fills, or none where the two agree. */
+struct WeightsReorder {
+  bool needed;
+  dnnl::reorder reorder;
+  memory internal;
+
+  WeightsReorder(const memory::desc &user, const memory::desc &wanted) : needed(user != wanted) {
+    if (!needed) return;
+    const dnnl::engine &eng = Ctx().engine;
+    reorder = dnnl::reorder(dnnl::reorder::primitive_desc(eng, user, eng, wanted));
+    internal = memory(wanted, eng);
+  }
+};
+
+struct Forward {
+  dnnl::convolution_forward::primitive_desc pd;
+  dnnl::convolution_forward primitive;
+  WeightsReorder toInternal;
+
+  explicit Forward(const ConvGeometry &g)
+      : pd(dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+                                           Activations(g.src()), AnyWeights(g), Activations(g.dst()), g.strides(),
+                                           g.dilation(), g.padL(), g.padR()),
+           Ctx().engine),
+        primitive(pd),
+        toInternal(UserWeights(g), pd.weights_desc()) {}
+};
+
+struct BackwardData {
+  dnnl::convolution_backward_data::primitive_desc pd;
+  dnnl::convolution_backward_data primitive;
+  WeightsReorder toInternal;
+
+  BackwardData(const ConvGeometry &g, const Forward &hint)
+      : pd(dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, Activations(g.src()),
+                                                 AnyWeights(g), Activations(g.dst()), g.strides(), g.dilation(),
+                                                 g.padL(), g.padR()),
+           Ctx().engine, hint.pd),
+        primitive(pd),
+        toInternal(UserWeights(g), pd.weights_desc()) {}
+};
+
+struct BackwardWeights {
+  dnnl::convolution_backward_weights::primitive_desc pd;
+  dnnl::convolution_backward_weights primitive;
+  bool reorderNeeded;
+  memory internal;
+  dnnl::reorder toUser;
+
+  BackwardWeights(const ConvGeometry &g, const Forward &hint)
+      : pd(dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, Activations(g.src()),
+                                                    AnyWeights(g), Activations(g.dst()), g.strides(), g.dilation(),
+                                                    g.padL(), g.padR()),
+           Ctx().engine, hint.pd),
+        primitive(pd),
+        reorderNeeded(pd.diff_weights_desc() != UserWeights(g)) {
+    if (!reorderNeeded) return;
+    const dnnl::engine &eng = Ctx().engine;
+    internal = memory(pd.diff_weights_desc(), eng);
+    toUser = dnnl::reorder(dnnl::reorder::primitive_desc(eng, pd.diff_weights_desc(), eng, UserWeights(g)));
+  }
+};
+
+Forward &CachedForward(const ConvGeometry &g) {
+  return Cached<Forward>(Key("conv", g.v), [&] { return Forward(g); });
+}
+
+/** The filter in the layout `r` wants: the caller's buffer itself, or the reordered copy. */
+memory FilterFor(WeightsReorder &r, const ConvGeometry &g, float *filter) {
+  memory user = Wrap(UserWeights(g), filter);
+  if (!r.needed) return user;
+  r.reorder.execute(Ctx().stream, {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, r.internal}});
+  return r.internal;
+}
+
+}  // namespace
+
+// conv2dForward(geometry, x, filter, y)
+Napi::Value Conv2dForward(const Napi::CallbackInfo &info) {
+  ExpectArgs(info, "conv2dForward", 4);
+  const ConvGeometry g = ParseGeometry(info, 0);
+  float *x = FloatsArg(info, 1, "x", g.srcCount());
+  float *filter = FloatsArg(info, 2, "filter", g.weightsCount());
+  float *y = FloatsArg(info, 3, "y", g.dstCount());
+  Forward &f = CachedForward(g);
+  memory weights = FilterFor(f.toInternal, g, filter);
+  f.primitive.execute(Ctx().stream, {{DNNL_ARG_SRC, Wrap(Activations(g.src()), x)},
+                                     {DNNL_ARG_WEIGHTS, weights},
+                                     {DNNL_ARG_DST, Wrap(Activations(g.dst()), y)}});
+  Ctx().stream.wait();
+  return info.Env().Undefined();
+}
+
+// conv2dBackwardData(geometry, dy, filter, dx)
+Napi::Value Conv2dBackwardData(const Napi::CallbackInfo &info) {
+  ExpectArgs(info, "conv2dBackwardData", 4);
+  const ConvGeometry g = ParseGeometry(info, 0);
+  float *dy = FloatsArg(info, 1, "dy", g.dstCount());
+  float *filter = FloatsArg(info, 2, "filter", g.weightsCount());
+  float *dx = FloatsArg(info, 3, "dx", g.srcCount());
+  Forward &hint = CachedForward(g);
+  BackwardData &b = Cached<BackwardData>(Key("conv-bwd-data", g.v), [&] { return BackwardData(g, hint); });
+  memory weights = FilterFor(b.toInternal, g, filter);
+  b.primitive.execute(Ctx().stream, {{DNNL_ARG_DIFF_DST, Wrap(Activations(g.dst()), dy)},
+                                     {DNNL_ARG_WEIGHTS, weights},
+                                     {DNNL_ARG_DIFF_SRC, Wrap(Activations(g.src()), dx)}});
+  Ctx().stream.wait();
+  return info.Env().Undefined();
+}
+
+// conv2dBackwardWeights(geometry, x, dy, dfilter)
+Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo &info) {
+  ExpectArgs(info, "conv2dBackwardWeights", 4);
+  const ConvGeometry g = ParseGeometry(info, 0);
+  float *x = FloatsArg(info, 1, "x", g.srcCount());
+  float *dy = FloatsArg(info, 2, "dy", g.dstCount());
+  float *dfilter = FloatsArg(info, 3, "dfilter", g.weightsCount());
+  Forward &hint = CachedForward(g);
+  BackwardWeights &b = Cached<BackwardWeights>(Key("conv-bwd-weights", g.v), [&] { return BackwardWeights(g, hint); });
+  memory user = Wrap(UserWeights(g), dfilter);
+  b.primitive.execute(Ctx().stream, {{DNNL_ARG_SRC, Wrap(Activations(g.src()), x)},
+                                     {DNNL_ARG_DIFF_DST, Wrap(Activations(g.dst()), dy)},
+                                     {DNNL_ARG_DIFF_WEIGHTS, b.reorderNeeded ? b.internal : user}});
+  if (b.reorderNeeded) b.toUser.execute(Ctx().stream, {{DNNL_ARG_FROM, b.internal}, {DNNL_ARG_TO, user}});
+  Ctx().stream.wait();
+  return info.Env().Undefined();
+}
+
+}  // namespace depthfold

@@ -1,0 +1,141 @@
+// Every native kernel against the cpu backend: one test body per case runs on both backends, forward and through
+// tf.grads, on awkward shapes (batch 1, odd sizes, channels that are not a multiple of 8, strides 1 and 2, 1x1
+// and 3x3 filters). Each case also checks that the onednn run called the native kernels it is about.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs'; // registers tfjs's gradient functions
+import { nativeCallCounts, resetNativeCallCounts } from '../src/index.js';
+import { skipUnlessOnednn } from './availability.js';
+
+/** Seeded uniform values in [-1, 1). */
+function values(size: number, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  return Float32Array.from({ length: size }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
+
+function randomTensor(shape: number[], seed: number): tf.Tensor {
+  return tf.tensor(values(tf.util.sizeFromShape(shape), seed), shape);
+}
+
+/** max |got - want| / max |want|. */
+function relativeError(got: Float32Array, want: Float32Array): number {
+  let diff = 0;
+  let scale = 1e-12;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+    scale = Math.max(scale, Math.abs(want[i]!));
+  }
+  return diff / scale;
+}
+
+/** Runs `body` on cpu and onednn; its outputs must agree to 1e-4 and onednn must have run `natives`. */
+async function onBothBackends(body: () => tf.Tensor[], natives: string[]): Promise<void> {
+  const results: Float32Array[][] = [];
+  for (const backend of ['cpu', 'onednn']) {
+    await tf.setBackend(backend);
+    resetNativeCallCounts();
+    const outputs = tf.tidy(body);
+    results.push(await Promise.all(outputs.map(async (t) => (await t.data()) as Float32Array)));
+    tf.dispose(outputs);
+  }
+  const counts = nativeCallCounts();
+  for (const kernel of natives) assert.ok((counts.get(kernel) ?? 0) > 0, `onednn ran no native ${kernel} (ran: ${[...counts.keys()].join(', ')})`);
+  const [want, got] = results as [Float32Array[], Float32Array[]];
+  assert.equal(got.length, want.length);
+  want.forEach((w, i) => {
+    assert.equal(got[i]!.length, w.length, `output ${i}: length`);
+    const err = relativeError(got[i]!, w);
+    assert.ok(err < 1e-4, `output ${i}: relative error ${err.toExponential(2)}`);
+  });
+}
+
+/** The value of `f` and its gradients, through a random weighting so that dy is not uniform. */
+function withGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], seed: number): tf.Tensor[] {
+  const y = f(...inputs);
+  const weights = randomTensor(y.shape, seed);
+  const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), weights)))(inputs);
+  return [y, ...grads];
+}
+
+const CONV = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'];
+const convCases: Array<{ x: [number, number, number, number]; k: number; cout: number; stride: 1 | 2; pad: 'same' | 'valid' | number }> = [
+  { x: [1, 5, 5, 3], k: 3, cout: 7, stride: 1, pad: 'same' },
+  { x: [2, 9, 9, 5], k: 3, cout: 3, stride: 2, pad: 'same' },
+  { x: [3, 7, 7, 16], k: 1, cout: 16, stride: 1, pad: 'valid' },
+  { x: [2, 8, 8, 12], k: 1, cout: 20, stride: 2, pad: 'valid' },
+  { x: [1, 13, 11, 1], k: 3, cout: 16, stride: 1, pad: 1 },
+  { x: [2, 11, 7, 9], k: 3, cout: 5, stride: 2, pad: 0 },
+  { x: [2, 6, 6, 17], k: 3, cout: 33, stride: 1, pad: 'same' },
+  { x: [4, 14, 14, 32], k: 3, cout: 64, stride: 2, pad: 1 },
+];
+for (const c of convCases) {
+  test(`Conv2D ${c.k}x${c.k}/s${c.stride} pad ${c.pad} x=[${c.x}] cout=${c.cout}, and its gradients`, { skip: skipUnlessOnednn }, async () => {
+    await onBothBackends(() => {
+      const x = randomTensor(c.x, 1);
+      const filter = randomTensor([c.k, c.k, c.x[3], c.cout], 2);
+      return withGrads((a, f) => tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, c.stride, c.pad), [x, filter], 3);
+    }, CONV);
+  });
+}
+
+for (const shape of [[1, 3, 3, 5], [7, 9, 5, 16], [2, 28, 28, 16]] as [number, number, number, number][]) {
+  test(`Relu and its gradient on [${shape}]`, { skip: skipUnlessOnednn }, async () => {
+    await onBothBackends(() => withGrads((x) => tf.relu(x), [randomTensor(shape, 4)], 5), ['Relu']);
+  });
+}
+
+// Large enough to run natively (eltwise.ts MIN_NATIVE_BINARY); b broadcast every way the network uses.
+const big = [2, 33, 17, 16];
+const binaryCases: Array<{ op: 'add' | 'sub' | 'mul' | 'div'; a: number[]; b: number[]; kernel?: string }> = [
+  { op: 'add', a: big, b: big, kernel: 'Add' },
+  { op: 'add', a: [16], b: big, kernel: 'Add' },
+  { op: 'sub', a: big, b: [1, 1, 17, 1], kernel: 'Sub' },
+  { op: 'mul', a: [2, 1, 1, 16], b: big, kernel: 'Multiply' },
+  { op: 'mul', a: big, b: [], kernel: 'Multiply' },
+  { op: 'div', a: big, b: [16], kernel: 'RealDiv' },
+  { op: 'sub', a: [16], b: big }, // a broadcast into b: the cpu kernel runs
+];
+for (const c of binaryCases) {
+  test(`${c.op} [${c.a}] and [${c.b}], and its gradients`, { skip: skipUnlessOnednn }, async () => {
+    await onBothBackends(() => {
+      const a = randomTensor(c.a, 6);
+      const b = c.op === 'div' ? tf.add(tf.abs(randomTensor(c.b, 7)), 0.5) : randomTensor(c.b, 7);
+      return withGrads((x, y) => tf[c.op](x, y), [a, b], 8);
+    }, c.kernel ? [c.kernel] : []);
+  });
+}
+
+test('AvgPool 1x1/s2 (option A) and 2x2/s2, and their gradients', { skip: skipUnlessOnednn }, async () => {
+  await onBothBackends(() => [
+    ...withGrads((x) => tf.avgPool(x as tf.Tensor4D, 1, 2, 'valid'), [randomTensor([3, 9, 9, 5], 9)], 10),
+    ...withGrads((x) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'), [randomTensor([2, 8, 8, 3], 11)], 12),
+  ], ['AvgPool', 'AvgPoolGrad']);
+});
+
+test('zero padding of channels (option A) and of a matrix, and their gradients (Slice)', { skip: skipUnlessOnednn }, async () => {
+  await onBothBackends(() => [
+    ...withGrads((x) => tf.pad(x, [[0, 0], [0, 0], [0, 0], [0, 5]]), [randomTensor([2, 5, 5, 3], 13)], 14),
+    ...withGrads((x) => tf.pad(x, [[1, 2], [0, 1]]), [randomTensor([5, 7], 15)], 16),
+  ], ['PadV2', 'Slice']);
+});
+
+test('Mean over H and W (global average pooling), Sum over the batch, and their gradients', { skip: skipUnlessOnednn }, async () => {
+  await onBothBackends(() => [
+    ...withGrads((x) => tf.mean(x, [1, 2]), [randomTensor([3, 7, 5, 9], 17)], 18),
+    ...withGrads((x) => tf.sum(x, 0), [randomTensor([128, 10], 19)], 20),
+    ...withGrads((x) => tf.sum(x, [1, 2], true), [randomTensor([2, 5, 3, 4], 21)], 22),
+  ], ['Mean', 'Sum']);
+});
+
+test('MatMul with every transpose, batched, and its gradients', { skip: skipUnlessOnednn }, async () => {
+  await onBothBackends(() => [
+    ...withGrads((a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), [randomTensor([5, 7], 23), randomTensor([7, 3], 24)], 25),
+    tf.matMul(randomTensor([7, 5], 26) as tf.Tensor2D, randomTensor([7, 3], 27) as tf.Tensor2D, true, false),
+    tf.matMul(randomTensor([5, 7], 28) as tf.Tensor2D, randomTensor([3, 7], 29) as tf.Tensor2D, false, true),
+    tf.matMul(randomTensor([2, 5, 7], 30) as tf.Tensor3D, randomTensor([2, 7, 3], 31) as tf.Tensor3D),
+  ], ['BatchMatMul']);
+});
