@@ -94,10 +94,24 @@ test('SIGINT with nothing in flight exits 0 at once', async () => {
   assert.ok(performance.now() - t0 < 5000);
 });
 
+test('a second signal more than a second after the first exits at once (1); an echo within the second is ignored', async () => {
+  const server = await start(['--batch-delay-ms', '4000']);
+  const pending = postJson(`${server.url}/v2/models/${MODEL_NAME}/infer`, fp32Request(randomInput(1, 13), 1)).catch(() => 'dropped');
+  await new Promise((r) => setTimeout(r, 300));
+  server.child.kill('SIGTERM');
+  server.child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 1300));
+  assert.doesNotMatch(server.output(), /again/, 'the echo within a second was ignored');
+  server.child.kill('SIGTERM');
+  assert.deepEqual(await server.exited, { code: 1, signal: null });
+  assert.match(server.output(), /SIGTERM again; exiting without waiting/);
+  assert.equal(await pending, 'dropped');
+});
+
 test('--help lists the options; bad options and a missing model exit 1 naming the problem', async () => {
   const help = run(['--help']);
   assert.equal((await help.exited).code, 0);
-  for (const flag of ['--model', '--port', '--host', '--ep', '--batch-delay-ms', '--max-batch', '--max-queue', '--max-inflight', '--no-batching', '--max-body-bytes']) {
+  for (const flag of ['--model', '--port', '--host', '--ep', '--batch-delay-ms', '--max-batch', '--max-queue', '--max-inflight', '--no-batching', '--max-body-bytes', '--grpc-port', '--headers-timeout-ms', '--body-timeout-ms', '--keep-alive-timeout-ms']) {
     assert.ok(help.output().includes(flag), `help mentions ${flag}`);
   }
   assert.match(help.output(), /\(default: "127\.0\.0\.1"\)/);

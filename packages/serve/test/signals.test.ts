@@ -69,7 +69,7 @@ for (const [way, argv] of Object.entries(WAYS)) {
         await new Promise((r) => setTimeout(r, 300));
         if (signal === 'SIGTERM') process.kill(server.child.pid!, 'SIGTERM');
         else process.kill(-server.child.pid!, 'SIGINT');
-        const reply = await pending;
+        const reply = await pending.catch((error: unknown) => assert.fail(`the request in flight failed (${String(error)}); the server said:\n${server.output()}`));
         assert.equal(reply.status, 200, reply.text);
         assert.equal(await server.exited, 0, server.output());
         assert.match(server.output(), new RegExp(`${signal}: no new connections; finishing 1 request\\(s\\) in flight`));

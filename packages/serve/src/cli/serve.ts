@@ -37,6 +37,9 @@ const SUMMARY =
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
+// How soon a repeat of the stopping signal counts as the same signal delivered twice (see stop below).
+const DUPLICATE_SIGNAL_MS = 1000;
+
 async function main(): Promise<void> {
   const raw = parseCommandLine(process.argv.slice(2), serveOptionsSchema);
   if (raw === 'help') {
@@ -71,13 +74,16 @@ async function main(): Promise<void> {
   if (server.grpcPort !== undefined) log.info(`serve: gRPC inference.GRPCInferenceService on ${options.host}:${server.grpcPort}`);
   log.info(`serve: listening on ${server.url} (POST ${server.url}/v2/models/${spec.name}/infer); pid ${process.pid}`);
 
-  let stopping = false;
+  let stopping: { signal: NodeJS.Signals; at: number } | undefined;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
+      // One Ctrl-C under `pnpm serve` arrives twice: from the terminal to the process group, and forwarded by
+      // pnpm. A repeat of the same signal within a second is that echo, not a second request to hurry.
+      if (signal === stopping.signal && performance.now() - stopping.at < DUPLICATE_SIGNAL_MS) return;
       log.warn(`serve: ${signal} again; exiting without waiting`);
       process.exit(1);
     }
-    stopping = true;
+    stopping = { signal, at: performance.now() };
     log.info(`serve: ${signal}: no new connections; finishing ${server.inflight} request(s) in flight`);
     server.close({ timeoutMs: options.drainTimeoutMs }).then(
       ({ clean }) => {
