@@ -1,5 +1,7 @@
-// The HTTP side of the server (node:http): routing, bounded request bodies, the protocol's JSON replies and
-// errors, and a graceful close that stops accepting, lets every request in flight finish, then frees the model.
+// The HTTP side of the server (node:http): routing, request bodies bounded in size and time, the protocol's JSON
+// and binary-tensor-data replies and errors, statistics and metrics, the gRPC service beside it when asked for,
+// and a graceful close that stops accepting, answers requests on kept-alive connections with 503, lets every
+// request in flight finish, then frees the model.
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
