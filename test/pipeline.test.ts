@@ -23,8 +23,8 @@ function cli(script: string, args: string[]): { status: number | null; out: stri
   return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
 }
 const train = (args: string[]) => cli('packages/train/dist/cli/train.js', args);
-const exportModel = (args: string[]) => cli('packages/onnx/dist/cli/export.js', args);
-const writeCard = (args: string[]) => cli('packages/report/dist/cli/card.js', args);
+const exportModel = (args: string[]) => cli('packages/pipeline/dist/cli/export.js', args);
+const writeCard = (args: string[]) => cli('packages/pipeline/dist/cli/card.js', args);
 
 function argmax(row: ArrayLike<number>, offset: number, n: number): number {
   let best = 0;

@@ -8,4 +8,5 @@ export * from './errors.js';
 export * from './random.js';
 export * from './safetensors.js';
 export * from './checkpoint.js';
+export * from './run-format.js';
 export * from './shipped-model.js';

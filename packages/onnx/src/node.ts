@@ -1,8 +1,7 @@
-// @depthfold/onnx/node: the node-only part of the package (file writing, parity against tfjs), kept out of the
+// @depthfold/onnx/node: the node-only part of the package (file writing, Triton repositories), kept out of the
 // browser-safe index.
 export { writeModelFile } from './write-model-file.js';
 export { stampModelFile, type StampResult } from './stamp-model-file.js';
-export { measureParity, type Parity } from './parity.js';
 export {
   tritonModelConfig,
   tritonRepositoryFiles,

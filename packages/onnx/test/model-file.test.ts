@@ -97,9 +97,9 @@ test('writeModelFile replaces the target and leaves no temporary file', async ()
   }
 });
 
-test('src/ outside the node entry and the CLI imports no node API, tfjs or onnxruntime', () => {
+test('src/ outside the node entry imports no node API, tfjs or onnxruntime', () => {
   const src = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
-  const nodeOnly = new Set(['node.ts', 'write-model-file.ts', 'stamp-model-file.ts', 'triton-repository.ts', 'parity.ts']);
+  const nodeOnly = new Set(['node.ts', 'write-model-file.ts', 'stamp-model-file.ts', 'triton-repository.ts']);
   for (const file of readdirSync(src).filter((f) => f.endsWith('.ts') && !nodeOnly.has(f))) {
     const text = readFileSync(join(src, file), 'utf8');
     const imports = [...text.matchAll(/from '([^']+)'/g)].map((m) => m[1]!);

@@ -8,14 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { saveCheckpoint } from '@depthfold/core/node';
 import { buildModel, encodeModel } from '../src/index.js';
 import { LABEL_FILENAME, tritonModelConfig, tritonRepositoryFiles, writeTritonRepository } from '../src/triton-repository.js';
 import { CASES, metadataFor, randomCheckpoint } from './fixtures.js';
 
 const PYTHON = '/usr/bin/python3';
 const CHECKER = fileURLToPath(new URL('./triton-config-check.py', import.meta.url));
-const EXPORT_CLI = fileURLToPath(new URL('../src/cli/export.ts', import.meta.url));
 
 function checkDir(dir: string): { status: number | null; output: string } {
   const r = spawnSync(PYTHON, [CHECKER, dir], { encoding: 'utf8' });
@@ -91,23 +89,5 @@ test('the check fails a config that names an input the model lacks, wrong dims, 
       assert.equal(r.status, 1, `expected the check to fail for:\n${text}`);
       assert.match(r.output, pattern);
     }
-  });
-});
-
-test('pnpm export --triton DIR writes the verified model and its repository', { timeout: 120_000 }, async () => {
-  await withTempDir(async (dir) => {
-    const checkpointPath = join(dir, 'checkpoint.safetensors');
-    await saveCheckpoint(checkpointPath, randomCheckpoint(CASES[0]!));
-    const out = join(dir, 'tiny-fashion.onnx');
-    const repo = join(dir, 'triton');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', EXPORT_CLI, '--checkpoint', checkpointPath, '--out', out, '--triton', repo, '--probe', '8'], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
-    assert.match(r.stdout, /triton: .*tiny-fashion \(1\/model\.onnx, config\.pbtxt, labels\.txt/);
-    assert.deepEqual(readFileSync(join(repo, 'tiny-fashion', '1', 'model.onnx')), readFileSync(out));
-    const check = checkDir(join(repo, 'tiny-fashion'));
-    assert.equal(check.status, 0, check.output);
-    const unfolded = spawnSync(process.execPath, ['--import', 'tsx', EXPORT_CLI, '--checkpoint', checkpointPath, '--out', out, '--triton', repo, '--unfolded'], { encoding: 'utf8' });
-    assert.equal(unfolded.status, 1);
-    assert.match(unfolded.stderr, /--triton exports the folded model/);
   });
 });

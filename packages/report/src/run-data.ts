@@ -1,40 +1,11 @@
-// A run directory read for reporting: its config and per-epoch metrics, tolerant of the fields older runs lack.
+// A run directory read for reporting: its config and per-epoch metrics (@depthfold/core's run format, whose metrics
+// line tolerates the fields older runs lack).
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseWith } from '@depthfold/core';
-import { runPaths, type EpochMetrics } from '@depthfold/train';
-
-// Every field but the epoch is optional: runs written before a field existed (gradMagnitude, workers) still report,
-// and JSON writes a non-finite number as null, which counts as missing.
-const num = z.number().nullable().optional();
-
-const metricsLineSchema = z.object({
-  epoch: z.number().int().positive(),
-  step: num,
-  learningRate: num,
-  trainLoss: num,
-  trainError: num,
-  testLoss: num,
-  testError: num,
-  testExamples: num,
-  validationLoss: num,
-  validationError: num,
-  seconds: num,
-  imagesPerSecond: num,
-  expectedDepth: num,
-  realisedDepth: num,
-  gradMagnitude: z.record(z.string(), z.number().nullable()).optional(),
-  backend: z.string().optional(),
-  workers: num,
-});
-
-/** One line of `metrics.jsonl` as the report reads it: the trainer's {@link EpochMetrics}, every field but `epoch` optional. */
-export type MetricsLine = z.output<typeof metricsLineSchema>;
-
-// Compile-time guard: what the trainer writes must stay readable here (a renamed or retyped field fails the build).
-const trainerLinesAreReadable: (line: EpochMetrics) => MetricsLine = (line) => line;
-void trainerLinesAreReadable;
+import { parseWith, type MetricsLine } from '@depthfold/core';
+import { readMetrics, runPaths } from '@depthfold/core/node';
 
 // The config fields a report labels and compares runs by; the rest is kept as-is for the settings table.
 const runConfigSchema = z.looseObject({
@@ -85,36 +56,16 @@ async function readJsonFile(path: string, what: string): Promise<unknown> {
   }
 }
 
-/** Parses `metrics.jsonl` text; a later line for the same epoch replaces an earlier one. */
-export function parseMetrics(text: string, path: string): MetricsLine[] {
-  const byEpoch = new Map<number, MetricsLine>();
-  text.split('\n').forEach((line, index) => {
-    if (!line.trim()) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line) as unknown;
-    } catch (error) {
-      throw new Error(`${path} line ${index + 1} is not valid JSON (${(error as Error).message})`);
-    }
-    const entry = parseWith(metricsLineSchema, value, `${path} line ${index + 1}`);
-    byEpoch.set(entry.epoch, entry);
-  });
-  return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
-}
-
 /** Reads one run directory; the error names the directory and the file that is missing or wrong. */
 export async function loadRun(dir: string): Promise<RunData> {
   const where = `run ${dir}`;
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw new Error(`${where}: no such directory`);
   const paths = runPaths(dir);
-  let text: string;
-  try {
-    text = await readFile(paths.metrics, 'utf8');
-  } catch {
+  if (!existsSync(paths.metrics)) {
     throw new Error(`${where}: ${paths.metrics} is missing (not a run directory, or a run that has not finished an epoch)`);
   }
-  const metrics = parseMetrics(text, paths.metrics);
+  const metrics = await readMetrics(dir);
   if (metrics.length === 0) throw new Error(`${where}: ${paths.metrics} has no epochs yet`);
   const rawConfig = await readJsonFile(paths.config, where);
   const config = parseWith(runConfigSchema, rawConfig, `${where}: ${paths.config}`);

@@ -1,5 +1,6 @@
 // The figures of a run that the report's tables show: final and best test error, training time, throughput.
-import type { MetricsLine, RunData } from './run-data.js';
+import type { MetricsLine } from '@depthfold/core';
+import type { RunData } from './run-data.js';
 
 /** One row of the runs table. */
 export interface RunSummary {

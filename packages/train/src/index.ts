@@ -13,7 +13,6 @@ export { drawGates } from './gates.js';
 export { Sgd, type SgdStep } from './optimizer.js';
 export { trainStep, activeParameters, decayedParameters, BATCH_NORM_MOMENTUM, type StepResult } from './train-step.js';
 export { learningRateAt, type LrSchedule } from './lr-schedule.js';
-export { runPaths, readMetrics, removeStaleRunTempFiles, withoutTimings, RUN_FILES, TIMING_FIELDS, type EpochMetrics, type EpochOutcome, type MetricsLine } from './run-dir.js';
 export { conv2d } from './kernels/conv2d.js';
 export * from './data/index.js';
 export { measureTrainSteps, type MeasureOptions, type MeasureResult } from './bench/measure-steps.js';

@@ -13,12 +13,25 @@ import {
   resnetSpec,
   survivalProbs,
   trainConfigSchema,
+  withoutTimings,
   type CheckpointInfo,
+  type EpochMetrics,
+  type MetricsLine,
   type Normalization,
   type TrainConfig,
   type TrainConfigInput,
 } from '@depthfold/core';
-import { loadCheckpoint, saveCheckpoint, writeFileAtomic, type AtomicWriteOptions } from '@depthfold/core/node';
+import {
+  loadCheckpoint,
+  readRecordedConfig,
+  removeStaleRunTempFiles,
+  runPaths,
+  saveCheckpoint,
+  writeFileAtomic,
+  writeMetrics,
+  type AtomicWriteOptions,
+  type RunPaths,
+} from '@depthfold/core/node';
 import { selectBackend, type BackendChoice } from './backend.js';
 import { channelStats, fillBatch, fillLabels, loadDataset, shuffledOrder, type Dataset } from './data/index.js';
 import { evaluate } from './evaluate.js';
@@ -28,16 +41,7 @@ import { initialTensors } from './network.js';
 import type { TrainEngine } from './parallel/engine.js';
 import { LocalEngine } from './parallel/local-engine.js';
 import { WorkerEngine } from './parallel/worker-engine.js';
-import {
-  readRecordedConfig,
-  removeStaleRunTempFiles,
-  resumedMetrics,
-  runPaths,
-  withoutTimings,
-  writeMetrics,
-  type EpochMetrics,
-  type MetricsLine,
-} from './run-dir.js';
+import { resumedMetrics } from './resumed-metrics.js';
 import { resumedConfig } from './resume.js';
 
 /** Progress of one step, for progress bars. */
@@ -54,7 +58,7 @@ export interface StepProgress {
  * (`renamed`). `epoch` counts the epochs the write records (0 before the first checkpoint).
  */
 export interface WriteBoundary {
-  file: keyof ReturnType<typeof runPaths>;
+  file: keyof RunPaths;
   stage: 'temp-written' | 'renamed';
   epoch: number;
 }

@@ -51,9 +51,9 @@ test('a seeded 200-step run on onednn gives the losses of the same run on wasm',
   for (const [i, m] of wasm.metrics.entries()) {
     const o = onednn.metrics[i]!;
     for (const key of ['trainLoss', 'testLoss'] as const) {
-      const rel = Math.abs(o[key] - m[key]) / m[key];
+      const rel = Math.abs(o[key]! - m[key]!) / m[key]!;
       assert.ok(rel < 2e-3, `epoch ${m.epoch} ${key}: onednn ${o[key]} vs wasm ${m[key]} (relative ${rel.toExponential(2)})`);
     }
-    assert.ok(Math.abs(o.testError - m.testError) <= 0.01, `epoch ${m.epoch} test error: ${o.testError} vs ${m.testError}`);
+    assert.ok(Math.abs(o.testError! - m.testError!) <= 0.01, `epoch ${m.epoch} test error: ${o.testError} vs ${m.testError}`);
   }
 });

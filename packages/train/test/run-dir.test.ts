@@ -7,9 +7,9 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseWith, trainConfigSchema } from '@depthfold/core';
-import { loadCheckpoint } from '@depthfold/core/node';
-import { readMetrics, runPaths, train, withoutTimings, type WriteBoundary } from '../src/index.js';
+import { parseWith, trainConfigSchema, withoutTimings } from '@depthfold/core';
+import { loadCheckpoint, readMetrics, runPaths } from '@depthfold/core/node';
+import { train, type WriteBoundary } from '../src/index.js';
 
 // One worker thread and a tiny net: the kills cost a process start and an epoch or two each.
 const base = { depth: 8, trainLimit: 128, testLimit: 64, batchSize: 32, evalBatchSize: 64, backend: 'wasm', workers: 1, seed: 11, epochs: 2 } as const;

@@ -80,6 +80,6 @@ test('a validation split is held out of training by a seeded choice and evaluate
   assert.throws(() => splitTrainingSet(10, 10, undefined, 1), /validation 10 leaves none of the 10 training images/);
   const run = await train({ ...base, epochs: 1, validation: 128, runDir: join(dir, 'validation') });
   const m = run.metrics[0]!;
-  assert.ok(m.validationError !== undefined && m.validationError >= 0 && m.validationError <= 1);
-  assert.ok(m.validationLoss !== undefined && Number.isFinite(m.validationLoss));
+  assert.ok(typeof m.validationError === 'number' && m.validationError >= 0 && m.validationError <= 1);
+  assert.ok(typeof m.validationLoss === 'number' && Number.isFinite(m.validationLoss));
 });

@@ -4,7 +4,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Checkpoint, ModelMetadata, ResNetSpec } from '@depthfold/core';
 import { checkpointLogits } from '@depthfold/train';
-import { nhwcToNchw } from './layout.js';
+import { nhwcToNchw } from '@depthfold/onnx';
 
 /** How closely the ONNX model reproduces the trained network. */
 export interface Parity {

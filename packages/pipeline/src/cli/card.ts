@@ -7,13 +7,13 @@ import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { DepthfoldInputError, SHIPPED_MODEL, parseWith, trainConfigSchema } from '@depthfold/core';
-import { commandLineOf, helpText, loadCheckpoint, parseCommandLine, processLogger as log, writeFileAtomic, runCommand } from '@depthfold/core/node';
+import { commandLineOf, helpText, loadCheckpoint, parseCommandLine, processLogger as log, writeFileAtomic, runCommand, runPaths } from '@depthfold/core/node';
 import { load } from '@depthfold/infer/node';
 import { readModelMetadata } from '@depthfold/onnx';
-import { measureParity } from '@depthfold/onnx/node';
-import { fillBatch, loadDataset, runPaths, selectBackend } from '@depthfold/train';
+import { loadRun } from '@depthfold/report';
+import { fillBatch, loadDataset, selectBackend } from '@depthfold/train';
 import { modelCardMarkdown } from '../model-card.js';
-import { loadRun } from '../run-data.js';
+import { measureParity } from '../parity.js';
 
 const cardOptionsSchema = z
   .object({

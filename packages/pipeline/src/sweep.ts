@@ -1,8 +1,9 @@
 // `runSweep`: trains a sweep's runs one after another through the trainer (skipping finished runs, resuming partial
 // ones), then writes its report with the final test error vs p_L chart.
 import { join } from 'node:path';
-import { train, type EpochMetrics, type TrainHooks } from '@depthfold/train';
-import { writeReport, type ReportResult } from './report.js';
+import type { EpochMetrics } from '@depthfold/core';
+import { writeReport, type ReportResult } from '@depthfold/report';
+import { train, type TrainHooks } from '@depthfold/train';
 import { inspectRun, planSweep, type PlannedRun, type SweepSpec } from './sweep-plan.js';
 
 /** What the trainer reports when a run starts. */

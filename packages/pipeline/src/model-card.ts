@@ -1,8 +1,7 @@
 // A model card (models/<name>.md): what a shipped model is, how it was trained, and how well it does, every figure
 // measured from the model file, its run directory and the test set, with the commands that reproduce them.
-import type { ModelMetadata, TrainConfig } from '@depthfold/core';
-import { duration } from './html.js';
-import type { MetricsLine } from './run-data.js';
+import type { MetricsLine, ModelMetadata, TrainConfig } from '@depthfold/core';
+import { duration } from '@depthfold/report';
 
 /** counts[t][p]: test images of true class t that the model put in class p. */
 export type ConfusionMatrix = number[][];

@@ -4,14 +4,10 @@
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { createRng, deriveSeed, parseWith, type Checkpoint } from '@depthfold/core';
-import { helpText, loadCheckpoint, parseCommandLine, processLogger as log, runCommand } from '@depthfold/core/node';
-import { fillBatch, loadDataset, runPaths, selectBackend } from '@depthfold/train';
-import { buildModel } from '../graph.js';
-import { stampIntegrity } from '../integrity.js';
-import { encodeModel } from '../model-file.js';
-import { modelMetadata } from '../model-metadata.js';
-import { TRITON_DEFAULTS, writeTritonRepository } from '../triton-repository.js';
-import { writeModelFile } from '../write-model-file.js';
+import { helpText, loadCheckpoint, parseCommandLine, processLogger as log, runCommand, runPaths } from '@depthfold/core/node';
+import { buildModel, encodeModel, modelMetadata, stampIntegrity } from '@depthfold/onnx';
+import { TRITON_DEFAULTS, writeModelFile, writeTritonRepository } from '@depthfold/onnx/node';
+import { fillBatch, loadDataset, selectBackend } from '@depthfold/train';
 import { measureParity } from '../parity.js';
 
 const exportOptionsSchema = z

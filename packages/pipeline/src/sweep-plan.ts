@@ -12,8 +12,7 @@ import {
   type TrainConfig,
   type TrainConfigInput,
 } from '@depthfold/core';
-import { runPaths } from '@depthfold/train';
-import { parseMetrics } from './run-data.js';
+import { readMetrics, runPaths } from '@depthfold/core/node';
 
 /** What a sweep varies. */
 export interface SweepGrid {
@@ -107,7 +106,6 @@ export function expandGrid(grid: SweepGrid): SweepPoint[] {
 /** Reads what a run directory holds (nothing, for a directory that does not exist). */
 export async function inspectRun(runDir: string): Promise<RunStatus> {
   const paths = runPaths(runDir);
-  const metricsText = await readFile(paths.metrics, 'utf8').catch(() => '');
   const configText = await readFile(paths.config, 'utf8').catch(() => undefined);
   let config: Record<string, unknown> | undefined;
   if (configText !== undefined) {
@@ -117,7 +115,7 @@ export async function inspectRun(runDir: string): Promise<RunStatus> {
       throw new Error(`${paths.config} is not valid JSON; delete ${runDir} to train that run again`);
     }
   }
-  return { epochsDone: parseMetrics(metricsText, paths.metrics).length, hasCheckpoint: existsSync(paths.checkpoint), config };
+  return { epochsDone: (await readMetrics(runDir)).length, hasCheckpoint: existsSync(paths.checkpoint), config };
 }
 
 // Settings that name, locate or schedule a run on a machine and do not change what it learns; every other setting

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `pnpm sweep`: trains a p_L grid run by run (resumable) and writes its report.
 import { processLogger as log, runCommand } from '@depthfold/core/node';
-import { parseSweepCommandLine, sweepHelp } from '../cli-args.js';
+import { parseSweepCommandLine, sweepHelp } from '../sweep-args.js';
 import { runSweep } from '../sweep.js';
 import { sweepDir } from '../sweep-plan.js';
 
