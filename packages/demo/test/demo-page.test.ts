@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { load, type Classifier, type Prediction } from '@depthfold/infer/node';
+import { requirement } from '@depthfold/testing';
 import { loadDataset } from '@depthfold/train';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { DemoResult, DemoRun } from '../src/demo-api.js';
@@ -87,10 +88,7 @@ const ortBuilds = (server: StaticServer): string[] =>
   [...new Set(server.requests.filter((r) => /\/ort[.-]/.test(r)).map((r) => r.replace(/^.*\//, '').replace(/-[\w-]{8}\.js$/, '.js')))].sort();
 
 test('the demo page in Chromium classifies as Node does, on WebGPU and WebAssembly', { timeout: 240_000 }, async (t: TestContext) => {
-  if (!existsSync(CHROMIUM)) {
-    t.skip(`no ${CHROMIUM}: install Debian's chromium (tools/setup.sh does) to run the browser tests`);
-    return;
-  }
+  if (!requirement(t, existsSync(CHROMIUM), `no ${CHROMIUM}: install Debian's chromium (tools/setup.sh does) to run the browser tests`)) return;
   assert.ok(existsSync(join(dist, 'index.html')), 'the demo is built (pnpm --filter @depthfold/demo build, or turbo run build)');
   const models = readdirSync(join(dist, 'models')).filter((f) => f.endsWith('.onnx'));
   assert.equal(models.length, 1, `one model in dist/models: ${models.join(', ')}`);

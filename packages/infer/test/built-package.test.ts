@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { requirement } from '@depthfold/testing';
 import { fixtureModelBytes } from './fixtures.js';
 
 const packageDir = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -67,10 +68,7 @@ before(() => {
 after(() => rmSync(modelDir, { recursive: true, force: true }));
 
 test('the trace sees tfjs when it is loaded, by import and by require (control)', (t) => {
-  if (!existsSync(join(trainDir, 'node_modules', '@tensorflow', 'tfjs-core'))) {
-    t.skip('packages/train has no @tensorflow/tfjs-core installed');
-    return;
-  }
+  if (!requirement(t, existsSync(join(trainDir, 'node_modules', '@tensorflow', 'tfjs-core')), 'packages/train has no @tensorflow/tfjs-core installed (pnpm install)')) return;
   const imported = trace(trainDir, "await import('@tensorflow/tfjs-core');");
   assert.ok(imported.some((m) => m.startsWith('esm ') && TFJS.test(m)), 'an ESM import of tfjs is recorded');
   const required = trace(trainDir, "import { createRequire } from 'node:module'; createRequire(process.cwd() + '/x.js')('@tensorflow/tfjs-core');");
