@@ -3,7 +3,8 @@
 import { isDevice, load, type Classifier, type Device, type Images, type WebImage } from '@depthfold/infer';
 import type { DemoApi, DemoResult, DemoRun } from './demo-api.js';
 import { DrawPad, pixelsToImageData } from './draw-pad.js';
-import { describeModel, renderTop } from './results-view.js';
+import { describeModel, pageTexts } from './model-description.js';
+import { renderTop } from './results-view.js';
 import './style.css';
 
 function element<T extends HTMLElement>(id: string, type: abstract new () => T): T {
@@ -14,6 +15,9 @@ function element<T extends HTMLElement>(id: string, type: abstract new () => T):
 
 const ui = {
   model: element('model', HTMLElement),
+  headline: element('headline', HTMLElement),
+  prompt: element('prompt', HTMLElement),
+  hint: element('hint', HTMLElement),
   pad: element('pad', HTMLCanvasElement),
   clear: element('clear', HTMLButtonElement),
   file: element('file', HTMLInputElement),
@@ -66,6 +70,11 @@ async function use(device: Device): Promise<DemoRun> {
   classifier = loaded;
   const { info } = loaded;
   ui.model.textContent = describeModel(info);
+  const texts = pageTexts(info.metadata);
+  document.title = texts.title;
+  ui.headline.textContent = texts.headline;
+  ui.prompt.textContent = texts.prompt;
+  ui.hint.textContent = texts.hint;
   ui.provider.textContent = info.provider;
   ui.threads.textContent = String(info.wasmThreads ?? 1) + (crossOriginIsolated ? '' : ' (page not cross-origin isolated)');
   const fallbacks = info.fallbacks.map((f) => `${f.device} failed: ${f.reason}`).join(' ');

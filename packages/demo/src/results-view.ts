@@ -1,5 +1,6 @@
-// Renders the page's results: the top classes with probability bars, and where and how fast the model ran.
-import type { ClassifierInfo, Prediction } from '@depthfold/infer';
+// Renders the page's results: the top classes with probability bars (what the page says about the model is
+// model-description.ts).
+import type { Prediction } from '@depthfold/infer';
 
 const percent = new Intl.NumberFormat('en', { style: 'percent', maximumFractionDigits: 1 });
 
@@ -21,14 +22,6 @@ export function renderTop(list: HTMLElement, top: readonly Prediction[]): void {
       return item;
     }),
   );
-}
-
-/** One line on the model: architecture, dataset and its recorded test error. */
-export function describeModel(info: ClassifierInfo): string {
-  const { architecture, metadata } = info;
-  const error = metadata.metrics.testError;
-  const trained = error === undefined ? '' : `, test error ${percent.format(error)}`;
-  return `ResNet-${architecture.depth} with stochastic depth, trained on ${metadata.dataset.name}${trained}; ${info.labels.length} classes, ${info.input.width}x${info.input.height} input.`;
 }
 
 function span(text: string, className: string): HTMLSpanElement {

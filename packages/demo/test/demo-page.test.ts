@@ -14,6 +14,7 @@ import { requirement } from '@depthfold/testing';
 import { loadDataset } from '@depthfold/train';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { DemoResult, DemoRun } from '../src/demo-api.js';
+import { describeModel, pageTexts } from '../src/model-description.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
 const packageDir = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -115,6 +116,12 @@ test('the demo page in Chromium classifies as Node does, on WebGPU and WebAssemb
       assert.equal(run.crossOriginIsolated, true);
       assert.deepEqual([run.device, run.provider, run.fallbacks], ['webgpu', 'webgpu', []], JSON.stringify(run));
       assert.equal(await page.textContent('#provider'), 'webgpu');
+      // What the page says about the model is the model's metadata, as Node reads it.
+      const node = await load(modelBytes, { device: 'cpu' });
+      const texts = pageTexts(node.info.metadata);
+      await node.dispose();
+      assert.equal(await page.textContent('#model'), describeModel(node.info));
+      assert.deepEqual([await page.title(), await page.textContent('#headline'), await page.textContent('#prompt')], [texts.title, texts.headline, texts.prompt]);
       assert.deepEqual(ortBuilds(isolated), ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm', 'ort.webgpu.min.js'], 'only the WebGPU build is downloaded');
     });
 
