@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { computeCost, residualBlocks, resnetSpec, survivalProbs, expectedDepth, type SurvivalRule } from '@depthfold/core';
-import { measureTrainSteps, type MeasureResult } from '@depthfold/train';
+import { measureTrainSteps, type KernelShare, type MeasureResult } from '@depthfold/train';
 import { quantile } from './stats.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -21,13 +21,16 @@ const NUM_CLASSES = 10;
 
 const HELP = `Usage: pnpm bench:train [options]
 
-  --backend <name>        tfjs backend: auto, tensorflow-gpu, tensorflow, wasm, cpu (default auto)
+  --backend <name>        tfjs backend: auto, tensorflow-gpu, tensorflow, onednn, wasm, cpu (default auto)
   --depths <list>         network depths, comma-separated (default 20,56)
   --batch-size <n>        images per step (default 128)
   --survival-prob <p>     p_L of the linear rule for the stochastic-depth runs (default 0.5)
   --warmup <n>            untimed steps before timing (default 3)
   --steps <n>             timed steps, at least 20 for the spread to mean something (default 20)
   --workers <n>           data-parallel workers, where the engine has them (default: the engine's own)
+  --threads <n>           onednn's OpenMP threads per worker (default: the cores shared among the workers)
+  --rounds <n>            rounds of every case, depthfold and PyTorch alternating (default 1)
+  --profile <n>           steps profiled kernel by kernel after the timed ones, for the top-10 table (default 3; 0: none)
   --seed <n>              seed of weights, data and gates (default 1)
   --compare-torch         also run tools/torch_reference.py --bench for the same nets (needs ${PYTHON} with torch)
   --torch-threads <n>     torch.set_num_threads for the PyTorch runs (default 2)
@@ -48,6 +51,8 @@ interface Pair {
   full: Timing;
   sd: Timing;
   peakRssMb: number;
+  /** The kernels of a profiled full-depth step, largest share first (depthfold only). */
+  kernels?: KernelShare[];
 }
 
 /** The `--bench` JSON of tools/torch_reference.py (the fields read here). */
@@ -139,6 +144,9 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '3' },
       steps: { type: 'string', default: '20' },
       workers: { type: 'string' },
+      threads: { type: 'string', default: '0' },
+      profile: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '1' },
       seed: { type: 'string', default: '1' },
       'compare-torch': { type: 'boolean', default: false },
       'torch-threads': { type: 'string', default: '2' },
@@ -162,53 +170,66 @@ async function main(): Promise<void> {
   const seed = int('seed', values.seed, 0);
   const torchThreads = int('torch-threads', values['torch-threads'], 1);
   const workers = values.workers === undefined ? undefined : int('workers', values.workers, 1);
+  const threads = int('threads', values.threads, 0);
+  const profileSteps = int('profile', values.profile, 0);
+  const rounds = int('rounds', values.rounds, 1);
   const survivalProb = Number(values['survival-prob']);
   if (!(survivalProb > 0 && survivalProb <= 1)) throw new Error(`--survival-prob: expected a number in (0, 1], received ${values['survival-prob']}`);
   if (steps < 20) console.error(`note: --steps ${steps} is below 20; the p10/p90 spread is rough`);
 
-  const ours = new Map<number, Pair>();
+  // Load from other processes moves step times by 2x on a shared machine, so the two implementations alternate,
+  // case by case, over the rounds, and each figure is the median of all its rounds' steps.
+  const available = values['compare-torch'] ? torchAvailable() : { ok: false, reason: '' };
+  const torchNote = values['compare-torch'] && !available.ok ? `PyTorch comparison skipped: ${available.reason}` : '';
+  const samples = new Map<string, { ms: number[]; blocks: number[]; rss: number }>();
+  const record = (key: string, ms: readonly number[], blocks: readonly number[], rss: number) => {
+    const s = samples.get(key) ?? { ms: [], blocks: [], rss: 0 };
+    s.ms.push(...ms);
+    s.blocks.push(...blocks);
+    s.rss = Math.max(s.rss, rss);
+    samples.set(key, s);
+  };
+  const kernels = new Map<number, KernelShare[]>();
   let backend = '';
   let workersUsed = 1;
-  for (const depth of depths) {
-    const pair: Partial<Pair> = {};
-    for (const [key, rule] of [['full', 'none'], ['sd', 'linear']] as const) {
-      console.error(`depthfold: ResNet-${depth}, ${rule === 'none' ? 'full depth' : `linear p_L = ${survivalProb}`}, ${warmup} + ${steps} steps...`);
-      const r: MeasureResult = await measureTrainSteps({
-        depth, survivalRule: rule, survivalProb, batchSize, warmup, steps, backend: values.backend, seed,
-        ...(workers === undefined ? {} : { workers }),
-      });
-      backend = r.backend;
-      workersUsed = r.workers;
-      pair[key] = timing(r.msPerStep, r.blocksRun, batchSize);
-    }
-    // maxRSS is the process's peak so far (worker threads included): cumulative over the nets measured.
-    ours.set(depth, { full: pair.full!, sd: pair.sd!, peakRssMb: peakRssMb() });
-  }
-
-  const torch = new Map<number, Pair>();
   let torchLabel = '';
-  let torchNote = '';
-  if (values['compare-torch']) {
-    const available = torchAvailable();
-    if (!available.ok) {
-      torchNote = `PyTorch comparison skipped: ${available.reason}`;
-    } else {
-      for (const depth of depths) {
-        const runs: TorchBench[] = [];
-        for (const rule of ['none', 'linear'] as const) {
-          console.error(`PyTorch: ResNet-${depth}, ${rule === 'none' ? 'full depth' : `linear p_L = ${survivalProb}`}, ${warmup} + ${steps} steps...`);
-          runs.push(runTorch({ depth, rule, survivalProb, batchSize, warmup, steps, threads: torchThreads, seed }));
-        }
-        const [full, sd] = runs as [TorchBench, TorchBench];
-        torchLabel = `PyTorch ${full.torch_version} (CPU, ${full.threads} threads)`;
-        torch.set(depth, {
-          full: timing(full.ms_per_step, full.blocks_run, batchSize),
-          sd: timing(sd.ms_per_step, sd.blocks_run, batchSize),
-          peakRssMb: Math.max(full.peak_rss_mb, sd.peak_rss_mb),
+  for (let round = 1; round <= rounds; round++) {
+    for (const depth of depths) {
+      for (const [key, rule] of [['full', 'none'], ['sd', 'linear']] as const) {
+        const label = `ResNet-${depth}, ${rule === 'none' ? 'full depth' : `linear p_L = ${survivalProb}`}, ${warmup} + ${steps} steps, round ${round} of ${rounds}`;
+        console.error(`depthfold: ${label}...`);
+        const r: MeasureResult = await measureTrainSteps({
+          depth, survivalRule: rule, survivalProb, batchSize, warmup, steps, backend: values.backend, seed, threads,
+          profileSteps: key === 'full' && round === rounds ? profileSteps : 0,
+          ...(workers === undefined ? {} : { workers }),
         });
+        backend = r.backend;
+        workersUsed = r.workers;
+        // maxRSS is the process's peak so far (worker threads included): cumulative over the nets measured.
+        record(`ours/${depth}/${key}`, r.msPerStep, r.blocksRun, peakRssMb());
+        if (r.kernels.length > 0) kernels.set(depth, r.kernels);
+        if (!available.ok) continue;
+        console.error(`PyTorch: ${label}...`);
+        const t = runTorch({ depth, rule, survivalProb, batchSize, warmup, steps, threads: torchThreads, seed });
+        torchLabel = `PyTorch ${t.torch_version} (CPU, ${t.threads} threads)`;
+        record(`torch/${depth}/${key}`, t.ms_per_step, t.blocks_run, t.peak_rss_mb);
       }
     }
   }
+  const pairOf = (who: 'ours' | 'torch', depth: number): Pair | undefined => {
+    const full = samples.get(`${who}/${depth}/full`);
+    const sd = samples.get(`${who}/${depth}/sd`);
+    if (!full || !sd) return undefined;
+    const k = who === 'ours' ? kernels.get(depth) : undefined;
+    return {
+      full: timing(full.ms, full.blocks, batchSize),
+      sd: timing(sd.ms, sd.blocks, batchSize),
+      peakRssMb: Math.max(full.rss, sd.rss),
+      ...(k ? { kernels: k } : {}),
+    };
+  };
+  const ours = new Map(depths.map((d) => [d, pairOf('ours', d)!] as const));
+  const torch = new Map(depths.flatMap((d) => { const p = pairOf('torch', d); return p ? [[d, p] as const] : []; }));
 
   const withTorch = torch.size > 0;
   const header = ['figure', `depthfold (${backend}, ${workersUsed} worker${workersUsed === 1 ? '' : 's'})`];
@@ -235,8 +256,21 @@ async function main(): Promise<void> {
     row('measured / theoretical (E[C_sd])', fmt.ratio(measured(o) / theory.expected), t ? fmt.ratio(measured(t) / theory.expected) : '');
     row('peak RSS (depthfold: process so far; PyTorch: per run)', fmt.mb(o.peakRssMb), t ? fmt.mb(t.peakRssMb) : '', ipsRatio(o.peakRssMb, t?.peakRssMb));
   }
-  console.log(`\nTraining steps on random data, ${warmup} warm-up + ${steps} timed steps per figure; medians.\n`);
+  console.log(`\nTraining steps on random data, ${warmup} warm-up + ${steps} timed steps per figure and round, ${rounds} round${rounds === 1 ? '' : 's'}; medians.\n`);
   printTable(rows);
+  for (const [depth, o] of ours) {
+    if (!o.kernels) continue;
+    console.log(`\nResNet-${depth}, full depth: the ten kernels with the largest share of a step (${profileSteps} steps under tf.profile)\n`);
+    const top = o.kernels.slice(0, 10);
+    const rest = o.kernels.slice(10).reduce((sum, k) => sum + k.share, 0);
+    const inKernels = o.kernels.reduce((sum, k) => sum + k.share, 0);
+    printTable([
+      ['kernel', 'ms/step', 'calls/step', 'share of step'],
+      ...top.map((k) => [k.name, k.msPerStep.toFixed(1), k.callsPerStep.toFixed(0), `${(100 * k.share).toFixed(1)}%`]),
+      ['other kernels', '', '', `${(100 * rest).toFixed(1)}%`],
+      ['outside kernels (JS, tape)', '', '', `${(100 * (1 - inKernels)).toFixed(1)}%`],
+    ]);
+  }
   if (backend === 'wasm') {
     // tfjs-backend-wasm 4.x disables its threaded build under Node (flags_wasm.js: WASM_HAS_MULTITHREAD_SUPPORT).
     console.log(`\nNote: the wasm backend runs XNNPACK on one thread per worker under Node.`);

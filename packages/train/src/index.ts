@@ -15,6 +15,6 @@ export { trainStep, activeParameters, decayedParameters, BATCH_NORM_MOMENTUM, ty
 export { learningRateAt, type LrSchedule } from './lr-schedule.js';
 export { conv2d } from './kernels/conv2d.js';
 export * from './data/index.js';
-export { measureTrainSteps, type MeasureOptions, type MeasureResult } from './bench/measure-steps.js';
+export { measureTrainSteps, type KernelShare, type MeasureOptions, type MeasureResult } from './bench/measure-steps.js';
 // The logger moved to @depthfold/core/node, shared by every CLI; kept here for the train package's users.
 export { processLogger, silentLogger, type Logger } from '@depthfold/core/node';

@@ -39,10 +39,9 @@ export function floats(backend: MathBackendOnednn, t: tf.TensorInfo | undefined)
   return values instanceof Float32Array ? values : null;
 }
 
-/** A new float32 output of `shape` and the buffer the native kernel fills. */
+/** A float32 output of `shape` and the buffer the native kernel must fill entirely (it may be a reused one). */
 export function output(backend: MathBackendOnednn, shape: number[]): { info: tf.TensorInfo; values: Float32Array } {
-  const values = new Float32Array(tf.util.sizeFromShape(shape));
-  return { info: backend.makeTensorInfo(shape, 'float32', values), values };
+  return backend.allocateOutput(shape);
 }
 
 /** `shape` with leading 1s up to rank 4 (the native kernels' rank), or null past rank 4. */

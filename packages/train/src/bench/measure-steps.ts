@@ -3,6 +3,7 @@
 // its shortcut and the step time reflects the blocks that ran. Steps run on the trainer's own engines: in this
 // thread for one worker, else split over data-parallel worker threads.
 import { availableParallelism } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
 import {
   TRAIN_BACKENDS,
   createRng,
@@ -42,6 +43,19 @@ export interface MeasureOptions {
   threads?: number;
   /** Seed of the weights, the random batch and the gates; default 1. */
   seed?: number;
+  /** Steps profiled kernel by kernel after the timed ones (`tf.profile`; in this thread only, so one worker); default 0. */
+  profileSteps?: number;
+}
+
+/** One kernel's part of the profiled steps. */
+export interface KernelShare {
+  name: string;
+  /** Milliseconds per step inside the kernel. */
+  msPerStep: number;
+  /** Calls per step. */
+  callsPerStep: number;
+  /** Its share of the profiled steps' wall-clock time. */
+  share: number;
 }
 
 /** Per-step figures of the timed steps of {@link measureTrainSteps}. */
@@ -54,6 +68,8 @@ export interface MeasureResult {
   backend: string;
   /** How many workers ran the steps. */
   workers: number;
+  /** Kernels by their share of a profiled step, largest first (empty without `profileSteps`). */
+  kernels: KernelShare[];
 }
 
 /** Input size of the benchmark: Fashion-MNIST's 28x28x1, 10 classes. */
@@ -81,12 +97,13 @@ function checkCount(name: string, value: number, min: number): void {
  * @throws Error when an option is out of range or the backend cannot start.
  */
 export async function measureTrainSteps(options: MeasureOptions): Promise<MeasureResult> {
-  const { depth, survivalRule, survivalProb, batchSize, warmup, steps, backend = 'auto', workers = 1, threads = 0, seed = 1 } = options;
+  const { depth, survivalRule, survivalProb, batchSize, warmup, steps, backend = 'auto', workers = 1, threads = 0, seed = 1, profileSteps = 0 } = options;
   checkCount('batchSize', batchSize, 1);
   checkCount('warmup', warmup, 0);
   checkCount('steps', steps, 1);
   checkCount('workers', workers, 0);
   checkCount('threads', threads, 0);
+  checkCount('profileSteps', profileSteps, 0);
   if (!isTrainBackend(backend)) {
     throw new Error(`measureTrainSteps: backend must be one of ${TRAIN_BACKENDS.join(', ')}, received ${JSON.stringify(backend)}`);
   }
@@ -105,6 +122,8 @@ export async function measureTrainSteps(options: MeasureOptions): Promise<Measur
   const labels = Int32Array.from({ length: batchSize }, () => Math.floor(dataRng.next() * NUM_CLASSES));
   const msPerStep: number[] = [];
   const blocksRun: number[] = [];
+  const step = () => engine.step({ pixels, labels, count: batchSize }, { gates: drawGates(probs, gateRng), ...HYPER_PARAMETERS });
+  let kernels: KernelShare[] = [];
   try {
     for (let s = 0; s < warmup + steps; s++) {
       const gates = drawGates(probs, gateRng);
@@ -116,8 +135,35 @@ export async function measureTrainSteps(options: MeasureOptions): Promise<Measur
         blocksRun.push(gates.filter(Boolean).length);
       }
     }
+    if (profileSteps > 0 && replicas === 1) kernels = await profileKernels(step, profileSteps);
   } finally {
     await engine.dispose();
   }
-  return { msPerStep, blocksRun, backend: choice.name, workers: replicas };
+  return { msPerStep, blocksRun, backend: choice.name, workers: replicas, kernels };
+}
+
+const CUSTOM_GRAD_FORWARD = 'forward';
+
+/** Runs `step` `count` times under `tf.profile` and sums each kernel's time and calls. */
+async function profileKernels(step: () => Promise<unknown>, count: number): Promise<KernelShare[]> {
+  const byName = new Map<string, { ms: number; calls: number }>();
+  let wallMs = 0;
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    const info = await tf.profile(async () => {
+      await step();
+    });
+    wallMs += performance.now() - start;
+    for (const k of info.kernels) {
+      // tf.customGrad records its forward function as a kernel of this name around the kernels it runs.
+      if (k.name === CUSTOM_GRAD_FORWARD) continue;
+      const entry = byName.get(k.name) ?? { ms: 0, calls: 0 };
+      entry.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+      entry.calls += 1;
+      byName.set(k.name, entry);
+    }
+  }
+  return [...byName]
+    .map(([name, { ms, calls }]) => ({ name, msPerStep: ms / count, callsPerStep: calls / count, share: ms / wallMs }))
+    .sort((a, b) => b.msPerStep - a.msPerStep);
 }
