@@ -9,6 +9,7 @@ import { eltwiseKernels } from './kernels/eltwise.js';
 import { layoutKernels } from './kernels/layout.js';
 import { trainingKernels } from './kernels/norm.js';
 import { reduceKernels } from './kernels/reduce.js';
+import { optimizerKernels } from './kernels/sgd.js';
 import { loadBinding, type OnednnInfo } from './native.js';
 
 const NATIVE_KERNELS: tf.KernelConfig[] = [
@@ -17,6 +18,7 @@ const NATIVE_KERNELS: tf.KernelConfig[] = [
   ...eltwiseKernels,
   ...layoutKernels,
   ...reduceKernels,
+  ...optimizerKernels,
 ];
 
 /** Options of {@link registerOnednnBackend}. */

@@ -65,3 +65,24 @@ test("the training kernels name what they expected", { skip: skipUnlessOnednn },
     /x: expected a non-empty float32 tensor, received int32/,
   );
 });
+
+test('SgdNesterov is bit for bit the step that tfjs ops take, with and without momentum and decay', { skip: skipUnlessOnednn }, async () => {
+  const size = 3 * 3 * 5 * 7;
+  const [w0, g0, v0] = [1, 2, 3].map((seed) => tf.randomNormal([size], 0, 1, 'float32', seed).dataSync());
+  const hp = { learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4 };
+  for (const withV of [false, true]) {
+    for (const weightDecay of [0, hp.weightDecay]) {
+      await tf.setBackend('cpu');
+      const w = tf.tensor1d(w0!);
+      const g = tf.tensor1d(g0!);
+      const gd = weightDecay > 0 ? tf.add(g, tf.mul(w, weightDecay)) : g;
+      const v = withV ? tf.add(tf.mul(tf.tensor1d(v0!), hp.momentum), gd) : tf.clone(gd);
+      const want = [tf.sub(w, tf.mul(tf.add(gd, tf.mul(v, hp.momentum)), hp.learningRate)).dataSync(), v.dataSync()];
+      await tf.setBackend('onednn');
+      const inputs: tf.NamedTensorMap = { w: tf.tensor1d(w0!), g: tf.tensor1d(g0!), ...(withV ? { v: tf.tensor1d(v0!) } : {}) };
+      const got = (tf.engine().runKernel(OnednnKernel.SgdNesterov, inputs, { ...hp, weightDecay }) as tf.Tensor[]).map((t) => t.dataSync());
+      assert.deepEqual(Array.from(got[0]!), Array.from(want[0]!), `w, momentum buffer ${withV}, decay ${weightDecay}`);
+      assert.deepEqual(Array.from(got[1]!), Array.from(want[1]!), `v, momentum buffer ${withV}, decay ${weightDecay}`);
+    }
+  }
+});

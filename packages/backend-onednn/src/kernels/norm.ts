@@ -12,6 +12,8 @@ export const OnednnKernel = {
   BatchNormTrainGrad: 'DepthfoldBatchNormTrainGrad',
   /** inputs {dy, x}; output dy where x > 0, else 0 (the gradient of ReLU). */
   ReluGrad: 'DepthfoldReluGrad',
+  /** inputs {w, g, v?}, attrs {learningRate, momentum, weightDecay}; outputs [w, v] after one Nesterov SGD step. */
+  SgdNesterov: 'DepthfoldSgdNesterov',
 } as const;
 
 function requireFloats(backend: NativeArgs['backend'], inputs: tf.NamedTensorInfoMap, kernel: string, names: string[]): Float32Array[] {
