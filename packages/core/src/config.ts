@@ -36,6 +36,8 @@ export const trainConfigSchema = z
     weightDecay: z.number().min(0).default(1e-4).describe('L2 weight decay on conv and dense weights'),
     padCrop: z.number().int().min(0).default(2).describe('augmentation: pad by this many pixels and crop back at a random offset'),
     flip: z.boolean().default(true).describe('augmentation: random horizontal flip'),
+    randomErasing: z.number().min(0).max(1).default(0)
+      .describe('augmentation: random erasing (Zhong et al. 2020), the probability that a training image has one random rectangle filled with noise (0: off; the paper uses 0.5)'),
     seed: z.number().int().min(0).default(1).describe('seed of every random choice (init, gates, shuffles, augmentation)'),
     backend: z.enum(TRAIN_BACKENDS).default('auto').describe('tfjs backend (auto: tensorflow-gpu, tensorflow, onednn, then wasm)'),
     workers: z.number().int().min(0).default(0)

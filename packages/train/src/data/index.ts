@@ -26,7 +26,11 @@ export {
   fillBatch,
   fillLabels,
   channelStats,
+  erasingRectangle,
+  RANDOM_ERASING,
   type ChannelStats,
   type Augment,
+  type RandomErasing,
+  type Rectangle,
   type FillBatchOptions,
 } from './batches.js';
