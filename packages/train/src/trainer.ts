@@ -278,6 +278,8 @@ async function trainEpoch(ctx: EpochContext, epoch: number) {
   // Every random stream is derived from (seed, epoch), so a run resumed at an epoch boundary replays exactly.
   const order = shuffledOrder(trainIdx.length, createRng(deriveSeed(config.seed, `shuffle/${epoch}`)).next);
   const augmentRng = createRng(deriveSeed(config.seed, `augment/${epoch}`));
+  // Its own stream, so that the crops and flips of a seed do not depend on the erasing probability.
+  const erasingRng = createRng(deriveSeed(config.seed, `random-erasing/${epoch}`));
   const gateRng = createRng(deriveSeed(config.seed, `gates/${epoch}`));
   let lossSum = 0;
   let correct = 0;
@@ -287,7 +289,8 @@ async function trainEpoch(ctx: EpochContext, epoch: number) {
   const start = performance.now();
   for (let s = 0; s < steps; s++) {
     const batch = Array.from(order.subarray(s * config.batchSize, (s + 1) * config.batchSize), (i) => trainIdx[i]!);
-    fillBatch(dataset.train, batch, pixels, { ...normalization, augment: { padCrop: config.padCrop, flip: config.flip, rng: augmentRng.next } });
+    const erasing = { probability: config.randomErasing, rng: erasingRng.next };
+    fillBatch(dataset.train, batch, pixels, { ...normalization, augment: { padCrop: config.padCrop, flip: config.flip, rng: augmentRng.next, erasing } });
     fillLabels(dataset.train, batch, labels);
     const gates = drawGates(probs, gateRng);
     blocksRun += gates.filter(Boolean).length;

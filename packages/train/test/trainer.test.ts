@@ -83,3 +83,19 @@ test('a validation split is held out of training by a seeded choice and evaluate
   assert.ok(typeof m.validationError === 'number' && m.validationError >= 0 && m.validationError <= 1);
   assert.ok(typeof m.validationLoss === 'number' && Number.isFinite(m.validationLoss));
 });
+
+test('random erasing changes training, and a run with it resumes to the uninterrupted weights', { timeout: 300_000 }, async () => {
+  const erasing = { ...base, epochs: 2, randomErasing: 0.5 };
+  const plain = await train({ ...base, epochs: 1, runDir: join(dir, 'erasing-off') });
+  const straight = await train({ ...erasing, runDir: join(dir, 'erasing-straight') });
+  assert.notEqual(straight.metrics[0]!.trainLoss, plain.metrics[0]!.trainLoss, 'erasing reached the training batches');
+  const interrupted = train({ ...erasing, runDir: join(dir, 'erasing-resumed') }, {
+    onEpoch(m) {
+      if (m.epoch === 1) throw new Error('interrupted');
+    },
+  });
+  await assert.rejects(interrupted, /interrupted/);
+  const resumed = await train({ runDir: join(dir, 'erasing-resumed'), resume: true });
+  assert.equal(resumed.metrics[1]!.trainLoss, straight.metrics[1]!.trainLoss);
+  assert.deepEqual(await weights(resumed.runDir), await weights(straight.runDir));
+});
