@@ -101,10 +101,7 @@ Napi::Value Binary(const Napi::CallbackInfo &info) {
   float *y = FloatsArg(info, 5, "y", count);
   const memory::desc aMd = Plain(aShape, memory::format_tag::abcd);
   const memory::desc bMd = Plain(bShape, memory::format_tag::abcd);
-  std::vector<int64_t> key = aShape;
-  key.insert(key.end(), bShape.begin(), bShape.end());
-  key.push_back(static_cast<int64_t>(algorithm));
-  auto &p = Cached<dnnl::binary>(Key("binary", key), [&] {
+  auto &p = Cached<dnnl::binary>(Key("binary", Joined({aShape, bShape, {static_cast<int64_t>(algorithm)}})), [&] {
     return dnnl::binary(dnnl::binary::primitive_desc(dnnl::binary::desc(algorithm, aMd, bMd, aMd), Ctx().engine));
   });
   p.execute(Ctx().stream, {{DNNL_ARG_SRC_0, Wrap(aMd, a)}, {DNNL_ARG_SRC_1, Wrap(bMd, b)}, {DNNL_ARG_DST, Wrap(aMd, y)}});

@@ -7,6 +7,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -35,6 +36,13 @@ inline std::string Key(const char *kind, const std::vector<int64_t> &values) {
     key += std::to_string(v);
   }
   return key;
+}
+
+/** The integers of several shapes in one list, for a cache key. */
+inline std::vector<int64_t> Joined(std::initializer_list<std::vector<int64_t>> parts) {
+  std::vector<int64_t> out;
+  for (const auto &p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
 }
 
 /** The entry of `key` in the calling thread's cache of T, built by `make` on first use. */

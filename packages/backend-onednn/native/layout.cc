@@ -129,10 +129,7 @@ Napi::Value Pad(const Napi::CallbackInfo &info) {
   float *x = FloatsArg(info, 3, "x", ElementCount(info.Env(), src, "srcShape"));
   const int64_t dstCount = ElementCount(info.Env(), dst, "dstShape");
   float *y = FloatsArg(info, 4, "y", dstCount);
-  std::vector<int64_t> key = src;
-  key.insert(key.end(), before.begin(), before.end());
-  key.insert(key.end(), dst.begin(), dst.end());
-  auto &copy = Cached<BlockCopy>(Key("pad", key), [&] { return BlockCopy(src, dst, before, true); });
+  auto &copy = Cached<BlockCopy>(Key("pad", Joined({src, before, dst})), [&] { return BlockCopy(src, dst, before, true); });
   std::fill(y, y + dstCount, 0.f);
   copy.reorder.execute(Ctx().stream, {{DNNL_ARG_FROM, Wrap(copy.small, x)}, {DNNL_ARG_TO, Wrap(copy.block, y)}});
   Ctx().stream.wait();
@@ -148,10 +145,7 @@ Napi::Value Slice(const Napi::CallbackInfo &info) {
   CheckBlock(info.Env(), dst, src, begin, "slice");
   float *x = FloatsArg(info, 3, "x", ElementCount(info.Env(), src, "srcShape"));
   float *y = FloatsArg(info, 4, "y", ElementCount(info.Env(), dst, "dstShape"));
-  std::vector<int64_t> key = src;
-  key.insert(key.end(), begin.begin(), begin.end());
-  key.insert(key.end(), dst.begin(), dst.end());
-  auto &copy = Cached<BlockCopy>(Key("slice", key), [&] { return BlockCopy(dst, src, begin, false); });
+  auto &copy = Cached<BlockCopy>(Key("slice", Joined({src, begin, dst})), [&] { return BlockCopy(dst, src, begin, false); });
   copy.reorder.execute(Ctx().stream, {{DNNL_ARG_FROM, Wrap(copy.block, x)}, {DNNL_ARG_TO, Wrap(copy.small, y)}});
   Ctx().stream.wait();
   return info.Env().Undefined();
@@ -173,10 +167,7 @@ Napi::Value Reduce(const Napi::CallbackInfo &info) {
   }
   float *x = FloatsArg(info, 3, "x", ElementCount(info.Env(), src, "srcShape"));
   float *y = FloatsArg(info, 4, "y", ElementCount(info.Env(), dst, "dstShape"));
-  std::vector<int64_t> key = src;
-  key.insert(key.end(), dst.begin(), dst.end());
-  key.push_back(static_cast<int64_t>(algorithm));
-  auto &r = Cached<dnnl::reduction>(Key("reduce", key), [&] {
+  auto &r = Cached<dnnl::reduction>(Key("reduce", Joined({src, dst, {static_cast<int64_t>(algorithm)}})), [&] {
     return dnnl::reduction(dnnl::reduction::primitive_desc(
         dnnl::reduction::desc(algorithm, Plain(src, tag::abcd), Plain(dst, tag::abcd), 0.f, 0.f),
         Ctx().engine));

@@ -54,6 +54,12 @@ struct Backward {
   }
 };
 
+float EpsilonArg(const Napi::CallbackInfo &info, size_t index) {
+  const float epsilon = FloatArg(info, index, "epsilon");
+  if (!(epsilon > 0)) ThrowRange(info.Env(), "epsilon", "a positive number", Describe(info[index]));
+  return epsilon;
+}
+
 Forward &CachedForward(const NormShape &s, float epsilon) {
   return Cached<Forward>(Key("bn", s.v), [&] { return Forward(s, epsilon); });
 }
@@ -63,8 +69,7 @@ Forward &CachedForward(const NormShape &s, float epsilon) {
 // batchNormForward(shape [n,h,w,c], epsilon, x, gamma, beta, y, mean, variance)
 Napi::Value BatchNormForward(const Napi::CallbackInfo &info) {
   ExpectArgs(info, "batchNormForward", 8);
-  const float epsilon = FloatArg(info, 1, "epsilon");
-  if (!(epsilon > 0)) ThrowRange(info.Env(), "epsilon", "a positive number", Describe(info[1]));
+  const float epsilon = EpsilonArg(info, 1);
   const NormShape s = ParseShape(info, 0, epsilon);
   const int64_t c = s.channels();
   float *x = FloatsArg(info, 2, "x", s.count());
@@ -87,8 +92,7 @@ Napi::Value BatchNormForward(const Napi::CallbackInfo &info) {
 // batchNormBackward(shape [n,h,w,c], epsilon, x, dy, mean, variance, gamma, dx, dgamma, dbeta)
 Napi::Value BatchNormBackward(const Napi::CallbackInfo &info) {
   ExpectArgs(info, "batchNormBackward", 10);
-  const float epsilon = FloatArg(info, 1, "epsilon");
-  if (!(epsilon > 0)) ThrowRange(info.Env(), "epsilon", "a positive number", Describe(info[1]));
+  const float epsilon = EpsilonArg(info, 1);
   const NormShape s = ParseShape(info, 0, epsilon);
   const int64_t c = s.channels();
   float *x = FloatsArg(info, 2, "x", s.count());
