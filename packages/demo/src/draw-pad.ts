@@ -119,7 +119,7 @@ function borderLuminance(image: ImageData): number {
     for (let x = 0; x < width; x++) {
       if (y !== 0 && y !== height - 1 && x !== 0 && x !== width - 1) continue;
       const i = 4 * (y * width + x);
-      sum += 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
+      sum += 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
       count++;
     }
   }
@@ -130,7 +130,7 @@ function borderLuminance(image: ImageData): number {
 export function pixelsToImageData(pixels: ArrayLike<number>, width: number, height: number, channels: number): ImageData {
   const image = new ImageData(width, height);
   for (let k = 0; k < width * height; k++) {
-    for (let c = 0; c < 3; c++) image.data[4 * k + c] = pixels[k * channels + (channels === 1 ? 0 : c)];
+    for (let c = 0; c < 3; c++) image.data[4 * k + c] = pixels[k * channels + (channels === 1 ? 0 : c)]!;
     image.data[4 * k + 3] = 255;
   }
   return image;

@@ -92,6 +92,7 @@ async function classify(image: Images<WebImage>): Promise<DemoResult> {
   const ready = await current();
   const start = performance.now();
   const [result] = await ready.classify(image, { topK: 3 });
+  if (!result) throw new Error('classify returned no result for the drawn image');
   const latencyMs = performance.now() - start;
   renderTop(ui.top, result.top);
   ui.latency.textContent = `${latencyMs.toFixed(1)} ms`;

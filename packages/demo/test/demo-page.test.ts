@@ -45,7 +45,7 @@ async function expectations(model: Uint8Array, images?: readonly Uint8Array[]): 
     return all.map(({ top }, i) => {
       const probabilities = new Float64Array(top.length);
       for (const p of top) probabilities[p.index] = p.probability;
-      return { pixels: Array.from(images[i]), probabilities, top: top.slice(0, 3) };
+      return { pixels: Array.from(images[i]!), probabilities, top: top.slice(0, 3) };
     });
   } finally {
     await classifier.dispose();
@@ -57,9 +57,10 @@ function assertSameTop(shown: readonly Prediction[], expected: Expected, what: s
   assert.equal(shown.length, expected.top.length, what);
   shown.forEach((p, rank) => {
     const node = expected.top[rank];
+    assert.ok(node, `${what}: Node ranks ${expected.top.length} classes, the browser shows rank ${rank + 1}`);
     const message = `${what}, rank ${rank + 1}: browser ${p.label} ${p.probability}, Node ${node.label} ${node.probability}`;
-    assert.ok(Math.abs(expected.probabilities[p.index] - node.probability) < TOLERANCE, message);
-    assert.ok(Math.abs(p.probability - expected.probabilities[p.index]) < TOLERANCE, message);
+    assert.ok(Math.abs(expected.probabilities[p.index]! - node.probability) < TOLERANCE, message);
+    assert.ok(Math.abs(p.probability - expected.probabilities[p.index]!) < TOLERANCE, message);
   });
 }
 
@@ -93,7 +94,7 @@ test('the demo page in Chromium classifies as Node does, on WebGPU and WebAssemb
   assert.ok(existsSync(join(dist, 'index.html')), 'the demo is built (pnpm --filter @depthfold/demo build, or turbo run build)');
   const models = readdirSync(join(dist, 'models')).filter((f) => f.endsWith('.onnx'));
   assert.equal(models.length, 1, `one model in dist/models: ${models.join(', ')}`);
-  const modelBytes = readFileSync(join(dist, 'models', models[0]));
+  const modelBytes = readFileSync(join(dist, 'models', models[0]!));
   const expected = await expectations(modelBytes);
 
   const profile = mkdtempSync(join(tmpdir(), 'depthfold-chromium-'));
@@ -163,7 +164,7 @@ test('the demo page in Chromium classifies as Node does, on WebGPU and WebAssemb
       // A pair of trousers: two legs joined at the waist.
       await page.mouse.move(box.x + 100, box.y + 40);
       await page.mouse.down();
-      for (const [x, y] of [[180, 40], [190, 250], [155, 250], [140, 90], [125, 250], [90, 250], [100, 40]]) {
+      for (const [x, y] of [[180, 40], [190, 250], [155, 250], [140, 90], [125, 250], [90, 250], [100, 40]] as const) {
         await page.mouse.move(box.x + x, box.y + y, { steps: 8 });
       }
       await page.mouse.up();
@@ -199,7 +200,7 @@ test('the demo page in Chromium classifies as Node does, on WebGPU and WebAssemb
       await page.evaluate(() => window.depthfold.ready);
       // The image Node is surest of, inverted and scaled up 10x into a PNG, like a product photo on white: the page's
       // resampling back to 28x28 is close to, not exactly, the original.
-      const surest = expected.reduce((a, b) => (b.top[0].probability > a.top[0].probability ? b : a));
+      const surest = expected.reduce((a, b) => (b.top[0]!.probability > a.top[0]!.probability ? b : a));
       const png = await page.evaluate((pixels) => {
         const small = document.createElement('canvas');
         small.width = 28;
@@ -217,7 +218,7 @@ test('the demo page in Chromium classifies as Node does, on WebGPU and WebAssemb
       }, surest.pixels);
       await page.setInputFiles('#file', { name: 'garment.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
       await page.waitForFunction(() => document.querySelectorAll('#top li').length === 3);
-      assert.equal(await page.textContent('#top li:first-child .name'), surest.top[0].label);
+      assert.equal(await page.textContent('#top li:first-child .name'), surest.top[0]!.label);
       await screenshot(page, 'opened-image');
       await page.close();
     });

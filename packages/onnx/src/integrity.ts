@@ -24,7 +24,7 @@ function readVarint(bytes: Uint8Array, pos: number): [number, number] {
   let scale = 1;
   for (let i = 0; i < 10; i++) {
     if (pos >= bytes.length) throw new Error(`a varint runs past the end at byte ${pos}`);
-    const b = bytes[pos++];
+    const b = bytes[pos++]!;
     value += (b & 0x7f) * scale;
     if (b < 0x80) return [value, pos];
     scale *= 128;
