@@ -4,7 +4,16 @@
 // on a run directory) loads no TensorFlow.js. Controls show the walk and the trace do see tfjs where it is.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -57,7 +66,8 @@ function productionClosure(name: string): Set<string> {
       seen.add(dep);
       const found = resolvePackage(dep, dir);
       if (found) queue.push(found);
-      else if (!(dep in (manifest.optionalDependencies ?? {}))) assert.fail(`${manifest.name} depends on ${dep}, which is not installed`);
+      else if (!(dep in (manifest.optionalDependencies ?? {})))
+        assert.fail(`${manifest.name} depends on ${dep}, which is not installed`);
     }
   }
   seen.delete(name);
@@ -70,15 +80,28 @@ test('the walk finds @tensorflow/* in the closure of @depthfold/train (control)'
   assert.ok(closure.includes('@depthfold/core'), 'workspace dependencies are walked');
 });
 
-for (const name of ['@depthfold/infer', '@depthfold/serve', '@depthfold/onnx', '@depthfold/core', '@depthfold/report']) {
+for (const name of [
+  '@depthfold/infer',
+  '@depthfold/serve',
+  '@depthfold/onnx',
+  '@depthfold/core',
+  '@depthfold/report',
+]) {
   test(`the production dependency closure of ${name} holds no @tensorflow/* package`, () => {
     const closure = [...productionClosure(name)];
-    assert.deepEqual(closure.filter((d) => TFJS.test(d)), [], `${name} brings ${closure.join(', ')}`);
+    assert.deepEqual(
+      closure.filter((d) => TFJS.test(d)),
+      [],
+      `${name} brings ${closure.join(', ')}`,
+    );
   });
 }
 
 test('@depthfold/onnx depends on @depthfold/core and protobufjs alone', () => {
-  assert.deepEqual(Object.keys(readManifest(workspace.get('@depthfold/onnx')!).dependencies ?? {}).sort(), ['@depthfold/core', 'protobufjs']);
+  assert.deepEqual(Object.keys(readManifest(workspace.get('@depthfold/onnx')!).dependencies ?? {}).sort(), [
+    '@depthfold/core',
+    'protobufjs',
+  ]);
 });
 
 /** `a -> b` for every workspace package a that lists workspace package b in its production dependencies. */
@@ -97,7 +120,10 @@ function manifestEdges(): Set<string> {
 function readmeEdges(): Set<string> {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const match = /Dependencies point one way \(production `dependencies`\): ([^.]+)\./.exec(readme.replace(/\s+/g, ' '));
-  assert.ok(match, 'the README states the dependency arrows ("Dependencies point one way (production `dependencies`): ...")');
+  assert.ok(
+    match,
+    'the README states the dependency arrows ("Dependencies point one way (production `dependencies`): ...")',
+  );
   const edges = new Set<string>();
   for (const chain of match[1]!.split(';')) {
     const links = chain.split('<-').map((part) => part.split(',').map((s) => `@depthfold/${s.trim()}`));
@@ -130,7 +156,9 @@ function transitive(edges: Set<string>): string[] {
 
 test("the README's dependency arrows are the manifests' (same reachability), and name only workspace packages", () => {
   const drawn = readmeEdges();
-  for (const e of drawn) for (const name of e.split(' -> ')) assert.ok(workspace.has(name), `the README names ${name}, which is not a package`);
+  for (const e of drawn)
+    for (const name of e.split(' -> '))
+      assert.ok(workspace.has(name), `the README names ${name}, which is not a package`);
   assert.deepEqual(transitive(drawn), transitive(manifestEdges()));
 });
 
@@ -158,7 +186,10 @@ const TFJS_MODULE = /@tensorflow|tfjs/i;
 
 test('the module trace sees tfjs when @depthfold/train is imported (control)', () => {
   const modules = trace(join(PACKAGES, 'train'), ['--input-type=module', '-e', "await import('@depthfold/train');"]);
-  assert.ok(modules.some((m) => TFJS_MODULE.test(m)), 'importing the trainer loads tfjs');
+  assert.ok(
+    modules.some((m) => TFJS_MODULE.test(m)),
+    'importing the trainer loads tfjs',
+  );
 });
 
 test('pnpm report (the built CLI) writes a report and loads no tfjs', () => {
@@ -166,13 +197,25 @@ test('pnpm report (the built CLI) writes a report and loads no tfjs', () => {
   try {
     const run = join(work, 'r');
     mkdirSync(run);
-    writeFileSync(join(run, 'config.json'), JSON.stringify({ name: 'r', depth: 8, survivalRule: 'linear', survivalProb: 0.5, epochs: 1 }));
-    writeFileSync(join(run, 'metrics.jsonl'), JSON.stringify({ epoch: 1, trainLoss: 2, testError: 0.5, seconds: 1, imagesPerSecond: 10 }) + '\n');
+    writeFileSync(
+      join(run, 'config.json'),
+      JSON.stringify({ name: 'r', depth: 8, survivalRule: 'linear', survivalProb: 0.5, epochs: 1 }),
+    );
+    writeFileSync(
+      join(run, 'metrics.jsonl'),
+      `${JSON.stringify({ epoch: 1, trainLoss: 2, testError: 0.5, seconds: 1, imagesPerSecond: 10 })}\n`,
+    );
     const out = join(work, 'report');
     const modules = trace(ROOT, [join(PACKAGES, 'report', 'dist', 'cli', 'report.js'), run, '--out', out]);
     assert.ok(existsSync(join(out, 'index.html')), 'the report was written');
-    assert.ok(modules.some((m) => /\/vega-lite\//.test(m)), 'the trace saw the report render its charts');
-    assert.deepEqual(modules.filter((m) => TFJS_MODULE.test(m)), []);
+    assert.ok(
+      modules.some((m) => /\/vega-lite\//.test(m)),
+      'the trace saw the report render its charts',
+    );
+    assert.deepEqual(
+      modules.filter((m) => TFJS_MODULE.test(m)),
+      [],
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -34,25 +34,63 @@ function argmax(row: ArrayLike<number>, offset: number, n: number): number {
 
 test('pnpm train -> pnpm export -> onnx checker -> @depthfold/infer', { timeout: 900_000 }, async (t) => {
   await t.test('train ResNet-8 with linear stochastic depth on 3072 Fashion-MNIST images', () => {
-    const r = train(['--name', 'e2e', '--run-dir', runDir, '--depth', '8', '--train-limit', '3072', '--test-limit', String(TEST_IMAGES), '--epochs', '2', '--batch-size', '64']);
+    const r = train([
+      '--name',
+      'e2e',
+      '--run-dir',
+      runDir,
+      '--depth',
+      '8',
+      '--train-limit',
+      '3072',
+      '--test-limit',
+      String(TEST_IMAGES),
+      '--epochs',
+      '2',
+      '--batch-size',
+      '64',
+    ]);
     assert.equal(r.status, 0, r.out);
     // Where the oneDNN addon built (always in CI), the default backend is onednn; elsewhere wasm.
-    assert.match(r.out, onednnAvailability().available ? /backend: onednn \(onednn\), 1 worker thread; oneDNN / : /backend: wasm/);
+    assert.match(
+      r.out,
+      onednnAvailability().available ? /backend: onednn \(onednn\), 1 worker thread; oneDNN / : /backend: wasm/,
+    );
     assert.match(r.out, /checkpoint: .*checkpoint\.safetensors/);
-    const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(metrics.length, 2);
     assert.ok(metrics[1].realisedDepth < 3 && metrics[1].expectedDepth === 2, 'blocks were dropped');
   });
 
   await t.test('an existing run is never overwritten; --resume continues it', () => {
-    const refused = train(['--name', 'e2e', '--run-dir', runDir, '--depth', '8', '--train-limit', '3072', '--epochs', '3']);
+    const refused = train([
+      '--name',
+      'e2e',
+      '--run-dir',
+      runDir,
+      '--depth',
+      '8',
+      '--train-limit',
+      '3072',
+      '--epochs',
+      '3',
+    ]);
     assert.notEqual(refused.status, 0);
     assert.match(refused.out, /exists; pass --resume/);
     const r = train(['--run-dir', runDir, '--resume', '--epochs', '3', '--test-limit', String(TEST_IMAGES)]);
     assert.equal(r.status, 0, r.out);
     assert.match(r.out, /resumed after epoch 2/);
-    const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(metrics.map((m) => m.epoch), [1, 2, 3]);
+    const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      metrics.map((m) => m.epoch),
+      [1, 2, 3],
+    );
   });
 
   await t.test('export folds, verifies against tfjs and writes the model', () => {
@@ -64,70 +102,99 @@ test('pnpm train -> pnpm export -> onnx checker -> @depthfold/infer', { timeout:
   });
 
   await t.test('the official ONNX checker accepts the model (full_check)', () => {
-    execFileSync('/usr/bin/python3', ['-c', 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)', modelPath]);
+    execFileSync('/usr/bin/python3', [
+      '-c',
+      'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)',
+      modelPath,
+    ]);
   });
 
-  await t.test('onnxruntime predictions equal the trained network on Fashion-MNIST test images; accuracy is far above chance', async () => {
-    const data = await loadDataset('fashion-mnist');
-    const checkpoint = await loadCheckpoint(join(runDir, 'checkpoint.safetensors'));
-    const { height, width, channels } = data;
-    const size = height * width * channels;
-    const indices = Array.from({ length: TEST_IMAGES }, (_, i) => i);
-    const pixels = new Float32Array(TEST_IMAGES * size);
-    fillBatch(data.test, indices, pixels, checkpoint.info.normalization);
-    await selectBackend('wasm');
-    const reference = await checkpointLogits(checkpoint.info.architecture as ResNetSpec, checkpoint.params, checkpoint.info.schedule.survivalProbs, pixels);
+  await t.test(
+    'onnxruntime predictions equal the trained network on Fashion-MNIST test images; accuracy is far above chance',
+    async () => {
+      const data = await loadDataset('fashion-mnist');
+      const checkpoint = await loadCheckpoint(join(runDir, 'checkpoint.safetensors'));
+      const { height, width, channels } = data;
+      const size = height * width * channels;
+      const indices = Array.from({ length: TEST_IMAGES }, (_, i) => i);
+      const pixels = new Float32Array(TEST_IMAGES * size);
+      fillBatch(data.test, indices, pixels, checkpoint.info.normalization);
+      await selectBackend('wasm');
+      const reference = await checkpointLogits(
+        checkpoint.info.architecture as ResNetSpec,
+        checkpoint.params,
+        checkpoint.info.schedule.survivalProbs,
+        pixels,
+      );
 
-    const classifier = await load(modelPath, { device: 'cpu' });
-    assert.equal(classifier.info.provider, 'cpu');
-    const images = indices.map((i) => data.test.images.subarray(i * size, (i + 1) * size));
-    const results = await classifier.classify(images, { topK: 1 });
-    await classifier.dispose();
-    let agree = 0;
-    let correct = 0;
-    results.forEach((r, i) => {
-      const ours = r.top[0]!.index;
-      if (ours === argmax(reference, i * 10, 10)) agree++;
-      if (ours === data.test.labels[i]) correct++;
-    });
-    assert.equal(agree, TEST_IMAGES, 'every top-1 prediction of ONNX Runtime equals the tfjs one');
-    const accuracy = correct / TEST_IMAGES;
-    t.diagnostic(`test accuracy ${(100 * accuracy).toFixed(1)}% on ${TEST_IMAGES} images`);
-    assert.ok(accuracy > 0.5, `accuracy ${accuracy} should be far above chance (0.1)`);
-  });
-
-  await t.test('pnpm card: accuracy and confusion matrix on the whole test set, parity, the command that trained it', async () => {
-    const cardPath = join(work, 'e2e.md');
-    const r = writeCard(['--model', modelPath, '--run', runDir, '--out', cardPath]);
-    assert.equal(r.status, 0, r.out);
-    const card = readFileSync(cardPath, 'utf8');
-
-    // The same figures computed here, independently: ONNX Runtime's top-1 on every test image.
-    const data = await loadDataset('fashion-mnist');
-    const size = data.height * data.width * data.channels;
-    const classifier = await load(modelPath, { device: 'cpu' });
-    const expected = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
-    for (let start = 0; start < data.test.count; start += 1000) {
-      const images = Array.from({ length: 1000 }, (_, i) => data.test.images.subarray((start + i) * size, (start + i + 1) * size));
+      const classifier = await load(modelPath, { device: 'cpu' });
+      assert.equal(classifier.info.provider, 'cpu');
+      const images = indices.map((i) => data.test.images.subarray(i * size, (i + 1) * size));
       const results = await classifier.classify(images, { topK: 1 });
-      results.forEach((res, i) => expected[data.test.labels[start + i]!]![res.top[0]!.index]!++);
-    }
-    await classifier.dispose();
-    const matrixText = card.slice(card.indexOf('Confusion matrix'));
-    const rows = [...matrixText.matchAll(/^\| \d+ [^|]+ \|(.*)\|$/gm)].slice(0, 10).map((m) => m[1]!.split('|').map((c) => Number(c.replace(/\*/g, ''))));
-    assert.deepEqual(rows, expected, 'the confusion matrix');
-    const correct = expected.reduce((s, row, k) => s + row[k]!, 0);
-    assert.equal(/\*\*Test accuracy ([\d.]+)%\*\*/.exec(card)?.[1], ((100 * correct) / data.test.count).toFixed(2));
-    assert.match(card, /95% confidence interval \d+\.\d+% – \d+\.\d+%/);
-    assert.match(card, new RegExp(`top-1 agreement ${data.test.count} of ${data.test.count}`), 'parity on the whole test set');
-    assert.ok(Number(/largest \|logit difference\| (\S+),/.exec(card)?.[1]) < 1e-4, 'logits match the trained network');
+      await classifier.dispose();
+      let agree = 0;
+      let correct = 0;
+      results.forEach((r, i) => {
+        const ours = r.top[0]!.index;
+        if (ours === argmax(reference, i * 10, 10)) agree++;
+        if (ours === data.test.labels[i]) correct++;
+      });
+      assert.equal(agree, TEST_IMAGES, 'every top-1 prediction of ONNX Runtime equals the tfjs one');
+      const accuracy = correct / TEST_IMAGES;
+      t.diagnostic(`test accuracy ${(100 * accuracy).toFixed(1)}% on ${TEST_IMAGES} images`);
+      assert.ok(accuracy > 0.5, `accuracy ${accuracy} should be far above chance (0.1)`);
+    },
+  );
 
-    // The training command in the card parses back to the config the checkpoint records.
-    const command = /^pnpm train (.*)$/m.exec(card)?.[1];
-    assert.ok(command, 'the card gives the training command');
-    const checkpoint = await loadCheckpoint(join(runDir, 'checkpoint.safetensors'));
-    assert.deepEqual(trainConfigSchema.parse(parseCommandLine(command.split(' '), trainConfigSchema)), { ...checkpoint.info.config, resume: false });
-  });
+  await t.test(
+    'pnpm card: accuracy and confusion matrix on the whole test set, parity, the command that trained it',
+    async () => {
+      const cardPath = join(work, 'e2e.md');
+      const r = writeCard(['--model', modelPath, '--run', runDir, '--out', cardPath]);
+      assert.equal(r.status, 0, r.out);
+      const card = readFileSync(cardPath, 'utf8');
+
+      // The same figures computed here, independently: ONNX Runtime's top-1 on every test image.
+      const data = await loadDataset('fashion-mnist');
+      const size = data.height * data.width * data.channels;
+      const classifier = await load(modelPath, { device: 'cpu' });
+      const expected = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
+      for (let start = 0; start < data.test.count; start += 1000) {
+        const images = Array.from({ length: 1000 }, (_, i) =>
+          data.test.images.subarray((start + i) * size, (start + i + 1) * size),
+        );
+        const results = await classifier.classify(images, { topK: 1 });
+        results.forEach((res, i) => expected[data.test.labels[start + i]!]![res.top[0]!.index]!++);
+      }
+      await classifier.dispose();
+      const matrixText = card.slice(card.indexOf('Confusion matrix'));
+      const rows = [...matrixText.matchAll(/^\| \d+ [^|]+ \|(.*)\|$/gm)]
+        .slice(0, 10)
+        .map((m) => m[1]!.split('|').map((c) => Number(c.replace(/\*/g, ''))));
+      assert.deepEqual(rows, expected, 'the confusion matrix');
+      const correct = expected.reduce((s, row, k) => s + row[k]!, 0);
+      assert.equal(/\*\*Test accuracy ([\d.]+)%\*\*/.exec(card)?.[1], ((100 * correct) / data.test.count).toFixed(2));
+      assert.match(card, /95% confidence interval \d+\.\d+% – \d+\.\d+%/);
+      assert.match(
+        card,
+        new RegExp(`top-1 agreement ${data.test.count} of ${data.test.count}`),
+        'parity on the whole test set',
+      );
+      assert.ok(
+        Number(/largest \|logit difference\| (\S+),/.exec(card)?.[1]) < 1e-4,
+        'logits match the trained network',
+      );
+
+      // The training command in the card parses back to the config the checkpoint records.
+      const command = /^pnpm train (.*)$/m.exec(card)?.[1];
+      assert.ok(command, 'the card gives the training command');
+      const checkpoint = await loadCheckpoint(join(runDir, 'checkpoint.safetensors'));
+      assert.deepEqual(trainConfigSchema.parse(parseCommandLine(command.split(' '), trainConfigSchema)), {
+        ...checkpoint.info.config,
+        resume: false,
+      });
+    },
+  );
 
   rmSync(work, { recursive: true, force: true });
 });

@@ -20,7 +20,14 @@ import type * as Tf from '@tensorflow/tfjs-core';
 import type { Checkpoint, ResNetSpec } from '@depthfold/core';
 import { loadCheckpoint } from '@depthfold/core/node';
 import { buildModel, encodeModel, modelMetadata, nhwcToNchw, type ModelProto } from '@depthfold/onnx';
-import { disposeNetwork, fillBatch, loadDataset, networkFromTensors, selectBackend, testLogits } from '@depthfold/train';
+import {
+  disposeNetwork,
+  fillBatch,
+  loadDataset,
+  networkFromTensors,
+  selectBackend,
+  testLogits,
+} from '@depthfold/train';
 import { quantile } from './stats.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -139,7 +146,12 @@ async function testImages(checkpoint: Checkpoint, count: number): Promise<Inputs
   const { height, width, channels } = architecture.input;
   const data = await loadDataset(config.dataset, config.data);
   const nhwc = new Float32Array(count * height * width * channels);
-  fillBatch(data.test, Array.from({ length: count }, (_, i) => i), nhwc, normalization);
+  fillBatch(
+    data.test,
+    Array.from({ length: count }, (_, i) => i),
+    nhwc,
+    normalization,
+  );
   const nchw = nhwcToNchw({ shape: [count, height, width, channels], data: nhwc }).data;
   return { nhwc, nchw, chw: [channels, height, width] };
 }
@@ -151,7 +163,8 @@ function exportBytes(checkpoint: Checkpoint & { sha256: string }, folded: boolea
 
 function operatorCounts(model: ModelProto): string {
   const counts = new Map<string, number>();
-  for (const node of model.graph?.node ?? []) counts.set(node.op_type ?? '?', (counts.get(node.op_type ?? '?') ?? 0) + 1);
+  for (const node of model.graph?.node ?? [])
+    counts.set(node.op_type ?? '?', (counts.get(node.op_type ?? '?') ?? 0) + 1);
   return formatCounts(Object.fromEntries(counts));
 }
 
@@ -168,7 +181,11 @@ async function ortSession(bytes: Uint8Array, level: OptLevel): Promise<Ort.Infer
   return ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], graphOptimizationLevel: level });
 }
 
-async function ortLogits(session: Ort.InferenceSession, nchw: Float32Array, chw: readonly number[]): Promise<Float32Array> {
+async function ortLogits(
+  session: Ort.InferenceSession,
+  nchw: Float32Array,
+  chw: readonly number[],
+): Promise<Float32Array> {
   const n = nchw.length / (chw[0]! * chw[1]! * chw[2]!);
   const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', nchw, [n, ...chw]) });
   return out[session.outputNames[0]!]!.data as Float32Array;
@@ -177,7 +194,9 @@ async function ortLogits(session: Ort.InferenceSession, nchw: Float32Array, chw:
 /** A runner over an ORT session, its input tensors made once. */
 function ortRunner(name: string, session: Ort.InferenceSession, inputs: Inputs): Runner {
   const imageSize = inputs.chw[0] * inputs.chw[1] * inputs.chw[2];
-  const feeds = (n: number) => ({ [session.inputNames[0]!]: new ort.Tensor('float32', inputs.nchw.subarray(0, n * imageSize), [n, ...inputs.chw]) });
+  const feeds = (n: number) => ({
+    [session.inputNames[0]!]: new ort.Tensor('float32', inputs.nchw.subarray(0, n * imageSize), [n, ...inputs.chw]),
+  });
   const byBatch = { 1: feeds(1), [BIG_BATCH]: feeds(BIG_BATCH) };
   return {
     name,
@@ -188,7 +207,11 @@ function ortRunner(name: string, session: Ort.InferenceSession, inputs: Inputs):
 }
 
 /** A runner over the trained tfjs network (built once), reading the logits back so the work is done. */
-function tfjsRunner(name: string, checkpoint: Checkpoint, inputs: Inputs): Runner & { logits(): Promise<Float32Array>; dispose(): void } {
+function tfjsRunner(
+  name: string,
+  checkpoint: Checkpoint,
+  inputs: Inputs,
+): Runner & { logits(): Promise<Float32Array>; dispose(): void } {
   const spec = checkpoint.info.architecture as ResNetSpec;
   const probs = checkpoint.info.schedule.survivalProbs;
   const net = networkFromTensors(spec, checkpoint.params);
@@ -226,9 +249,18 @@ function torchUnavailable(): string | undefined {
 function torchArchArgs(checkpoint: Checkpoint): string[] {
   const { architecture: a, schedule: s } = checkpoint.info;
   return [
-    '--depth', String(a.depth), '--shortcut', a.shortcut, '--classes', String(a.numClasses),
-    '--input', `${a.input.channels},${a.input.height},${a.input.width}`,
-    '--rule', s.rule, '--survival-prob', String(s.survivalProb),
+    '--depth',
+    String(a.depth),
+    '--shortcut',
+    a.shortcut,
+    '--classes',
+    String(a.numClasses),
+    '--input',
+    `${a.input.channels},${a.input.height},${a.input.width}`,
+    '--rule',
+    s.rule,
+    '--survival-prob',
+    String(s.survivalProb),
   ];
 }
 
@@ -249,10 +281,20 @@ interface TorchExport {
 function torchExport(checkpoint: Checkpoint, probe: Float32Array): TorchExport {
   const dir = mkdtempSync(join(tmpdir(), 'depthfold-bench-infer-'));
   try {
-    const [model, probeIn, probeOut] = ['reference.onnx', 'probe.f32', 'logits.f32'].map((f) => join(dir, f)) as [string, string, string];
+    const [model, probeIn, probeOut] = ['reference.onnx', 'probe.f32', 'logits.f32'].map((f) => join(dir, f)) as [
+      string,
+      string,
+      string,
+    ];
     writeFileSync(probeIn, probe);
     const info = runPython<{ torch_version: string; operators: Record<string, number> | null }>([
-      '--export-onnx', model, '--probe', probeIn, '--probe-logits', probeOut, ...torchArchArgs(checkpoint),
+      '--export-onnx',
+      model,
+      '--probe',
+      probeIn,
+      '--probe-logits',
+      probeOut,
+      ...torchArchArgs(checkpoint),
     ]);
     const logits = readFileSync(probeOut);
     return {
@@ -268,8 +310,16 @@ function torchExport(checkpoint: Checkpoint, probe: Float32Array): TorchExport {
 
 function torchEager(checkpoint: Checkpoint, options: Options, threads: number): Timings & { threads: number } {
   const r = runPython<{ ms_batch_1: number[]; ms_batch_64: number[]; threads: number }>([
-    '--bench', '--threads', String(threads), '--warmup', String(options.warmup),
-    '--runs-1', String(options.runs), '--runs-64', String(options.runs64), ...torchArchArgs(checkpoint),
+    '--bench',
+    '--threads',
+    String(threads),
+    '--warmup',
+    String(options.warmup),
+    '--runs-1',
+    String(options.runs),
+    '--runs-64',
+    String(options.runs64),
+    ...torchArchArgs(checkpoint),
   ]);
   return { batch1: r.ms_batch_1, big: r.ms_batch_64, threads: r.threads };
 }
@@ -287,7 +337,13 @@ async function timeRun(runner: Runner, batch: 1 | typeof BIG_BATCH): Promise<num
  * runner does `chunk` runs in turn. The order rotates every round, and a chunk of several runs starts with one
  * untimed run, so that no runner always pays for following another (cold caches, ORT's threads gone to sleep).
  */
-async function measureInterleaved(runners: readonly Runner[], batch: 1 | typeof BIG_BATCH, runs: number, warmup: number, chunk: number): Promise<Map<string, number[]>> {
+async function measureInterleaved(
+  runners: readonly Runner[],
+  batch: 1 | typeof BIG_BATCH,
+  runs: number,
+  warmup: number,
+  chunk: number,
+): Promise<Map<string, number[]>> {
   const times = new Map(runners.map((r) => [r.name, [] as number[]]));
   for (const r of runners) for (let i = 0; i < warmup; i++) await r.run(batch);
   for (let round = 0, done = 0; done < runs; round++, done += chunk) {
@@ -301,9 +357,13 @@ async function measureInterleaved(runners: readonly Runner[], batch: 1 | typeof 
 }
 
 async function measureAll(runners: readonly Runner[], options: Options): Promise<Map<string, Timings>> {
-  console.error(`timing batch 1: ${runners.length} configurations x ${options.warmup} + ${options.runs} runs, interleaved...`);
+  console.error(
+    `timing batch 1: ${runners.length} configurations x ${options.warmup} + ${options.runs} runs, interleaved...`,
+  );
   const b1 = await measureInterleaved(runners, 1, options.runs, options.warmup, 10);
-  console.error(`timing batch ${BIG_BATCH}: ${runners.length} configurations x ${options.warmup} + ${options.runs64} runs, interleaved...`);
+  console.error(
+    `timing batch ${BIG_BATCH}: ${runners.length} configurations x ${options.warmup} + ${options.runs64} runs, interleaved...`,
+  );
   const big = await measureInterleaved(runners, BIG_BATCH, options.runs64, Math.min(options.warmup, 3), 1);
   return new Map(runners.map((r) => [r.name, { batch1: b1.get(r.name)!, big: big.get(r.name)! }]));
 }
@@ -312,7 +372,8 @@ async function measureAll(runners: readonly Runner[], options: Options): Promise
 
 function printTable(rows: string[][]): void {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  const line = (r: string[]) => `| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ')} |`;
+  const line = (r: string[]) =>
+    `| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ')} |`;
   console.log(line(rows[0]!));
   console.log(`|${widths.map((w, c) => (c === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   for (const r of rows.slice(1)) console.log(line(r));
@@ -320,7 +381,16 @@ function printTable(rows: string[][]): void {
 
 function resultRows(results: Map<string, Timings>, reference: string | undefined): string[][] {
   const ref = reference === undefined ? undefined : results.get(reference);
-  const rows = [['configuration', 'batch-1 p50 ms', 'batch-1 p99 ms', `batch-${BIG_BATCH} img/s`, 'batch-1 speed / ref', `batch-${BIG_BATCH} img/s / ref`]];
+  const rows = [
+    [
+      'configuration',
+      'batch-1 p50 ms',
+      'batch-1 p99 ms',
+      `batch-${BIG_BATCH} img/s`,
+      'batch-1 speed / ref',
+      `batch-${BIG_BATCH} img/s / ref`,
+    ],
+  ];
   for (const [name, t] of results) {
     rows.push([
       name === reference ? `${name} (ref)` : name,
@@ -350,33 +420,50 @@ function pairedSpeedup(fast: readonly number[], slow: readonly number[]): Spread
   return { median: median(ratios), p25: quantile(ratios, 0.25), p75: quantile(ratios, 0.75) };
 }
 
-const formatSpread = (s: Spread) => `${s.median.toFixed(3)} [IQR ${s.p25.toFixed(2)}, ${s.p75.toFixed(2)}${s.p25 < 1 && s.p75 > 1 ? ': spans 1, within noise' : ''}]`;
+const formatSpread = (s: Spread) =>
+  `${s.median.toFixed(3)} [IQR ${s.p25.toFixed(2)}, ${s.p75.toFixed(2)}${s.p25 < 1 && s.p75 > 1 ? ': spans 1, within noise' : ''}]`;
 
 type CheckedName = 'foldedOn' | 'foldedOff' | 'unfoldedOn' | 'unfoldedOff';
 
 /** Folded-over-unfolded speed at one optimisation level, paired, at both batch sizes. */
-function foldedVsUnfolded(results: Map<string, Timings>, folded: string, unfolded: string): { big: Spread; text: string } {
+function foldedVsUnfolded(
+  results: Map<string, Timings>,
+  folded: string,
+  unfolded: string,
+): { big: Spread; text: string } {
   const f = results.get(folded)!;
   const u = results.get(unfolded)!;
   const big = pairedSpeedup(f.big, u.big);
   const ofMedians = imagesPerSecond(f) / imagesPerSecond(u);
   return {
     big,
-    text: `folded/unfolded speed, median of paired ratios: batch ${BIG_BATCH} ${formatSpread(big)} ` +
+    text:
+      `folded/unfolded speed, median of paired ratios: batch ${BIG_BATCH} ${formatSpread(big)} ` +
       `(ratio of the img/s medians ${ofMedians.toFixed(3)}); batch 1 ${formatSpread(pairedSpeedup(f.batch1, u.batch1))}`,
   };
 }
 
-function printChecks(results: Map<string, Timings>, names: Record<CheckedName, string>, references: readonly string[]): boolean {
+function printChecks(
+  results: Map<string, Timings>,
+  names: Record<CheckedName, string>,
+  references: readonly string[],
+): boolean {
   const on = foldedVsUnfolded(results, names.foldedOn, names.unfoldedOn);
   const off = foldedVsUnfolded(results, names.foldedOff, names.unfoldedOff);
   const folded = imagesPerSecond(results.get(names.foldedOn)!);
   const refText = references.map((n) => `${n} ${imagesPerSecond(results.get(n)!).toFixed(0)} img/s`).join('; ');
   const checks: [boolean, string, string][] = [
-    [on.big.median >= 1 - NOISE || on.big.p75 >= 1, `folded >= unfolded, optimisation on (within noise: median >= ${1 - NOISE} or upper quartile >= 1)`, on.text],
+    [
+      on.big.median >= 1 - NOISE || on.big.p75 >= 1,
+      `folded >= unfolded, optimisation on (within noise: median >= ${1 - NOISE} or upper quartile >= 1)`,
+      on.text,
+    ],
     [off.big.median > 1, 'folded faster than unfolded, optimisation off', off.text],
-    [folded >= TARGET_IMAGES_PER_SECOND, `folded >= ${TARGET_IMAGES_PER_SECOND} img/s at batch ${BIG_BATCH}, optimisation on: ${folded.toFixed(0)} img/s`,
-      `measured here: ${refText || 'no PyTorch reference'}`],
+    [
+      folded >= TARGET_IMAGES_PER_SECOND,
+      `folded >= ${TARGET_IMAGES_PER_SECOND} img/s at batch ${BIG_BATCH}, optimisation on: ${folded.toFixed(0)} img/s`,
+      `measured here: ${refText || 'no PyTorch reference'}`,
+    ],
   ];
   console.log('\nTargets (ratios > 1: folded faster):');
   for (const [ok, title, detail] of checks) console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${title}\n        ${detail}`);
@@ -387,7 +474,9 @@ function printChecks(results: Map<string, Timings>, names: Record<CheckedName, s
 
 function verify(label: string, got: Float32Array, expected: Float32Array): void {
   const diff = maxAbsDiff(got, expected);
-  console.log(`verify: ${label}: max |logit difference| ${diff.toExponential(2)} (tolerance ${TOLERANCE.toExponential(0)})`);
+  console.log(
+    `verify: ${label}: max |logit difference| ${diff.toExponential(2)} (tolerance ${TOLERANCE.toExponential(0)})`,
+  );
   if (!(diff < TOLERANCE)) throw new Error(`${label} disagrees with its source network; not timing a wrong model`);
 }
 
@@ -400,19 +489,26 @@ const NAMES = {
 } as const;
 
 /** The exports `pnpm export` makes (folded) and `--unfolded` makes, each in a session per optimisation level. */
-async function depthfoldSessions(checkpoint: Checkpoint & { sha256: string }): Promise<{ sessions: Map<string, Ort.InferenceSession>; ops: Record<'folded' | 'unfolded', string> }> {
+async function depthfoldSessions(
+  checkpoint: Checkpoint & { sha256: string },
+): Promise<{ sessions: Map<string, Ort.InferenceSession>; ops: Record<'folded' | 'unfolded', string> }> {
   const sessions = new Map<string, Ort.InferenceSession>();
   const ops = { folded: '', unfolded: '' };
   for (const kind of ['folded', 'unfolded'] as const) {
     const model = exportBytes(checkpoint, kind === 'folded');
     ops[kind] = model.ops;
-    for (const level of ['all', 'disabled'] as const) sessions.set(`ORT ${kind}, opt ${level}`, await ortSession(model.bytes, level));
+    for (const level of ['all', 'disabled'] as const)
+      sessions.set(`ORT ${kind}, opt ${level}`, await ortSession(model.bytes, level));
   }
   return { sessions, ops };
 }
 
 /** Exports the PyTorch reference, adds its sessions to `sessions`, and checks them against PyTorch eager. */
-async function addTorchReference(checkpoint: Checkpoint, inputs: Inputs, sessions: Map<string, Ort.InferenceSession>): Promise<TorchExport> {
+async function addTorchReference(
+  checkpoint: Checkpoint,
+  inputs: Inputs,
+  sessions: Map<string, Ort.InferenceSession>,
+): Promise<TorchExport> {
   console.error('PyTorch: exporting the reference...');
   const exported = torchExport(checkpoint, inputs.nchw);
   for (const level of ['all', 'disabled'] as const) {
@@ -425,9 +521,16 @@ async function addTorchReference(checkpoint: Checkpoint, inputs: Inputs, session
 }
 
 /** PyTorch eager at each thread count, one row each. */
-function measureEager(checkpoint: Checkpoint, options: Options, version: string, results: Map<string, Timings>): string[] {
+function measureEager(
+  checkpoint: Checkpoint,
+  options: Options,
+  version: string,
+  results: Map<string, Timings>,
+): string[] {
   return options.torchThreads.map((threads) => {
-    console.error(`PyTorch eager, ${threads} thread(s): ${options.warmup} + ${options.runs} runs at batch 1, ${options.runs64} at batch ${BIG_BATCH}...`);
+    console.error(
+      `PyTorch eager, ${threads} thread(s): ${options.warmup} + ${options.runs} runs at batch 1, ${options.runs64} at batch ${BIG_BATCH}...`,
+    );
     const t = torchEager(checkpoint, options, threads);
     const name = `PyTorch ${version} eager (${t.threads} thread${t.threads === 1 ? '' : 's'})`;
     results.set(name, t);
@@ -448,7 +551,8 @@ async function main(): Promise<void> {
   const { sessions, ops } = await depthfoldSessions(checkpoint);
   const tfjs = tfjsRunner(`tfjs ${backend.name} (trained network)`, checkpoint, inputs);
   const expected = await tfjs.logits();
-  for (const [name, session] of sessions) verify(`${name} vs tfjs, ${BIG_BATCH} test images`, await ortLogits(session, inputs.nchw, inputs.chw), expected);
+  for (const [name, session] of sessions)
+    verify(`${name} vs tfjs, ${BIG_BATCH} test images`, await ortLogits(session, inputs.nchw, inputs.chw), expected);
   const torchSkip = options.torch ? torchUnavailable() : '--no-torch';
   const torch = torchSkip === undefined ? await addTorchReference(checkpoint, inputs, sessions) : undefined;
 
@@ -459,15 +563,22 @@ async function main(): Promise<void> {
 
   const { architecture: arch, config } = checkpoint.info;
   const reference = torch ? NAMES.reference : undefined;
-  console.log(`\nResNet-${arch.depth}, input ${arch.input.height}x${arch.input.width}x${arch.input.channels}, ${arch.numClasses} classes, ${config.dataset} test images; ` +
-    `batch 1: ${options.warmup} + ${options.runs} runs, batch ${BIG_BATCH}: ${options.runs64} runs; medians. ` +
-    `onnxruntime-node ${ort.env.versions.common}, CPU provider, intraOpNumThreads default (0: one thread per physical core; ` +
-    `${availableParallelism()} logical CPUs here). Ratios > 1: faster than the reference.\n`);
+  console.log(
+    `\nResNet-${arch.depth}, input ${arch.input.height}x${arch.input.width}x${arch.input.channels}, ${arch.numClasses} classes, ${config.dataset} test images; ` +
+      `batch 1: ${options.warmup} + ${options.runs} runs, batch ${BIG_BATCH}: ${options.runs64} runs; medians. ` +
+      `onnxruntime-node ${ort.env.versions.common}, CPU provider, intraOpNumThreads default (0: one thread per physical core; ` +
+      `${availableParallelism()} logical CPUs here). Ratios > 1: faster than the reference.\n`,
+  );
   printTable(resultRows(results, reference));
   console.log(`\nGraphs: folded: ${ops.folded}\n        unfolded: ${ops.unfolded}`);
-  if (torch) console.log(`        PyTorch export (torch.onnx.export, eval mode, opset 17; BN fused by the exporter): ${torch.ops}`);
+  if (torch)
+    console.log(
+      `        PyTorch export (torch.onnx.export, eval mode, opset 17; BN fused by the exporter): ${torch.ops}`,
+    );
   if (torchSkip !== undefined) console.log(`\nPyTorch reference skipped: ${torchSkip}`);
-  console.log(`Note: tfjs ${backend.name} runs one thread under Node; PyTorch eager ran in its own process after the interleaved runs.`);
+  console.log(
+    `Note: tfjs ${backend.name} runs one thread under Node; PyTorch eager ran in its own process after the interleaved runs.`,
+  );
 
   const ok = printChecks(results, NAMES, [...(reference ? [reference] : []), ...eager]);
   if (!ok) console.log('\n(a benchmark: a FAIL is reported, not an error exit)');

@@ -10,7 +10,14 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { computeCost, residualBlocks, resnetSpec, survivalProbs, expectedDepth, type SurvivalRule } from '@depthfold/core';
+import {
+  computeCost,
+  residualBlocks,
+  resnetSpec,
+  survivalProbs,
+  expectedDepth,
+  type SurvivalRule,
+} from '@depthfold/core';
 import { measureTrainSteps, type KernelShare, type MeasureResult } from '@depthfold/train';
 import { quantile } from './stats.js';
 
@@ -64,7 +71,6 @@ interface TorchBench {
   peak_rss_mb: number;
 }
 
-
 function timing(msPerStep: readonly number[], blocksRun: readonly number[], batchSize: number): Timing {
   const msMedian = quantile(msPerStep, 0.5);
   return {
@@ -77,7 +83,11 @@ function timing(msPerStep: readonly number[], blocksRun: readonly number[], batc
 }
 
 /** Theoretical speed-ups of the schedule, from the per-part compute cost of the network. */
-function theoreticalSpeedups(depth: number, probs: readonly number[], blocksRunMean: number): { expected: number; realised: number } {
+function theoreticalSpeedups(
+  depth: number,
+  probs: readonly number[],
+  blocksRunMean: number,
+): { expected: number; realised: number } {
   const cost = computeCost(resnetSpec({ depth, input: INPUT, numClasses: NUM_CLASSES }));
   const fixed = cost.stem + cost.head + cost.shortcuts.reduce((a, b) => a + b, 0);
   const branches = cost.branches.reduce((a, b) => a + b, 0);
@@ -96,21 +106,40 @@ function peakRssMb(): number {
 function torchAvailable(): { ok: boolean; reason: string } {
   const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
   if (r.error) return { ok: false, reason: `${PYTHON} did not start (${r.error.message})` };
-  if (r.status !== 0) return { ok: false, reason: `${PYTHON} -c "import torch" failed: ${r.stderr.trim().split('\n').at(-1)}` };
+  if (r.status !== 0)
+    return { ok: false, reason: `${PYTHON} -c "import torch" failed: ${r.stderr.trim().split('\n').at(-1)}` };
   return { ok: true, reason: '' };
 }
 
-function runTorch(args: { depth: number; rule: SurvivalRule; survivalProb: number; batchSize: number; warmup: number; steps: number; threads: number; seed: number }): TorchBench {
+function runTorch(args: {
+  depth: number;
+  rule: SurvivalRule;
+  survivalProb: number;
+  batchSize: number;
+  warmup: number;
+  steps: number;
+  threads: number;
+  seed: number;
+}): TorchBench {
   const argv = [
-    TORCH_SCRIPT, '--bench',
-    '--depth', String(args.depth),
-    '--rule', args.rule,
-    '--survival-prob', String(args.survivalProb),
-    '--batch-size', String(args.batchSize),
-    '--warmup', String(args.warmup),
-    '--steps', String(args.steps),
-    '--threads', String(args.threads),
-    '--seed', String(args.seed),
+    TORCH_SCRIPT,
+    '--bench',
+    '--depth',
+    String(args.depth),
+    '--rule',
+    args.rule,
+    '--survival-prob',
+    String(args.survivalProb),
+    '--batch-size',
+    String(args.batchSize),
+    '--warmup',
+    String(args.warmup),
+    '--steps',
+    String(args.steps),
+    '--threads',
+    String(args.threads),
+    '--seed',
+    String(args.seed),
   ];
   const r = spawnSync(PYTHON, argv, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`torch_reference.py --bench failed (${r.status}): ${r.stderr.trim()}`);
@@ -174,7 +203,8 @@ async function main(): Promise<void> {
   const profileSteps = int('profile', values.profile, 0);
   const rounds = int('rounds', values.rounds, 1);
   const survivalProb = Number(values['survival-prob']);
-  if (!(survivalProb > 0 && survivalProb <= 1)) throw new Error(`--survival-prob: expected a number in (0, 1], received ${values['survival-prob']}`);
+  if (!(survivalProb > 0 && survivalProb <= 1))
+    throw new Error(`--survival-prob: expected a number in (0, 1], received ${values['survival-prob']}`);
   if (steps < 20) console.error(`note: --steps ${steps} is below 20; the p10/p90 spread is rough`);
 
   // Load from other processes moves step times by 2x on a shared machine, so the two implementations alternate,
@@ -195,11 +225,22 @@ async function main(): Promise<void> {
   let torchLabel = '';
   for (let round = 1; round <= rounds; round++) {
     for (const depth of depths) {
-      for (const [key, rule] of [['full', 'none'], ['sd', 'linear']] as const) {
+      for (const [key, rule] of [
+        ['full', 'none'],
+        ['sd', 'linear'],
+      ] as const) {
         const label = `ResNet-${depth}, ${rule === 'none' ? 'full depth' : `linear p_L = ${survivalProb}`}, ${warmup} + ${steps} steps, round ${round} of ${rounds}`;
         console.error(`depthfold: ${label}...`);
         const r: MeasureResult = await measureTrainSteps({
-          depth, survivalRule: rule, survivalProb, batchSize, warmup, steps, backend: values.backend, seed, threads,
+          depth,
+          survivalRule: rule,
+          survivalProb,
+          batchSize,
+          warmup,
+          steps,
+          backend: values.backend,
+          seed,
+          threads,
           profileSteps: key === 'full' && round === rounds ? profileSteps : 0,
           ...(workers === undefined ? {} : { workers }),
         });
@@ -229,38 +270,89 @@ async function main(): Promise<void> {
     };
   };
   const ours = new Map(depths.map((d) => [d, pairOf('ours', d)!] as const));
-  const torch = new Map(depths.flatMap((d) => { const p = pairOf('torch', d); return p ? [[d, p] as const] : []; }));
+  const torch = new Map(
+    depths.flatMap((d) => {
+      const p = pairOf('torch', d);
+      return p ? [[d, p] as const] : [];
+    }),
+  );
 
   const withTorch = torch.size > 0;
   const header = ['figure', `depthfold (${backend}, ${workersUsed} worker${workersUsed === 1 ? '' : 's'})`];
   if (withTorch) header.push(torchLabel, 'depthfold / PyTorch');
   const rows: string[][] = [header];
-  const row = (label: string, ourCell: string, torchCell = '', ratio = '') => rows.push(withTorch ? [label, ourCell, torchCell, ratio] : [label, ourCell]);
+  const row = (label: string, ourCell: string, torchCell = '', ratio = '') =>
+    rows.push(withTorch ? [label, ourCell, torchCell, ratio] : [label, ourCell]);
   for (const depth of depths) {
     const o = ours.get(depth)!;
     const t = torch.get(depth);
-    const probs = survivalProbs('linear', residualBlocks(resnetSpec({ depth, input: INPUT, numClasses: NUM_CLASSES })).length, survivalProb);
+    const probs = survivalProbs(
+      'linear',
+      residualBlocks(resnetSpec({ depth, input: INPUT, numClasses: NUM_CLASSES })).length,
+      survivalProb,
+    );
     const theory = theoreticalSpeedups(depth, probs, o.sd.blocksMean);
     const torchTheory = t ? theoreticalSpeedups(depth, probs, t.sd.blocksMean) : undefined;
     const ipsRatio = (a: number, b?: number) => (b === undefined ? '' : fmt.ratio(a / b));
     const measured = (p: Pair) => p.full.msMedian / p.sd.msMedian;
     row(`**ResNet-${depth}**, batch ${batchSize}, ${INPUT.height}x${INPUT.width}x${INPUT.channels}`, '', '', '');
-    row('images/s, full depth', fmt.ips(o.full.imagesPerSecond), t ? fmt.ips(t.full.imagesPerSecond) : '', ipsRatio(o.full.imagesPerSecond, t?.full.imagesPerSecond));
-    row(`images/s, stochastic depth (linear, p_L = ${survivalProb})`, fmt.ips(o.sd.imagesPerSecond), t ? fmt.ips(t.sd.imagesPerSecond) : '', ipsRatio(o.sd.imagesPerSecond, t?.sd.imagesPerSecond));
-    row('ms/step full depth: median [p10, p90]', fmt.ms(o.full), t ? fmt.ms(t.full) : '', ipsRatio(o.full.msMedian, t?.full.msMedian));
-    row('ms/step stochastic depth: median [p10, p90]', fmt.ms(o.sd), t ? fmt.ms(t.sd) : '', ipsRatio(o.sd.msMedian, t?.sd.msMedian));
-    row(`blocks run per step: mean (expected ${expectedDepth(probs).toFixed(2)} of ${probs.length})`, o.sd.blocksMean.toFixed(2), t ? t.sd.blocksMean.toFixed(2) : '');
+    row(
+      'images/s, full depth',
+      fmt.ips(o.full.imagesPerSecond),
+      t ? fmt.ips(t.full.imagesPerSecond) : '',
+      ipsRatio(o.full.imagesPerSecond, t?.full.imagesPerSecond),
+    );
+    row(
+      `images/s, stochastic depth (linear, p_L = ${survivalProb})`,
+      fmt.ips(o.sd.imagesPerSecond),
+      t ? fmt.ips(t.sd.imagesPerSecond) : '',
+      ipsRatio(o.sd.imagesPerSecond, t?.sd.imagesPerSecond),
+    );
+    row(
+      'ms/step full depth: median [p10, p90]',
+      fmt.ms(o.full),
+      t ? fmt.ms(t.full) : '',
+      ipsRatio(o.full.msMedian, t?.full.msMedian),
+    );
+    row(
+      'ms/step stochastic depth: median [p10, p90]',
+      fmt.ms(o.sd),
+      t ? fmt.ms(t.sd) : '',
+      ipsRatio(o.sd.msMedian, t?.sd.msMedian),
+    );
+    row(
+      `blocks run per step: mean (expected ${expectedDepth(probs).toFixed(2)} of ${probs.length})`,
+      o.sd.blocksMean.toFixed(2),
+      t ? t.sd.blocksMean.toFixed(2) : '',
+    );
     row('speed-up, measured (median full / median SD)', fmt.x(measured(o)), t ? fmt.x(measured(t)) : '');
     row('speed-up, theoretical (C_full / E[C_sd])', fmt.x(theory.expected), t ? fmt.x(theory.expected) : '');
-    row('speed-up, theoretical for the blocks that ran', fmt.x(theory.realised), torchTheory ? fmt.x(torchTheory.realised) : '');
-    row('measured / theoretical (E[C_sd])', fmt.ratio(measured(o) / theory.expected), t ? fmt.ratio(measured(t) / theory.expected) : '');
-    row('peak RSS (depthfold: process so far; PyTorch: per run)', fmt.mb(o.peakRssMb), t ? fmt.mb(t.peakRssMb) : '', ipsRatio(o.peakRssMb, t?.peakRssMb));
+    row(
+      'speed-up, theoretical for the blocks that ran',
+      fmt.x(theory.realised),
+      torchTheory ? fmt.x(torchTheory.realised) : '',
+    );
+    row(
+      'measured / theoretical (E[C_sd])',
+      fmt.ratio(measured(o) / theory.expected),
+      t ? fmt.ratio(measured(t) / theory.expected) : '',
+    );
+    row(
+      'peak RSS (depthfold: process so far; PyTorch: per run)',
+      fmt.mb(o.peakRssMb),
+      t ? fmt.mb(t.peakRssMb) : '',
+      ipsRatio(o.peakRssMb, t?.peakRssMb),
+    );
   }
-  console.log(`\nTraining steps on random data, ${warmup} warm-up + ${steps} timed steps per figure and round, ${rounds} round${rounds === 1 ? '' : 's'}; medians.\n`);
+  console.log(
+    `\nTraining steps on random data, ${warmup} warm-up + ${steps} timed steps per figure and round, ${rounds} round${rounds === 1 ? '' : 's'}; medians.\n`,
+  );
   printTable(rows);
   for (const [depth, o] of ours) {
     if (!o.kernels) continue;
-    console.log(`\nResNet-${depth}, full depth: the ten kernels with the largest share of a step (${profileSteps} steps under tf.profile)\n`);
+    console.log(
+      `\nResNet-${depth}, full depth: the ten kernels with the largest share of a step (${profileSteps} steps under tf.profile)\n`,
+    );
     const top = o.kernels.slice(0, 10);
     const rest = o.kernels.slice(10).reduce((sum, k) => sum + k.share, 0);
     const inKernels = o.kernels.reduce((sum, k) => sum + k.share, 0);

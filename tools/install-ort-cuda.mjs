@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 
 const require = createRequire(join(process.cwd(), 'packages/infer/package.json'));
 const ortDir = dirname(require.resolve('onnxruntime-node/package.json'));
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: the user's own choice for onnxruntime-node's install script, not turbo's
 const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: process.env.ONNXRUNTIME_NODE_INSTALL ?? 'cuda12' };
 const result = spawnSync(process.execPath, [join(ortDir, 'script/install.js')], { stdio: 'inherit', env, cwd: ortDir });
 process.exit(result.status ?? 1);

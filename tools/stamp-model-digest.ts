@@ -6,7 +6,10 @@
 import { parseArgs } from 'node:util';
 import { stampModelFile } from '@depthfold/onnx/node';
 
-const { values, positionals } = parseArgs({ options: { force: { type: 'boolean', default: false } }, allowPositionals: true });
+const { values, positionals } = parseArgs({
+  options: { force: { type: 'boolean', default: false } },
+  allowPositionals: true,
+});
 if (positionals.length === 0) {
   console.error('usage: node --import tsx tools/stamp-model-digest.ts MODEL.onnx [MODEL.onnx ...] [--force]');
   process.exit(2);
@@ -15,7 +18,9 @@ let failed = false;
 for (const path of positionals) {
   try {
     const { action, sha256 } = await stampModelFile(path, { force: values.force });
-    console.log(`${path}: ${action === 'stamped' ? 'digest written' : 'already carries its digest'} (sha256 ${sha256})`);
+    console.log(
+      `${path}: ${action === 'stamped' ? 'digest written' : 'already carries its digest'} (sha256 ${sha256})`,
+    );
   } catch (error) {
     failed = true;
     console.error(`${path}: ${error instanceof Error ? error.message : String(error)}`);

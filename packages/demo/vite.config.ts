@@ -13,7 +13,12 @@ const model = resolve(repo, process.env.DEPTHFOLD_DEMO_MODEL ?? SHIPPED_MODEL);
 // onnxruntime-web is @depthfold/infer's dependency, so it is found from there.
 const ortDist = dirname(createRequire(resolve(repo, 'packages/infer/package.json')).resolve('onnxruntime-web/wasm'));
 // The Emscripten runtimes of ort.wasm.min.mjs (WebAssembly) and ort.webgpu.min.mjs (WebGPU, asyncify).
-const ORT_RUNTIME_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
+const ORT_RUNTIME_FILES = [
+  'ort-wasm-simd-threaded.mjs',
+  'ort-wasm-simd-threaded.wasm',
+  'ort-wasm-simd-threaded.asyncify.mjs',
+  'ort-wasm-simd-threaded.asyncify.wasm',
+];
 
 const isolation = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -58,7 +63,8 @@ function ortRuntimeFiles(): Plugin {
     name: 'depthfold-ort-runtime-files',
     apply: 'build',
     generateBundle() {
-      for (const name of ORT_RUNTIME_FILES) this.emitFile({ type: 'asset', fileName: `assets/${name}`, source: readFileSync(join(ortDist, name)) });
+      for (const name of ORT_RUNTIME_FILES)
+        this.emitFile({ type: 'asset', fileName: `assets/${name}`, source: readFileSync(join(ortDist, name)) });
     },
   };
 }

@@ -28,7 +28,8 @@ function unavailable(reason) {
 }
 
 if (process.platform !== 'linux') unavailable(`it is built for Linux only, and this is ${process.platform}`);
-if (!existsSync(HEADER)) unavailable(`oneDNN's headers are missing (${HEADER}): install Debian's libdnnl-dev (tools/setup.sh does)`);
+if (!existsSync(HEADER))
+  unavailable(`oneDNN's headers are missing (${HEADER}): install Debian's libdnnl-dev (tools/setup.sh does)`);
 let nodeGyp;
 try {
   nodeGyp = createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
@@ -45,7 +46,11 @@ const nodedir = existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? [`--
 const steps = existsSync(join(nativeDir, 'build', 'Makefile')) ? [['build']] : [['configure', ...nodedir], ['build']];
 for (const step of steps) {
   const args = [nodeGyp, ...step, '--release', '-j', 'max'];
-  const result = spawnSync(process.execPath, args, { cwd: nativeDir, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  const result = spawnSync(process.execPath, args, {
+    cwd: nativeDir,
+    stdio: ['ignore', 'inherit', 'pipe'],
+    encoding: 'utf8',
+  });
   if (result.status !== 0) {
     process.stderr.write(result.stderr ?? '');
     const firstError = (result.stderr ?? '').split('\n').find((l) => /error/i.test(l)) ?? `exit code ${result.status}`;

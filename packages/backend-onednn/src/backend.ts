@@ -62,7 +62,13 @@ export class MathBackendOnednn extends MathBackendCPU {
     return super.write(values, shape, dtype);
   }
 
-  override move(dataId: DataId, values: backend_util.BackendValues, shape: number[], dtype: DataType, refCount: number): void {
+  override move(
+    dataId: DataId,
+    values: backend_util.BackendValues,
+    shape: number[],
+    dtype: DataType,
+    refCount: number,
+  ): void {
     this.escape(values);
     super.move(dataId, values, shape, dtype, refCount);
   }

@@ -25,12 +25,26 @@ export interface OnednnBinding {
   conv2dBackwardWeights(geometry: number[], x: Float32Array, dy: Float32Array, dfilter: Float32Array): void;
   /** shape: n h w c of an NHWC x; mean and variance (biased) are written. */
   batchNormForward(
-    shape: number[], epsilon: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
-    y: Float32Array, mean: Float32Array, variance: Float32Array,
+    shape: number[],
+    epsilon: number,
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
   ): void;
   batchNormBackward(
-    shape: number[], epsilon: number, x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array,
-    gamma: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
+    shape: number[],
+    epsilon: number,
+    x: Float32Array,
+    dy: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    gamma: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
   ): void;
   relu(x: Float32Array, y: Float32Array): void;
   reluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
@@ -44,7 +58,14 @@ export interface OnednnBinding {
   /** op: 0 mean, 1 sum, over the axes where dstShape is 1 (4-D shapes). */
   reduce(op: number, srcShape: number[], dstShape: number[], x: Float32Array, y: Float32Array): void;
   /** shape: batch m k n. */
-  matMul(shape: number[], transposeA: boolean, transposeB: boolean, a: Float32Array, b: Float32Array, y: Float32Array): void;
+  matMul(
+    shape: number[],
+    transposeA: boolean,
+    transposeB: boolean,
+    a: Float32Array,
+    b: Float32Array,
+    y: Float32Array,
+  ): void;
 }
 
 const buildDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'native', 'build');
@@ -57,7 +78,9 @@ let loaded: { binding: OnednnBinding } | { reason: string } | undefined;
 export function loadBinding(): { binding: OnednnBinding } | { reason: string } {
   if (loaded) return loaded;
   if (!existsSync(ADDON)) {
-    const why = existsSync(BUILD_REASON) ? readFileSync(BUILD_REASON, 'utf8').trim() : 'the workspace build has not run';
+    const why = existsSync(BUILD_REASON)
+      ? readFileSync(BUILD_REASON, 'utf8').trim()
+      : 'the workspace build has not run';
     loaded = { reason: `the oneDNN addon is not built (${ADDON}): ${why}` };
     return loaded;
   }

@@ -4,7 +4,8 @@ import { onednnAvailability, registerOnednnBackend } from '../src/index.js';
 
 const availability = onednnAvailability();
 if (!availability.available) {
-  if (process.env['CI'] === 'true') throw new Error(`CI=true, but the onednn backend is unavailable: ${availability.reason}`);
+  if (process.env.CI === 'true')
+    throw new Error(`CI=true, but the onednn backend is unavailable: ${availability.reason}`);
   console.warn(`\n*** SKIPPING the onednn backend's tests: ${availability.reason} ***\n`);
 } else {
   // One thread: tests run beside others on two cores, where OpenMP's barriers would wait on preempted threads.

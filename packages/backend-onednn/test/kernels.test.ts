@@ -43,7 +43,8 @@ async function onBothBackends(body: () => tf.Tensor[], natives: string[]): Promi
     tf.dispose(outputs);
   }
   const counts = nativeCallCounts();
-  for (const kernel of natives) assert.ok((counts.get(kernel) ?? 0) > 0, `onednn ran no native ${kernel} (ran: ${[...counts.keys()].join(', ')})`);
+  for (const kernel of natives)
+    assert.ok((counts.get(kernel) ?? 0) > 0, `onednn ran no native ${kernel} (ran: ${[...counts.keys()].join(', ')})`);
   const [want, got] = results as [Float32Array[], Float32Array[]];
   assert.equal(got.length, want.length);
   want.forEach((w, i) => {
@@ -62,7 +63,13 @@ function withGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], se
 }
 
 const CONV = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'];
-const convCases: Array<{ x: [number, number, number, number]; k: number; cout: number; stride: 1 | 2; pad: 'same' | 'valid' | number }> = [
+const convCases: Array<{
+  x: [number, number, number, number];
+  k: number;
+  cout: number;
+  stride: 1 | 2;
+  pad: 'same' | 'valid' | number;
+}> = [
   { x: [1, 5, 5, 3], k: 3, cout: 7, stride: 1, pad: 'same' },
   { x: [2, 9, 9, 5], k: 3, cout: 3, stride: 2, pad: 'same' },
   { x: [3, 7, 7, 16], k: 1, cout: 16, stride: 1, pad: 'valid' },
@@ -73,7 +80,9 @@ const convCases: Array<{ x: [number, number, number, number]; k: number; cout: n
   { x: [4, 14, 14, 32], k: 3, cout: 64, stride: 2, pad: 1 },
 ];
 for (const c of convCases) {
-  test(`Conv2D ${c.k}x${c.k}/s${c.stride} pad ${c.pad} x=[${c.x}] cout=${c.cout}, and its gradients`, { skip: skipUnlessOnednn }, async () => {
+  test(`Conv2D ${c.k}x${c.k}/s${c.stride} pad ${c.pad} x=[${c.x}] cout=${c.cout}, and its gradients`, {
+    skip: skipUnlessOnednn,
+  }, async () => {
     await onBothBackends(() => {
       const x = randomTensor(c.x, 1);
       const filter = randomTensor([c.k, c.k, c.x[3], c.cout], 2);
@@ -82,7 +91,11 @@ for (const c of convCases) {
   });
 }
 
-for (const shape of [[1, 3, 3, 5], [7, 9, 5, 16], [2, 28, 28, 16]] as [number, number, number, number][]) {
+for (const shape of [
+  [1, 3, 3, 5],
+  [7, 9, 5, 16],
+  [2, 28, 28, 16],
+] as [number, number, number, number][]) {
   test(`Relu and its gradient on [${shape}]`, { skip: skipUnlessOnednn }, async () => {
     await onBothBackends(() => withGrads((x) => tf.relu(x), [randomTensor(shape, 4)], 5), ['Relu']);
   });
@@ -101,41 +114,83 @@ const binaryCases: Array<{ op: 'add' | 'sub' | 'mul' | 'div'; a: number[]; b: nu
 ];
 for (const c of binaryCases) {
   test(`${c.op} [${c.a}] and [${c.b}], and its gradients`, { skip: skipUnlessOnednn }, async () => {
-    await onBothBackends(() => {
-      const a = randomTensor(c.a, 6);
-      const b = c.op === 'div' ? tf.add(tf.abs(randomTensor(c.b, 7)), 0.5) : randomTensor(c.b, 7);
-      return withGrads((x, y) => tf[c.op](x, y), [a, b], 8);
-    }, c.kernel ? [c.kernel] : []);
+    await onBothBackends(
+      () => {
+        const a = randomTensor(c.a, 6);
+        const b = c.op === 'div' ? tf.add(tf.abs(randomTensor(c.b, 7)), 0.5) : randomTensor(c.b, 7);
+        // biome-ignore lint/performance/noDynamicNamespaceImportAccess: the case names the op; a test need not tree-shake
+        return withGrads((x, y) => tf[c.op](x, y), [a, b], 8);
+      },
+      c.kernel ? [c.kernel] : [],
+    );
   });
 }
 
 test('AvgPool 1x1/s2 (option A) and 2x2/s2, and their gradients', { skip: skipUnlessOnednn }, async () => {
-  await onBothBackends(() => [
-    ...withGrads((x) => tf.avgPool(x as tf.Tensor4D, 1, 2, 'valid'), [randomTensor([3, 9, 9, 5], 9)], 10),
-    ...withGrads((x) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'), [randomTensor([2, 8, 8, 3], 11)], 12),
-  ], ['AvgPool', 'AvgPoolGrad']);
+  await onBothBackends(
+    () => [
+      ...withGrads((x) => tf.avgPool(x as tf.Tensor4D, 1, 2, 'valid'), [randomTensor([3, 9, 9, 5], 9)], 10),
+      ...withGrads((x) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'), [randomTensor([2, 8, 8, 3], 11)], 12),
+    ],
+    ['AvgPool', 'AvgPoolGrad'],
+  );
 });
 
-test('zero padding of channels (option A) and of a matrix, and their gradients (Slice)', { skip: skipUnlessOnednn }, async () => {
-  await onBothBackends(() => [
-    ...withGrads((x) => tf.pad(x, [[0, 0], [0, 0], [0, 0], [0, 5]]), [randomTensor([2, 5, 5, 3], 13)], 14),
-    ...withGrads((x) => tf.pad(x, [[1, 2], [0, 1]]), [randomTensor([5, 7], 15)], 16),
-  ], ['PadV2', 'Slice']);
+test('zero padding of channels (option A) and of a matrix, and their gradients (Slice)', {
+  skip: skipUnlessOnednn,
+}, async () => {
+  await onBothBackends(
+    () => [
+      ...withGrads(
+        (x) =>
+          tf.pad(x, [
+            [0, 0],
+            [0, 0],
+            [0, 0],
+            [0, 5],
+          ]),
+        [randomTensor([2, 5, 5, 3], 13)],
+        14,
+      ),
+      ...withGrads(
+        (x) =>
+          tf.pad(x, [
+            [1, 2],
+            [0, 1],
+          ]),
+        [randomTensor([5, 7], 15)],
+        16,
+      ),
+    ],
+    ['PadV2', 'Slice'],
+  );
 });
 
-test('Mean over H and W (global average pooling), Sum over the batch, and their gradients', { skip: skipUnlessOnednn }, async () => {
-  await onBothBackends(() => [
-    ...withGrads((x) => tf.mean(x, [1, 2]), [randomTensor([3, 7, 5, 9], 17)], 18),
-    ...withGrads((x) => tf.sum(x, 0), [randomTensor([128, 10], 19)], 20),
-    ...withGrads((x) => tf.sum(x, [1, 2], true), [randomTensor([2, 5, 3, 4], 21)], 22),
-  ], ['Mean', 'Sum']);
+test('Mean over H and W (global average pooling), Sum over the batch, and their gradients', {
+  skip: skipUnlessOnednn,
+}, async () => {
+  await onBothBackends(
+    () => [
+      ...withGrads((x) => tf.mean(x, [1, 2]), [randomTensor([3, 7, 5, 9], 17)], 18),
+      ...withGrads((x) => tf.sum(x, 0), [randomTensor([128, 10], 19)], 20),
+      ...withGrads((x) => tf.sum(x, [1, 2], true), [randomTensor([2, 5, 3, 4], 21)], 22),
+    ],
+    ['Mean', 'Sum'],
+  );
 });
 
 test('MatMul with every transpose, batched, and its gradients', { skip: skipUnlessOnednn }, async () => {
-  await onBothBackends(() => [
-    ...withGrads((a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), [randomTensor([5, 7], 23), randomTensor([7, 3], 24)], 25),
-    tf.matMul(randomTensor([7, 5], 26) as tf.Tensor2D, randomTensor([7, 3], 27) as tf.Tensor2D, true, false),
-    tf.matMul(randomTensor([5, 7], 28) as tf.Tensor2D, randomTensor([3, 7], 29) as tf.Tensor2D, false, true),
-    tf.matMul(randomTensor([2, 5, 7], 30) as tf.Tensor3D, randomTensor([2, 7, 3], 31) as tf.Tensor3D),
-  ], ['BatchMatMul']);
+  await onBothBackends(
+    () => [
+      ...withGrads(
+        (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+        [randomTensor([5, 7], 23), randomTensor([7, 3], 24)],
+        25,
+      ),
+      tf.matMul(randomTensor([7, 5], 26) as tf.Tensor2D, randomTensor([7, 3], 27) as tf.Tensor2D, true, false),
+      tf.matMul(randomTensor([5, 7], 28) as tf.Tensor2D, randomTensor([3, 7], 29) as tf.Tensor2D, false, true),
+      tf.matMul(randomTensor([2, 5, 7], 30) as tf.Tensor3D, randomTensor([2, 7, 3], 31) as tf.Tensor3D),
+    ],
+    ['BatchMatMul'],
+  );
 });

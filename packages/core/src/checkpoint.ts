@@ -28,7 +28,11 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
 export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint {
   const { tensors, metadata } = decodeSafetensors(bytes, source);
   if (typeof metadata.depthfold !== 'string') {
-    throw new DepthfoldInputError(`${source} metadata.depthfold`, 'a depthfold checkpoint record (JSON)', metadata.depthfold);
+    throw new DepthfoldInputError(
+      `${source} metadata.depthfold`,
+      'a depthfold checkpoint record (JSON)',
+      metadata.depthfold,
+    );
   }
   let raw: unknown;
   try {
@@ -47,7 +51,11 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
     const t = params.get(p.name);
     if (!t) throw new DepthfoldInputError(`${source} tensor ${p.name}`, `shape [${p.shape.join(', ')}]`, undefined);
     if (t.shape.join() !== p.shape.join()) {
-      throw new DepthfoldInputError(`${source} tensor ${p.name}`, `shape [${p.shape.join(', ')}]`, `[${t.shape.join(', ')}]`);
+      throw new DepthfoldInputError(
+        `${source} tensor ${p.name}`,
+        `shape [${p.shape.join(', ')}]`,
+        `[${t.shape.join(', ')}]`,
+      );
     }
   }
   return { info, params, momentum };

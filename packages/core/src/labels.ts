@@ -17,7 +17,18 @@ const CIFAR100 =
 
 /** Class names per dataset, in label order. */
 export const DATASET_LABELS: Readonly<Record<DatasetName, readonly string[]>> = {
-  'fashion-mnist': ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+  'fashion-mnist': [
+    'T-shirt/top',
+    'Trouser',
+    'Pullover',
+    'Dress',
+    'Coat',
+    'Sandal',
+    'Shirt',
+    'Sneaker',
+    'Bag',
+    'Ankle boot',
+  ],
   mnist: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
   cifar10: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
   cifar100: CIFAR100.split(' '),

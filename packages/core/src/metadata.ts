@@ -50,7 +50,9 @@ export const modelNormalizationSchema = z.object({
  * its top-level `metadata_props` records left out (see `@depthfold/onnx`'s `integrityPayload`), so that it can be
  * stored in those very records.
  */
-export const integritySchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 digest: 64 lowercase hex digits') });
+export const integritySchema = z.object({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 digest: 64 lowercase hex digits'),
+});
 
 /** The stored digest of a model's graph and weights. */
 export type Integrity = z.output<typeof integritySchema>;
@@ -108,29 +110,50 @@ export const modelMetadataSchema = z
   })
   .superRefine((m, ctx) => {
     if (m.labels.length !== m.architecture.numClasses) {
-      ctx.addIssue({ code: 'custom', path: ['labels'], message: `${m.architecture.numClasses} labels (architecture.numClasses)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['labels'],
+        message: `${m.architecture.numClasses} labels (architecture.numClasses)`,
+      });
     }
     // Labels are the dataset's, in its order: a reversed or duplicated entry would relabel the output silently.
     const first = new Map<string, number>();
     m.labels.forEach((label, i) => {
       const j = first.get(label);
-      if (j !== undefined) ctx.addIssue({ code: 'custom', path: ['labels', i], message: `a label unlike every other (labels[${j}] is the same)` });
+      if (j !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['labels', i],
+          message: `a label unlike every other (labels[${j}] is the same)`,
+        });
       else first.set(label, i);
     });
     const known = DATASET_LABELS[m.dataset.name];
     if (m.labels.length === known.length) {
       const i = m.labels.findIndex((label, k) => label !== known[k]);
       if (i >= 0) {
-        ctx.addIssue({ code: 'custom', path: ['labels', i], message: `${JSON.stringify(known[i])} (label ${i} of ${m.dataset.name})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['labels', i],
+          message: `${JSON.stringify(known[i])} (label ${i} of ${m.dataset.name})`,
+        });
       }
     }
     const blocks = 3 * m.architecture.blocksPerStage;
     if (m.schedule.survivalProbs.length !== blocks) {
-      ctx.addIssue({ code: 'custom', path: ['schedule', 'survivalProbs'], message: `${blocks} survival probabilities, one per block` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedule', 'survivalProbs'],
+        message: `${blocks} survival probabilities, one per block`,
+      });
     }
     for (const key of ['mean', 'std'] as const) {
       if (m.normalization[key].length !== m.input.channels) {
-        ctx.addIssue({ code: 'custom', path: ['normalization', key], message: `${m.input.channels} values, one per channel` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['normalization', key],
+          message: `${m.input.channels} values, one per channel`,
+        });
       }
     }
   });

@@ -5,7 +5,11 @@ import { z } from 'zod';
 import { parseWith } from './errors.js';
 
 /** The files of a run directory, by role. */
-export const RUN_FILES = Object.freeze({ config: 'config.json', metrics: 'metrics.jsonl', checkpoint: 'checkpoint.safetensors' } as const);
+export const RUN_FILES = Object.freeze({
+  config: 'config.json',
+  metrics: 'metrics.jsonl',
+  checkpoint: 'checkpoint.safetensors',
+} as const);
 
 // Every field but the epoch is optional: runs written before a field existed (gradMagnitude, workers) still read, a
 // line rewritten from a checkpoint has no timings, and JSON writes a non-finite number (a diverged loss) as null.
@@ -115,5 +119,5 @@ export function parseMetrics(text: string, source: string): MetricsLine[] {
 
 /** The text of `metrics.jsonl` holding `lines`, one JSON object a line (a non-finite number is written as null). */
 export function formatMetrics(lines: readonly MetricsLine[]): string {
-  return lines.map((line) => JSON.stringify(line)).join('\n') + '\n';
+  return `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`;
 }

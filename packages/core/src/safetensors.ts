@@ -17,7 +17,10 @@ export interface SafetensorsContent {
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 /** Serialises float32 tensors and string metadata to safetensors bytes. */
-export function encodeSafetensors(tensors: ReadonlyMap<string, NamedTensor>, metadata: Record<string, string>): Uint8Array {
+export function encodeSafetensors(
+  tensors: ReadonlyMap<string, NamedTensor>,
+  metadata: Record<string, string>,
+): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const [name, t] of tensors) {
@@ -46,7 +49,8 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, NamedTensor>, met
 
 /** Parses safetensors bytes (float32 tensors only); `source` names the file in errors. */
 export function decodeSafetensors(bytes: Uint8Array, source: string): SafetensorsContent {
-  if (bytes.length < 8) throw new DepthfoldInputError(source, 'a safetensors file (at least 8 bytes)', `${bytes.length} bytes`);
+  if (bytes.length < 8)
+    throw new DepthfoldInputError(source, 'a safetensors file (at least 8 bytes)', `${bytes.length} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
   if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > bytes.length) {
@@ -63,12 +67,20 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
   const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const { dtype, shape, data_offsets: offsets } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
+    const {
+      dtype,
+      shape,
+      data_offsets: offsets,
+    } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
     if (dtype !== 'F32') throw new DepthfoldInputError(`${source} tensor ${name} dtype`, 'F32', dtype);
     const [begin, end] = offsets;
     const count = shape.reduce((a, b) => a * b, 1);
     if (end - begin !== count * 4 || dataStart + end > bytes.length) {
-      throw new DepthfoldInputError(`${source} tensor ${name}`, `${count * 4} bytes inside the file`, `[${begin}, ${end}) of ${bytes.length - dataStart}`);
+      throw new DepthfoldInputError(
+        `${source} tensor ${name}`,
+        `${count * 4} bytes inside the file`,
+        `[${begin}, ${end}) of ${bytes.length - dataStart}`,
+      );
     }
     // Copy: the source buffer may be unaligned for a Float32Array view.
     const data = new Float32Array(count);

@@ -8,17 +8,37 @@ test('ResNet-20 on 28x28: 9 blocks, widths 16/32/64, sizes 28/14/7, option A whe
   const spec = resnetSpec({ depth: 20, input: fashion, numClasses: 10 });
   const blocks = residualBlocks(spec);
   assert.equal(blocks.length, 9);
-  assert.deepEqual(blocks.map((b) => b.index), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  assert.deepEqual(blocks.map((b) => b.outChannels), [16, 16, 16, 32, 32, 32, 64, 64, 64]);
-  assert.deepEqual(blocks.map((b) => b.outSize[0]), [28, 28, 28, 14, 14, 14, 7, 7, 7]);
-  assert.deepEqual(blocks.map((b) => b.shortcut), ['identity', 'identity', 'identity', 'A', 'identity', 'identity', 'A', 'identity', 'identity']);
+  assert.deepEqual(
+    blocks.map((b) => b.index),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
+  assert.deepEqual(
+    blocks.map((b) => b.outChannels),
+    [16, 16, 16, 32, 32, 32, 64, 64, 64],
+  );
+  assert.deepEqual(
+    blocks.map((b) => b.outSize[0]),
+    [28, 28, 28, 14, 14, 14, 7, 7, 7],
+  );
+  assert.deepEqual(
+    blocks.map((b) => b.shortcut),
+    ['identity', 'identity', 'identity', 'A', 'identity', 'identity', 'A', 'identity', 'identity'],
+  );
   assert.equal(blocks[3]!.stride, 2);
   assert.equal(blocks[3]!.name, 'stage2.block0');
 });
 
 test('32x32x3 input gives 32/16/8; projection shortcuts add a 1x1 conv and a BN', () => {
-  const spec = resnetSpec({ depth: 8, input: { height: 32, width: 32, channels: 3 }, numClasses: 100, shortcut: 'projection' });
-  assert.deepEqual(residualBlocks(spec).map((b) => b.outSize[0]), [32, 16, 8]);
+  const spec = resnetSpec({
+    depth: 8,
+    input: { height: 32, width: 32, channels: 3 },
+    numClasses: 100,
+    shortcut: 'projection',
+  });
+  assert.deepEqual(
+    residualBlocks(spec).map((b) => b.outSize[0]),
+    [32, 16, 8],
+  );
   const names = parameterSpecs(spec).map((p) => p.name);
   assert.ok(names.includes('stage2.block0.proj'));
   assert.ok(names.includes('stage3.block0.proj_bn.variance'));
@@ -29,12 +49,17 @@ test('32x32x3 input gives 32/16/8; projection shortcuts add a 1x1 conv and a BN'
 
 test('ResNet-20 has about 0.27M parameters, as in He et al.', () => {
   const spec = resnetSpec({ depth: 20, input: { height: 32, width: 32, channels: 3 }, numClasses: 10 });
-  const trainable = parameterSpecs(spec).filter((p) => p.trainable).reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  const trainable = parameterSpecs(spec)
+    .filter((p) => p.trainable)
+    .reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
   assert.ok(trainable > 0.26e6 && trainable < 0.28e6, `${trainable}`);
 });
 
 test('depth must be 6n+2', () => {
-  assert.throws(() => resnetSpec({ depth: 21, input: fashion, numClasses: 10 }), /depth: expected an integer 6n\+2.*received 21/);
+  assert.throws(
+    () => resnetSpec({ depth: 21, input: fashion, numClasses: 10 }),
+    /depth: expected an integer 6n\+2.*received 21/,
+  );
   assert.throws(() => resnetSpec({ depth: 20, input: { ...fashion, channels: 0 }, numClasses: 10 }), /input.channels/);
 });
 

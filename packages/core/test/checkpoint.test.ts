@@ -17,7 +17,10 @@ function sampleCheckpoint(): Checkpoint {
   const params = new Map(
     parameterSpecs(spec).map((p) => {
       const size = p.shape.reduce((a, b) => a * b, 1);
-      return [p.name, { shape: p.shape, data: Float32Array.from({ length: size }, (_, i) => Math.sin(i + p.name.length)) }] as const;
+      return [
+        p.name,
+        { shape: p.shape, data: Float32Array.from({ length: size }, (_, i) => Math.sin(i + p.name.length)) },
+      ] as const;
     }),
   );
   const config = trainConfigSchema.parse({ depth: 8 });
@@ -59,16 +62,28 @@ test('safetensors data is 8-byte aligned and readable back', () => {
 
 test('corrupt checkpoints give errors naming what is wrong', () => {
   const bytes = encodeCheckpoint(sampleCheckpoint());
-  assert.throws(() => decodeCheckpoint(bytes.subarray(0, 4), 'a.safetensors'), /a.safetensors: expected a safetensors file/);
-  assert.throws(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 10), 'b.safetensors'), /b.safetensors tensor .*: expected \d+ bytes inside the file/);
+  assert.throws(
+    () => decodeCheckpoint(bytes.subarray(0, 4), 'a.safetensors'),
+    /a.safetensors: expected a safetensors file/,
+  );
+  assert.throws(
+    () => decodeCheckpoint(bytes.subarray(0, bytes.length - 10), 'b.safetensors'),
+    /b.safetensors tensor .*: expected \d+ bytes inside the file/,
+  );
   const noInfo = encodeSafetensors(new Map(), {});
   assert.throws(() => decodeCheckpoint(noInfo, 'c'), /c metadata.depthfold: expected a depthfold checkpoint record/);
   const wrong = sampleCheckpoint();
   wrong.params.get('stem.conv')!.shape = [3, 3, 16, 1];
-  assert.throws(() => decodeCheckpoint(encodeCheckpoint(wrong), 'd'), /d tensor stem.conv: expected shape \[3, 3, 1, 16\], received "\[3, 3, 16, 1\]"/);
+  assert.throws(
+    () => decodeCheckpoint(encodeCheckpoint(wrong), 'd'),
+    /d tensor stem.conv: expected shape \[3, 3, 1, 16\], received "\[3, 3, 16, 1\]"/,
+  );
   const missing = sampleCheckpoint();
   missing.params.delete('head.bias');
-  assert.throws(() => decodeCheckpoint(encodeCheckpoint(missing), 'e'), /e tensor head.bias: expected shape \[10\], received nothing/);
+  assert.throws(
+    () => decodeCheckpoint(encodeCheckpoint(missing), 'e'),
+    /e tensor head.bias: expected shape \[10\], received nothing/,
+  );
   const badInfo = sampleCheckpoint();
   (badInfo.info as { epoch: number }).epoch = -1;
   assert.throws(() => decodeCheckpoint(encodeCheckpoint(badInfo), 'f'), /checkpoint f: epoch/);

@@ -7,7 +7,10 @@ import { trainConfigSchema } from '../src/index.js';
 import { commandLineOf, helpText, parseCommandLine } from '../src/node/cli-args.js';
 
 test('flags map to config keys with types; --no-X negates booleans', () => {
-  const parsed = parseCommandLine(['--depth', '56', '--survival-rule', 'uniform', '--no-flip', '--resume', '--name', 'x'], trainConfigSchema);
+  const parsed = parseCommandLine(
+    ['--depth', '56', '--survival-rule', 'uniform', '--no-flip', '--resume', '--name', 'x'],
+    trainConfigSchema,
+  );
   assert.deepEqual(parsed, { depth: 56, survivalRule: 'uniform', flip: false, resume: true, name: 'x' });
 });
 
@@ -16,12 +19,18 @@ test('a JSON config file is read and flags override it', () => {
   const file = join(dir, 'c.json');
   writeFileSync(file, JSON.stringify({ depth: 32, epochs: 4 }));
   assert.deepEqual(parseCommandLine(['--config', file, '--epochs', '2'], trainConfigSchema), { depth: 32, epochs: 2 });
-  assert.throws(() => parseCommandLine(['--config', join(dir, 'missing.json')], trainConfigSchema), /--config .*missing.json: expected a readable JSON file/);
+  assert.throws(
+    () => parseCommandLine(['--config', join(dir, 'missing.json')], trainConfigSchema),
+    /--config .*missing.json: expected a readable JSON file/,
+  );
 });
 
 test('bad flags are named', () => {
   assert.throws(() => parseCommandLine(['--depht', '20'], trainConfigSchema), /depht.*--help/s);
-  assert.throws(() => parseCommandLine(['--depth', 'twenty'], trainConfigSchema), /--depth: expected a number, received "twenty"/);
+  assert.throws(
+    () => parseCommandLine(['--depth', 'twenty'], trainConfigSchema),
+    /--depth: expected a number, received "twenty"/,
+  );
   assert.equal(parseCommandLine(['--help'], trainConfigSchema), 'help');
 });
 
@@ -36,9 +45,26 @@ test('--help lists every option with its default', () => {
 });
 
 test('commandLineOf gives the flags that parse back to the same config, defaults left out', () => {
-  const config = trainConfigSchema.parse({ name: 'fm', epochs: 12, survivalRule: 'none', flip: false, validation: 5000, resume: true });
+  const config = trainConfigSchema.parse({
+    name: 'fm',
+    epochs: 12,
+    survivalRule: 'none',
+    flip: false,
+    validation: 5000,
+    resume: true,
+  });
   const flags = commandLineOf(trainConfigSchema, config, ['resume']);
-  assert.deepEqual(flags, ['--name', 'fm', '--validation', '5000', '--survival-rule', 'none', '--epochs', '12', '--no-flip']);
+  assert.deepEqual(flags, [
+    '--name',
+    'fm',
+    '--validation',
+    '5000',
+    '--survival-rule',
+    'none',
+    '--epochs',
+    '12',
+    '--no-flip',
+  ]);
   const parsed = parseCommandLine(flags, trainConfigSchema);
   assert.deepEqual(trainConfigSchema.parse(parsed), { ...config, resume: false });
 });

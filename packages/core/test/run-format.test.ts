@@ -5,7 +5,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DepthfoldInputError, RUN_FILES, formatMetrics, parseMetrics, withoutTimings, type EpochMetrics } from '../src/index.js';
+import {
+  DepthfoldInputError,
+  RUN_FILES,
+  formatMetrics,
+  parseMetrics,
+  withoutTimings,
+  type EpochMetrics,
+} from '../src/index.js';
 import { readMetrics, readRecordedConfig, runPaths, writeMetrics } from '../src/node/index.js';
 
 // In the trainer's order: a validation split's figures come after the test figures.
@@ -46,11 +53,15 @@ test('writeMetrics then readMetrics gives the lines back, and reading and writin
     const lines = [line(1), line(2, { validationLoss: 1.1, validationError: 0.3 }), line(3)];
     await writeMetrics(dir, lines);
     const bytes = readFileSync(runPaths(dir).metrics, 'utf8');
-    assert.equal(bytes, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    assert.equal(bytes, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
     const read = await readMetrics(dir);
     assert.deepEqual(read, lines);
-    assert.equal(formatMetrics(read), bytes, 'the schema keeps the trainer\'s key order');
-    assert.deepEqual((await readMetrics(dir, 2)).map((l) => l.epoch), [1, 2], 'lines after lastEpoch are left out');
+    assert.equal(formatMetrics(read), bytes, "the schema keeps the trainer's key order");
+    assert.deepEqual(
+      (await readMetrics(dir, 2)).map((l) => l.epoch),
+      [1, 2],
+      'lines after lastEpoch are left out',
+    );
   });
 });
 
@@ -63,17 +74,33 @@ test('a missing metrics file reads as no lines; a missing config as undefined', 
 
 test('parseMetrics reads older lines (no gradMagnitude, workers, timings) and nulls, and a later line replaces an epoch', () => {
   const { gradMagnitude: _g, workers: _w, ...old } = withoutTimings(line(1));
-  const text = [JSON.stringify(old), JSON.stringify({ ...line(2), trainLoss: null }), JSON.stringify({ ...line(1), testError: 0.9 })].join('\n');
+  const text = [
+    JSON.stringify(old),
+    JSON.stringify({ ...line(2), trainLoss: null }),
+    JSON.stringify({ ...line(1), testError: 0.9 }),
+  ].join('\n');
   const lines = parseMetrics(text, 'm.jsonl');
-  assert.deepEqual(lines.map((l) => [l.epoch, l.testError, l.trainLoss]), [[1, 0.9, 1.5], [2, 0.4, null]]);
+  assert.deepEqual(
+    lines.map((l) => [l.epoch, l.testError, l.trainLoss]),
+    [
+      [1, 0.9, 1.5],
+      [2, 0.4, null],
+    ],
+  );
   assert.deepEqual(parseMetrics(JSON.stringify(old), 'm.jsonl'), [old]);
 });
 
 test('parseMetrics names the file and line of a line that is not JSON or not a metrics line', () => {
-  assert.throws(() => parseMetrics(`${JSON.stringify(line(1))}\n{oops`, 'runs/a/metrics.jsonl'), /runs\/a\/metrics\.jsonl line 2 is not valid JSON/);
+  assert.throws(
+    () => parseMetrics(`${JSON.stringify(line(1))}\n{oops`, 'runs/a/metrics.jsonl'),
+    /runs\/a\/metrics\.jsonl line 2 is not valid JSON/,
+  );
   assert.throws(
     () => parseMetrics(JSON.stringify({ ...line(1), testError: 'low' }), 'runs/a/metrics.jsonl'),
-    (error: unknown) => error instanceof DepthfoldInputError && /runs\/a\/metrics\.jsonl line 1/.test(error.message) && /testError/.test(error.message),
+    (error: unknown) =>
+      error instanceof DepthfoldInputError &&
+      /runs\/a\/metrics\.jsonl line 1/.test(error.message) &&
+      /testError/.test(error.message),
   );
   assert.throws(() => parseMetrics(JSON.stringify({ step: 1 }), 'm'), /epoch/);
 });

@@ -92,7 +92,10 @@ export class DrawPad {
 
   #point(e: PointerEvent): { x: number; y: number } {
     const box = this.#canvas.getBoundingClientRect();
-    return { x: ((e.clientX - box.left) * this.#canvas.width) / box.width, y: ((e.clientY - box.top) * this.#canvas.height) / box.height };
+    return {
+      x: ((e.clientX - box.left) * this.#canvas.width) / box.width,
+      y: ((e.clientY - box.top) * this.#canvas.height) / box.height,
+    };
   }
 
   #stroke(to: { x: number; y: number }): void {
@@ -127,7 +130,12 @@ function borderLuminance(image: ImageData): number {
 }
 
 /** Raw pixels (HWC, 0..255, 1 or 3 channels) as an opaque ImageData, for display. */
-export function pixelsToImageData(pixels: ArrayLike<number>, width: number, height: number, channels: number): ImageData {
+export function pixelsToImageData(
+  pixels: ArrayLike<number>,
+  width: number,
+  height: number,
+  channels: number,
+): ImageData {
   const image = new ImageData(width, height);
   for (let k = 0; k < width * height; k++) {
     for (let c = 0; c < 3; c++) image.data[4 * k + c] = pixels[k * channels + (channels === 1 ? 0 : c)]!;

@@ -41,7 +41,13 @@ function status(text: string, error = false): void {
 }
 
 function runOf({ info }: Classifier): DemoRun {
-  return { device: info.device, provider: info.provider, wasmThreads: info.wasmThreads ?? 1, fallbacks: [...info.fallbacks], crossOriginIsolated };
+  return {
+    device: info.device,
+    provider: info.provider,
+    wasmThreads: info.wasmThreads ?? 1,
+    fallbacks: [...info.fallbacks],
+    crossOriginIsolated,
+  };
 }
 
 async function use(device: Device): Promise<DemoRun> {
@@ -76,7 +82,8 @@ async function use(device: Device): Promise<DemoRun> {
   ui.prompt.textContent = texts.prompt;
   ui.hint.textContent = texts.hint;
   ui.provider.textContent = info.provider;
-  ui.threads.textContent = String(info.wasmThreads ?? 1) + (crossOriginIsolated ? '' : ' (page not cross-origin isolated)');
+  ui.threads.textContent =
+    String(info.wasmThreads ?? 1) + (crossOriginIsolated ? '' : ' (page not cross-origin isolated)');
   const fallbacks = info.fallbacks.map((f) => `${f.device} failed: ${f.reason}`).join(' ');
   status(fallbacks ? `Running on ${info.device}. ${fallbacks}` : `Running on ${info.device}.`);
   return runOf(loaded);

@@ -9,7 +9,7 @@ export function renderTop(list: HTMLElement, top: readonly Prediction[]): void {
   list.replaceChildren(
     ...top.map((p) => {
       const item = document.createElement('li');
-      item.dataset['index'] = String(p.index);
+      item.dataset.index = String(p.index);
       const label = document.createElement('div');
       label.className = 'label';
       label.append(span(p.label, 'name'), span(percent.format(p.probability), 'probability'));

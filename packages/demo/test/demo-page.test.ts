@@ -77,7 +77,11 @@ async function checkClasses(page: Page, expected: readonly Expected[], what: str
     const result: DemoResult = await page.evaluate((pixels) => window.depthfold.classify(pixels), image.pixels);
     assertSameTop(result.top, image, `${what}, image ${i}`);
     const shown = await page.$$eval('#top li', (items) => items.map((item) => Number(item.getAttribute('data-index'))));
-    assert.deepEqual(shown, result.top.map((p) => p.index), `${what}, image ${i}: the page shows the result`);
+    assert.deepEqual(
+      shown,
+      result.top.map((p) => p.index),
+      `${what}, image ${i}: the page shows the result`,
+    );
   }
 }
 
@@ -87,11 +91,29 @@ function screenshot(page: Page, name: string): Promise<Buffer> {
 }
 
 const ortBuilds = (server: StaticServer): string[] =>
-  [...new Set(server.requests.filter((r) => /\/ort[.-]/.test(r)).map((r) => r.replace(/^.*\//, '').replace(/-[\w-]{8}\.js$/, '.js')))].sort();
+  [
+    ...new Set(
+      server.requests
+        .filter((r) => /\/ort[.-]/.test(r))
+        .map((r) => r.replace(/^.*\//, '').replace(/-[\w-]{8}\.js$/, '.js')),
+    ),
+  ].sort();
 
-test('the demo page in Chromium classifies as Node does, on WebGPU and WebAssembly', { timeout: 240_000 }, async (t: TestContext) => {
-  if (!requirement(t, existsSync(CHROMIUM), `no ${CHROMIUM}: install Debian's chromium (tools/setup.sh does) to run the browser tests`)) return;
-  assert.ok(existsSync(join(dist, 'index.html')), 'the demo is built (pnpm --filter @depthfold/demo build, or turbo run build)');
+test('the demo page in Chromium classifies as Node does, on WebGPU and WebAssembly', {
+  timeout: 240_000,
+}, async (t: TestContext) => {
+  if (
+    !requirement(
+      t,
+      existsSync(CHROMIUM),
+      `no ${CHROMIUM}: install Debian's chromium (tools/setup.sh does) to run the browser tests`,
+    )
+  )
+    return;
+  assert.ok(
+    existsSync(join(dist, 'index.html')),
+    'the demo is built (pnpm --filter @depthfold/demo build, or turbo run build)',
+  );
   const models = readdirSync(join(dist, 'models')).filter((f) => f.endsWith('.onnx'));
   assert.equal(models.length, 1, `one model in dist/models: ${models.join(', ')}`);
   const modelBytes = readFileSync(join(dist, 'models', models[0]!));
@@ -102,7 +124,15 @@ test('the demo page in Chromium classifies as Node does, on WebGPU and WebAssemb
   const plain = await serveStatic(dist, false);
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--enable-unsafe-webgpu',
+    ],
     viewport: { width: 1000, height: 560 },
   });
   const errors: string[] = [];
@@ -111,20 +141,31 @@ test('the demo page in Chromium classifies as Node does, on WebGPU and WebAssemb
     // start (the 27 MB runtime, the device) and its first run (every shader compiled on the CPU by SwiftShader) are
     // separate cases: each takes 10-30 s on 2 cores, depending on what else runs.
     let page: Page | undefined;
-    await t.test('COOP/COEP, device auto: WebGPU starts, from the WebGPU build alone', { timeout: 60_000 }, async () => {
-      page = await openPage(context, isolated.url, errors);
-      const run: DemoRun = await page.evaluate(() => window.depthfold.ready);
-      assert.equal(run.crossOriginIsolated, true);
-      assert.deepEqual([run.device, run.provider, run.fallbacks], ['webgpu', 'webgpu', []], JSON.stringify(run));
-      assert.equal(await page.textContent('#provider'), 'webgpu');
-      // What the page says about the model is the model's metadata, as Node reads it.
-      const node = await load(modelBytes, { device: 'cpu' });
-      const texts = pageTexts(node.info.metadata);
-      await node.dispose();
-      assert.equal(await page.textContent('#model'), describeModel(node.info));
-      assert.deepEqual([await page.title(), await page.textContent('#headline'), await page.textContent('#prompt')], [texts.title, texts.headline, texts.prompt]);
-      assert.deepEqual(ortBuilds(isolated), ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm', 'ort.webgpu.min.js'], 'only the WebGPU build is downloaded');
-    });
+    await t.test(
+      'COOP/COEP, device auto: WebGPU starts, from the WebGPU build alone',
+      { timeout: 60_000 },
+      async () => {
+        page = await openPage(context, isolated.url, errors);
+        const run: DemoRun = await page.evaluate(() => window.depthfold.ready);
+        assert.equal(run.crossOriginIsolated, true);
+        assert.deepEqual([run.device, run.provider, run.fallbacks], ['webgpu', 'webgpu', []], JSON.stringify(run));
+        assert.equal(await page.textContent('#provider'), 'webgpu');
+        // What the page says about the model is the model's metadata, as Node reads it.
+        const node = await load(modelBytes, { device: 'cpu' });
+        const texts = pageTexts(node.info.metadata);
+        await node.dispose();
+        assert.equal(await page.textContent('#model'), describeModel(node.info));
+        assert.deepEqual(
+          [await page.title(), await page.textContent('#headline'), await page.textContent('#prompt')],
+          [texts.title, texts.headline, texts.prompt],
+        );
+        assert.deepEqual(
+          ortBuilds(isolated),
+          ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm', 'ort.webgpu.min.js'],
+          'only the WebGPU build is downloaded',
+        );
+      },
+    );
 
     await t.test('WebGPU shows the classes Node finds', { timeout: 60_000 }, async () => {
       assert.ok(page, 'the WebGPU page started');
@@ -132,96 +173,145 @@ test('the demo page in Chromium classifies as Node does, on WebGPU and WebAssemb
       await screenshot(page, 'webgpu');
     });
 
-    await t.test('COOP/COEP, wasm from the device selector: min(4, cores) threads, the classes Node finds', { timeout: 60_000 }, async () => {
-      page ??= await openPage(context, isolated.url, errors);
-      await page.selectOption('#device', 'wasm');
-      await page.waitForFunction(() => document.querySelector('#provider')?.textContent === 'wasm');
-      const run: DemoRun = await page.evaluate(() => window.depthfold.ready.then(() => window.depthfold.use('wasm')));
-      const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-      assert.deepEqual([run.crossOriginIsolated, run.provider], [true, 'wasm']);
-      assert.equal(run.wasmThreads, Math.min(4, cores), `threads on ${cores} cores`);
-      assert.ok(run.wasmThreads >= 2 || cores === 1, 'threads are used');
-      await checkClasses(page, expected, 'wasm, isolated');
-      await screenshot(page, 'wasm-isolated');
-      await page.close();
-    });
+    await t.test(
+      'COOP/COEP, wasm from the device selector: min(4, cores) threads, the classes Node finds',
+      { timeout: 60_000 },
+      async () => {
+        page ??= await openPage(context, isolated.url, errors);
+        await page.selectOption('#device', 'wasm');
+        await page.waitForFunction(() => document.querySelector('#provider')?.textContent === 'wasm');
+        const run: DemoRun = await page.evaluate(() => window.depthfold.ready.then(() => window.depthfold.use('wasm')));
+        const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+        assert.deepEqual([run.crossOriginIsolated, run.provider], [true, 'wasm']);
+        assert.equal(run.wasmThreads, Math.min(4, cores), `threads on ${cores} cores`);
+        assert.ok(run.wasmThreads >= 2 || cores === 1, 'threads are used');
+        await checkClasses(page, expected, 'wasm, isolated');
+        await screenshot(page, 'wasm-isolated');
+        await page.close();
+      },
+    );
 
-    await t.test('no COOP/COEP, device wasm: 1 thread, the classes Node finds, only the WebAssembly build', { timeout: 60_000 }, async () => {
-      const page = await openPage(context, `${plain.url}?device=wasm`, errors);
-      const run: DemoRun = await page.evaluate(() => window.depthfold.ready);
-      assert.deepEqual([run.crossOriginIsolated, run.device, run.provider, run.wasmThreads], [false, 'wasm', 'wasm', 1]);
-      await checkClasses(page, expected, 'wasm, not isolated');
-      assert.deepEqual(ortBuilds(plain), ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm', 'ort.wasm.min.js'], 'only the WebAssembly build is downloaded');
-      await screenshot(page, 'wasm');
-      await page.close();
-    });
+    await t.test(
+      'no COOP/COEP, device wasm: 1 thread, the classes Node finds, only the WebAssembly build',
+      { timeout: 60_000 },
+      async () => {
+        const page = await openPage(context, `${plain.url}?device=wasm`, errors);
+        const run: DemoRun = await page.evaluate(() => window.depthfold.ready);
+        assert.deepEqual(
+          [run.crossOriginIsolated, run.device, run.provider, run.wasmThreads],
+          [false, 'wasm', 'wasm', 1],
+        );
+        await checkClasses(page, expected, 'wasm, not isolated');
+        assert.deepEqual(
+          ortBuilds(plain),
+          ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm', 'ort.wasm.min.js'],
+          'only the WebAssembly build is downloaded',
+        );
+        await screenshot(page, 'wasm');
+        await page.close();
+      },
+    );
 
-    await t.test('drawing on the pad: the network sees the drawing, upright, and the page classifies it as Node does', { timeout: 30_000 }, async () => {
-      const page = await openPage(context, `${plain.url}?device=wasm`, errors);
-      await page.evaluate(() => window.depthfold.ready);
-      const box = await page.locator('#pad').boundingBox();
-      assert.ok(box);
-      // A pair of trousers: two legs joined at the waist.
-      await page.mouse.move(box.x + 100, box.y + 40);
-      await page.mouse.down();
-      for (const [x, y] of [[180, 40], [190, 250], [155, 250], [140, 90], [125, 250], [90, 250], [100, 40]] as const) {
-        await page.mouse.move(box.x + x, box.y + y, { steps: 8 });
-      }
-      await page.mouse.up();
-      await page.waitForFunction(() => document.querySelectorAll('#top li').length === 3);
-      assert.match((await page.textContent('#latency')) ?? '', /^\d+(\.\d+)? ms$/);
-      // What the network saw: the 28x28 preview, grey (R = G = B).
-      const seen = await page.$eval('#preview', (canvas) => {
-        const c = canvas as HTMLCanvasElement;
-        return { width: c.width, height: c.height, rgba: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data) };
-      });
-      const grey = Uint8Array.from({ length: seen.width * seen.height }, (_, i) => seen.rgba[4 * i]!);
-      assert.ok(grey.every((v, i) => seen.rgba[4 * i + 1] === v && seen.rgba[4 * i + 2] === v), 'the preview is grey');
-      // Upright, as drawn (not flipped, not transposed): the top inked row is the waist, one stroke; the bottom one
-      // the two hems, apart.
-      const inkRuns = (y: number): number => {
-        let runs = 0;
-        for (let x = 0; x < seen.width; x++) if (grey[y * seen.width + x]! > 64 && !(x > 0 && grey[y * seen.width + x - 1]! > 64)) runs++;
-        return runs;
-      };
-      const inked = Array.from({ length: seen.height }, (_, y) => y).filter((y) => inkRuns(y) > 0);
-      assert.ok(inked.length > seen.height / 2, `the drawing fills the preview's height: rows ${inked.join(', ')}`);
-      assert.deepEqual([inkRuns(inked[0]!), inkRuns(inked[inked.length - 1]!)], [1, 2], 'one waist above two legs');
-      // The page's answer is the model's answer on those pixels, as Node gives it (which class that is depends on
-      // the model, not on the page).
-      const [node] = await expectations(modelBytes, [grey]);
-      const shown = await page.$$eval('#top li', (items) => items.map((item) => Number(item.getAttribute('data-index'))));
-      assert.deepEqual(shown, node!.top.map((p) => p.index), `Node ranks the drawing ${node!.top.map((p) => p.label).join(', ')}`);
-      await screenshot(page, 'drawing');
-      await page.close();
-    });
-    await t.test('an opened picture, dark on white, is inverted and classified as Node classifies the original', { timeout: 30_000 }, async () => {
-      const page = await openPage(context, `${plain.url}?device=wasm`, errors);
-      await page.evaluate(() => window.depthfold.ready);
-      // The image Node is surest of, inverted and scaled up 10x into a PNG, like a product photo on white: the page's
-      // resampling back to 28x28 is close to, not exactly, the original.
-      const surest = expected.reduce((a, b) => (b.top[0]!.probability > a.top[0]!.probability ? b : a));
-      const png = await page.evaluate((pixels) => {
-        const small = document.createElement('canvas');
-        small.width = 28;
-        small.height = 28;
-        const image = new ImageData(28, 28);
-        pixels.forEach((v, k) => image.data.set([255 - v, 255 - v, 255 - v, 255], 4 * k));
-        small.getContext('2d')?.putImageData(image, 0, 0);
-        const big = document.createElement('canvas');
-        big.width = 280;
-        big.height = 280;
-        const ctx = big.getContext('2d');
-        if (ctx) ctx.imageSmoothingEnabled = false;
-        ctx?.drawImage(small, 0, 0, 280, 280);
-        return big.toDataURL('image/png').replace(/^data:image\/png;base64,/, '');
-      }, surest.pixels);
-      await page.setInputFiles('#file', { name: 'garment.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
-      await page.waitForFunction(() => document.querySelectorAll('#top li').length === 3);
-      assert.equal(await page.textContent('#top li:first-child .name'), surest.top[0]!.label);
-      await screenshot(page, 'opened-image');
-      await page.close();
-    });
+    await t.test(
+      'drawing on the pad: the network sees the drawing, upright, and the page classifies it as Node does',
+      { timeout: 30_000 },
+      async () => {
+        const page = await openPage(context, `${plain.url}?device=wasm`, errors);
+        await page.evaluate(() => window.depthfold.ready);
+        const box = await page.locator('#pad').boundingBox();
+        assert.ok(box);
+        // A pair of trousers: two legs joined at the waist.
+        await page.mouse.move(box.x + 100, box.y + 40);
+        await page.mouse.down();
+        for (const [x, y] of [
+          [180, 40],
+          [190, 250],
+          [155, 250],
+          [140, 90],
+          [125, 250],
+          [90, 250],
+          [100, 40],
+        ] as const) {
+          await page.mouse.move(box.x + x, box.y + y, { steps: 8 });
+        }
+        await page.mouse.up();
+        await page.waitForFunction(() => document.querySelectorAll('#top li').length === 3);
+        assert.match((await page.textContent('#latency')) ?? '', /^\d+(\.\d+)? ms$/);
+        // What the network saw: the 28x28 preview, grey (R = G = B).
+        const seen = await page.$eval('#preview', (canvas) => {
+          const c = canvas as HTMLCanvasElement;
+          return {
+            width: c.width,
+            height: c.height,
+            rgba: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data),
+          };
+        });
+        const grey = Uint8Array.from({ length: seen.width * seen.height }, (_, i) => seen.rgba[4 * i]!);
+        assert.ok(
+          grey.every((v, i) => seen.rgba[4 * i + 1] === v && seen.rgba[4 * i + 2] === v),
+          'the preview is grey',
+        );
+        // Upright, as drawn (not flipped, not transposed): the top inked row is the waist, one stroke; the bottom one
+        // the two hems, apart.
+        const inkRuns = (y: number): number => {
+          let runs = 0;
+          for (let x = 0; x < seen.width; x++)
+            if (grey[y * seen.width + x]! > 64 && !(x > 0 && grey[y * seen.width + x - 1]! > 64)) runs++;
+          return runs;
+        };
+        const inked = Array.from({ length: seen.height }, (_, y) => y).filter((y) => inkRuns(y) > 0);
+        assert.ok(inked.length > seen.height / 2, `the drawing fills the preview's height: rows ${inked.join(', ')}`);
+        assert.deepEqual([inkRuns(inked[0]!), inkRuns(inked[inked.length - 1]!)], [1, 2], 'one waist above two legs');
+        // The page's answer is the model's answer on those pixels, as Node gives it (which class that is depends on
+        // the model, not on the page).
+        const [node] = await expectations(modelBytes, [grey]);
+        const shown = await page.$$eval('#top li', (items) =>
+          items.map((item) => Number(item.getAttribute('data-index'))),
+        );
+        assert.deepEqual(
+          shown,
+          node!.top.map((p) => p.index),
+          `Node ranks the drawing ${node!.top.map((p) => p.label).join(', ')}`,
+        );
+        await screenshot(page, 'drawing');
+        await page.close();
+      },
+    );
+    await t.test(
+      'an opened picture, dark on white, is inverted and classified as Node classifies the original',
+      { timeout: 30_000 },
+      async () => {
+        const page = await openPage(context, `${plain.url}?device=wasm`, errors);
+        await page.evaluate(() => window.depthfold.ready);
+        // The image Node is surest of, inverted and scaled up 10x into a PNG, like a product photo on white: the page's
+        // resampling back to 28x28 is close to, not exactly, the original.
+        const surest = expected.reduce((a, b) => (b.top[0]!.probability > a.top[0]!.probability ? b : a));
+        const png = await page.evaluate((pixels) => {
+          const small = document.createElement('canvas');
+          small.width = 28;
+          small.height = 28;
+          const image = new ImageData(28, 28);
+          pixels.forEach((v, k) => image.data.set([255 - v, 255 - v, 255 - v, 255], 4 * k));
+          small.getContext('2d')?.putImageData(image, 0, 0);
+          const big = document.createElement('canvas');
+          big.width = 280;
+          big.height = 280;
+          const ctx = big.getContext('2d');
+          if (ctx) ctx.imageSmoothingEnabled = false;
+          ctx?.drawImage(small, 0, 0, 280, 280);
+          return big.toDataURL('image/png').replace(/^data:image\/png;base64,/, '');
+        }, surest.pixels);
+        await page.setInputFiles('#file', {
+          name: 'garment.png',
+          mimeType: 'image/png',
+          buffer: Buffer.from(png, 'base64'),
+        });
+        await page.waitForFunction(() => document.querySelectorAll('#top li').length === 3);
+        assert.equal(await page.textContent('#top li:first-child .name'), surest.top[0]!.label);
+        await screenshot(page, 'opened-image');
+        await page.close();
+      },
+    );
 
     assert.deepEqual(errors, [], 'no page errors');
   } finally {

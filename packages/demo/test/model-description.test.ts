@@ -8,7 +8,9 @@ import { load, type ClassifierInfo } from '@depthfold/infer/node';
 import { depthDescription, describeModel, pageTexts } from '../src/model-description.js';
 
 const shippedInfo = async (): Promise<ClassifierInfo> => {
-  const classifier = await load(new Uint8Array(readFileSync(new URL(`../../../${SHIPPED_MODEL}`, import.meta.url))), { device: 'cpu' });
+  const classifier = await load(new Uint8Array(readFileSync(new URL(`../../../${SHIPPED_MODEL}`, import.meta.url))), {
+    device: 'cpu',
+  });
   await classifier.dispose();
   return classifier.info;
 };
@@ -16,8 +18,13 @@ const shippedInfo = async (): Promise<ClassifierInfo> => {
 test('the shipped model is described from its metadata: constant depth, its dataset, its test error', async () => {
   const info = await shippedInfo();
   assert.equal(info.metadata.schedule.rule, 'none', 'the shipped v2 model was trained at constant depth');
-  const error = new Intl.NumberFormat('en', { style: 'percent', maximumFractionDigits: 1 }).format(info.metadata.metrics.testError!);
-  assert.equal(describeModel(info), `ResNet-20, constant depth, trained on Fashion-MNIST, test error ${error}; 10 classes, 28x28 input.`);
+  const error = new Intl.NumberFormat('en', { style: 'percent', maximumFractionDigits: 1 }).format(
+    info.metadata.metrics.testError!,
+  );
+  assert.equal(
+    describeModel(info),
+    `ResNet-20, constant depth, trained on Fashion-MNIST, test error ${error}; 10 classes, 28x28 input.`,
+  );
   assert.deepEqual(pageTexts(info.metadata), {
     title: 'depthfold: Fashion-MNIST in the browser',
     headline: 'Fashion-MNIST in your browser',
@@ -30,9 +37,20 @@ test('another schedule, dataset or error changes the description', async () => {
   const info = await shippedInfo();
   const linear = { ...info.metadata.schedule, rule: 'linear' as const, survivalProb: 0.5 };
   assert.equal(depthDescription(linear), 'stochastic depth (linear decay to p_L = 0.5)');
-  assert.equal(depthDescription({ ...linear, rule: 'uniform', survivalProb: 0.8 }), 'stochastic depth (uniform p_L = 0.8)');
+  assert.equal(
+    depthDescription({ ...linear, rule: 'uniform', survivalProb: 0.8 }),
+    'stochastic depth (uniform p_L = 0.8)',
+  );
   assert.equal(depthDescription({ ...linear, survivalProb: 1 }), 'constant depth', 'p_L = 1 runs every block');
-  const mnist = { ...info.metadata, schedule: linear, dataset: { ...info.metadata.dataset, name: 'mnist' as const }, metrics: { ...info.metadata.metrics, testError: undefined } };
-  assert.equal(describeModel({ ...info, metadata: mnist }), 'ResNet-20, stochastic depth (linear decay to p_L = 0.5), trained on MNIST; 10 classes, 28x28 input.');
+  const mnist = {
+    ...info.metadata,
+    schedule: linear,
+    dataset: { ...info.metadata.dataset, name: 'mnist' as const },
+    metrics: { ...info.metadata.metrics, testError: undefined },
+  };
+  assert.equal(
+    describeModel({ ...info, metadata: mnist }),
+    'ResNet-20, stochastic depth (linear decay to p_L = 0.5), trained on MNIST; 10 classes, 28x28 input.',
+  );
   assert.equal(pageTexts(mnist).prompt, 'Draw a digit, or drop an image');
 });

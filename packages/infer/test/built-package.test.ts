@@ -25,18 +25,26 @@ const modelDir = mkdtempSync(join(tmpdir(), 'depthfold-model-'));
 const model = join(modelDir, 'model.onnx');
 
 /** Runs `code` as an ES module in a child node from `cwd` and returns the modules it loaded. */
-function trace(cwd: string, code: string, options: { env?: Record<string, string>; conditions?: string[] } = {}): string[] {
+function trace(
+  cwd: string,
+  code: string,
+  options: { env?: Record<string, string>; conditions?: string[] } = {},
+): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'depthfold-trace-'));
   const file = join(dir, 'trace.txt');
   try {
     writeFileSync(file, '');
     const conditions = (options.conditions ?? []).map((c) => `--conditions=${c}`);
-    const result = spawnSync(process.execPath, [...conditions, '--import', register, '--input-type=module', '-e', code], {
-      cwd,
-      env: { ...process.env, ...options.env, DEPTHFOLD_MODULE_TRACE: file },
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const result = spawnSync(
+      process.execPath,
+      [...conditions, '--import', register, '--input-type=module', '-e', code],
+      {
+        cwd,
+        env: { ...process.env, ...options.env, DEPTHFOLD_MODULE_TRACE: file },
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     assert.equal(result.status, 0, `child node failed:\n${result.stderr}`);
     return readFileSync(file, 'utf8').split('\n').filter(Boolean);
   } finally {
@@ -68,11 +76,27 @@ before(() => {
 after(() => rmSync(modelDir, { recursive: true, force: true }));
 
 test('the trace sees tfjs when it is loaded, by import and by require (control)', (t) => {
-  if (!requirement(t, existsSync(join(trainDir, 'node_modules', '@tensorflow', 'tfjs-core')), 'packages/train has no @tensorflow/tfjs-core installed (pnpm install)')) return;
+  if (
+    !requirement(
+      t,
+      existsSync(join(trainDir, 'node_modules', '@tensorflow', 'tfjs-core')),
+      'packages/train has no @tensorflow/tfjs-core installed (pnpm install)',
+    )
+  )
+    return;
   const imported = trace(trainDir, "await import('@tensorflow/tfjs-core');");
-  assert.ok(imported.some((m) => m.startsWith('esm ') && TFJS.test(m)), 'an ESM import of tfjs is recorded');
-  const required = trace(trainDir, "import { createRequire } from 'node:module'; createRequire(process.cwd() + '/x.js')('@tensorflow/tfjs-core');");
-  assert.ok(required.some((m) => m.startsWith('cjs ') && TFJS.test(m)), 'a require of tfjs is recorded');
+  assert.ok(
+    imported.some((m) => m.startsWith('esm ') && TFJS.test(m)),
+    'an ESM import of tfjs is recorded',
+  );
+  const required = trace(
+    trainDir,
+    "import { createRequire } from 'node:module'; createRequire(process.cwd() + '/x.js')('@tensorflow/tfjs-core');",
+  );
+  assert.ok(
+    required.some((m) => m.startsWith('cjs ') && TFJS.test(m)),
+    'a require of tfjs is recorded',
+  );
 });
 
 test('by default, @depthfold/infer is the Node entry: onnxruntime-node, no onnxruntime-web, no tfjs', () => {
@@ -90,8 +114,14 @@ test('by default, @depthfold/infer is the Node entry: onnxruntime-node, no onnxr
   assert.deepEqual(loaded(modules, ORT_WEB), []);
   assert.deepEqual(loaded(modules, /\/dist\/web\//), []);
   // The trace saw the built entry (ESM) and onnxruntime-node's files (CommonJS), so the empty lists mean something.
-  assert.ok(modules.some((m) => m.startsWith('esm ') && m.endsWith('/packages/infer/dist/node/index.js')), 'the built node entry was traced');
-  assert.ok(modules.some((m) => m.startsWith('cjs ') && ORT_NODE.test(m)), 'onnxruntime-node was traced');
+  assert.ok(
+    modules.some((m) => m.startsWith('esm ') && m.endsWith('/packages/infer/dist/node/index.js')),
+    'the built node entry was traced',
+  );
+  assert.ok(
+    modules.some((m) => m.startsWith('cjs ') && ORT_NODE.test(m)),
+    'onnxruntime-node was traced',
+  );
   assert.ok(loaded(modules, NODE_API).length > 0, 'node APIs are traced (the Node entry reads files)');
 });
 
@@ -102,7 +132,10 @@ test('under the browser condition, @depthfold/infer is the web entry, which impo
     "if (web.load !== infer.load) throw new Error('the root and ./web entries differ');",
   ].join('\n');
   const modules = trace(packageDir, code, { conditions: ['browser'] });
-  assert.ok(modules.some((m) => m.startsWith('esm ') && m.endsWith('/packages/infer/dist/web/index.js')), 'the built web entry was traced');
+  assert.ok(
+    modules.some((m) => m.startsWith('esm ') && m.endsWith('/packages/infer/dist/web/index.js')),
+    'the built web entry was traced',
+  );
   assert.deepEqual(loaded(modules, /\/dist\/node\//), []);
   assert.deepEqual(loaded(modules, ORT_NODE), []);
   assert.deepEqual(loaded(modules, ORT_WEB), [], 'a runtime is imported on load, for the device it runs');
@@ -111,12 +144,23 @@ test('under the browser condition, @depthfold/infer is the web entry, which impo
 });
 
 test('the web entry runs WebAssembly on onnxruntime-web/wasm alone; auto records why WebGPU did not start', () => {
-  const code = ["const infer = await import('@depthfold/infer');", classifyCode('wasm', 'wasm'), classifyCode('auto', 'wasm', ['webgpu'])].join('\n');
+  const code = [
+    "const infer = await import('@depthfold/infer');",
+    classifyCode('wasm', 'wasm'),
+    classifyCode('auto', 'wasm', ['webgpu']),
+  ].join('\n');
   const modules = trace(packageDir, code, { env: { MODEL: model }, conditions: ['browser'] });
   const ort = loaded(modules, ORT_WEB).filter((m) => m.startsWith('esm '));
-  assert.ok(ort.some((m) => /\/onnxruntime-web\/dist\/ort\.wasm\.[\w.]*mjs$/.test(m)), `the WebAssembly build was loaded: ${ort.join(', ')}`);
+  assert.ok(
+    ort.some((m) => /\/onnxruntime-web\/dist\/ort\.wasm\.[\w.]*mjs$/.test(m)),
+    `the WebAssembly build was loaded: ${ort.join(', ')}`,
+  );
   // Node has no navigator.gpu, so auto fails WebGPU before importing its build.
-  assert.deepEqual(ort.filter((m) => /webgpu|\/ort\.(all\.)?(bundle\.)?min\.mjs$/.test(m)), [], 'no other ORT build');
+  assert.deepEqual(
+    ort.filter((m) => /webgpu|\/ort\.(all\.)?(bundle\.)?min\.mjs$/.test(m)),
+    [],
+    'no other ORT build',
+  );
   assert.deepEqual(loaded(modules, ORT_NODE), []);
   assert.deepEqual(loaded(modules, TFJS), []);
 });

@@ -45,7 +45,9 @@ test('a batch of 600 runs as 256 + 256 + 88 images and equals one ONNX Runtime c
   const session = await InferenceSession.create(bytes, { executionProviders: ['cpu'] });
   try {
     const data = toNchwInput(images, INPUT, NORMALIZATION, 'HWC');
-    const out = await session.run({ input: new Tensor('float32', data, [600, INPUT.channels, INPUT.height, INPUT.width]) });
+    const out = await session.run({
+      input: new Tensor('float32', data, [600, INPUT.channels, INPUT.height, INPUT.width]),
+    });
     const whole = out.logits!.data as Float32Array;
     assert.equal(chunked.length, 600);
     let worst = 0;
@@ -62,14 +64,20 @@ test('100,000 images run in calls of at most 256, in order', async () => {
   const calls: number[] = [];
   const classifier = await loadClassifier(countingBackend(calls), bytes, { device: 'cpu' });
   try {
-    const [results, alone] = [await classifier.classify(images, { topK: 1 }), await classifier.classify(base, { topK: 1 })];
+    const [results, alone] = [
+      await classifier.classify(images, { topK: 1 }),
+      await classifier.classify(base, { topK: 1 }),
+    ];
     assert.equal(results.length, 100_000);
     assert.equal(Math.max(...calls), 256);
     assert.deepEqual(calls, [...Array(390).fill(256), 100_000 - 390 * 256, 7]);
     for (const n of [0, 255, 256, 99_999]) {
       const [got, want] = [results[n]!.top[0]!, alone[n % 7]!.top[0]!];
       assert.equal(got.index, want.index, `image ${n}`);
-      assert.ok(Math.abs(got.probability - want.probability) < 1e-6, `image ${n}: ${got.probability} vs ${want.probability}`);
+      assert.ok(
+        Math.abs(got.probability - want.probability) < 1e-6,
+        `image ${n}: ${got.probability} vs ${want.probability}`,
+      );
     }
   } finally {
     await classifier.dispose();

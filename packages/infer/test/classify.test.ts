@@ -34,7 +34,8 @@ test('info describes the model and the device', () => {
 test('classify returns the top 3 by default, sorted, with labels matching indices', async () => {
   const [result] = await classifier.classify(images[0]!);
   assert.equal(result!.top.length, 3);
-  for (let i = 1; i < result!.top.length; i++) assert.ok(result!.top[i - 1]!.probability >= result!.top[i]!.probability);
+  for (let i = 1; i < result!.top.length; i++)
+    assert.ok(result!.top[i - 1]!.probability >= result!.top[i]!.probability);
   for (const p of result!.top) assert.equal(p.label, classifier.info.labels[p.index]);
 });
 
@@ -68,7 +69,10 @@ test('a batch of 3 equals 3 single calls', async () => {
   assert.equal(classified.length, 3);
   for (let i = 0; i < 3; i++) {
     const [single] = await classifier.classify([images[i]!], { topK: 2 });
-    assert.deepEqual(classified[i]!.top.map((p) => p.index), single!.top.map((p) => p.index));
+    assert.deepEqual(
+      classified[i]!.top.map((p) => p.index),
+      single!.top.map((p) => p.index),
+    );
   }
 });
 

@@ -23,10 +23,22 @@ test('the device table is frozen, and every provider is one of its devices', () 
 
 test('resolveDevice maps devices through the table for each platform', () => {
   assert.deepEqual(resolveDevice('cpu', 'node').candidates, [{ device: 'cpu', provider: 'cpu' }]);
-  assert.deepEqual(resolveDevice(undefined, 'node'), { device: 'cpu', candidates: [{ device: 'cpu', provider: 'cpu' }] });
-  assert.deepEqual(resolveDevice('auto', 'node').candidates.map((c) => c.provider), ['cuda', 'webgpu', 'cpu']);
-  assert.deepEqual(resolveDevice('auto', 'web').candidates.map((c) => c.provider), ['webgpu', 'wasm']);
-  assert.throws(() => resolveDevice('cuda', 'web'), failsWith(InferInputError, /devices available in web: "auto", "webgpu", "cpu", "wasm"/));
+  assert.deepEqual(resolveDevice(undefined, 'node'), {
+    device: 'cpu',
+    candidates: [{ device: 'cpu', provider: 'cpu' }],
+  });
+  assert.deepEqual(
+    resolveDevice('auto', 'node').candidates.map((c) => c.provider),
+    ['cuda', 'webgpu', 'cpu'],
+  );
+  assert.deepEqual(
+    resolveDevice('auto', 'web').candidates.map((c) => c.provider),
+    ['webgpu', 'wasm'],
+  );
+  assert.throws(
+    () => resolveDevice('cuda', 'web'),
+    failsWith(InferInputError, /devices available in web: "auto", "webgpu", "cpu", "wasm"/),
+  );
 });
 
 test('cpu works', async () => {
@@ -46,7 +58,10 @@ test('auto takes the first device of the table that starts and records why the o
     const { device, provider, fallbacks } = c.info;
     assert.ok(node.auto.includes(device), `auto resolved to ${device}`);
     assert.equal(provider, node.providers[device]);
-    assert.deepEqual(fallbacks.map((f) => f.device), node.auto.slice(0, node.auto.indexOf(device)));
+    assert.deepEqual(
+      fallbacks.map((f) => f.device),
+      node.auto.slice(0, node.auto.indexOf(device)),
+    );
     for (const f of fallbacks) {
       assert.equal(f.provider, node.providers[f.device]);
       assert.ok(f.reason.length > 0, `fallback ${f.device} has a reason`);
@@ -65,11 +80,22 @@ for (const device of ['cuda', 'webgpu'] as const) {
     } catch (error) {
       assert.ok(error instanceof InferDeviceError, `expected an InferDeviceError, got ${String(error)}`);
       assert.equal(error.device, device);
-      assert.deepEqual(error.failures.map((f) => f.device), [device]);
+      assert.deepEqual(
+        error.failures.map((f) => f.device),
+        [device],
+      );
       assert.ok(error.failures[0]!.reason.length > 0);
-      assert.ok(error.available.includes('cpu') && error.available.includes('auto'), `available: ${error.available.join(', ')}`);
+      assert.ok(
+        error.available.includes('cpu') && error.available.includes('auto'),
+        `available: ${error.available.join(', ')}`,
+      );
       assert.ok(!error.available.includes(device));
-      assert.match(error.message, new RegExp(`^device "${device}" could not start a session\\. Tried ${device} \\(provider ${device}\\): .+\\. Other devices available here \\(not tried\\): "auto", .*"cpu"`));
+      assert.match(
+        error.message,
+        new RegExp(
+          `^device "${device}" could not start a session\\. Tried ${device} \\(provider ${device}\\): .+\\. Other devices available here \\(not tried\\): "auto", .*"cpu"`,
+        ),
+      );
       return;
     }
     try {
@@ -83,12 +109,21 @@ for (const device of ['cuda', 'webgpu'] as const) {
 
 test('an unknown device lists the allowed ones', async () => {
   for (const device of ['gpu', 'CPU', '', 0]) {
-    await assert.rejects(load(bytes, { device: device as Device }), failsWith(InferInputError, /^device: expected one of "auto", "cuda", "webgpu", "cpu", "wasm", received /));
+    await assert.rejects(
+      load(bytes, { device: device as Device }),
+      failsWith(InferInputError, /^device: expected one of "auto", "cuda", "webgpu", "cpu", "wasm", received /),
+    );
   }
 });
 
 test('a device of another platform lists the devices of this one', async () => {
-  await assert.rejects(load(bytes, { device: 'wasm' }), failsWith(InferInputError, /^device: expected one of the devices available in node: "auto", "cuda", "webgpu", "cpu", received "wasm"$/));
+  await assert.rejects(
+    load(bytes, { device: 'wasm' }),
+    failsWith(
+      InferInputError,
+      /^device: expected one of the devices available in node: "auto", "cuda", "webgpu", "cpu", received "wasm"$/,
+    ),
+  );
 });
 
 test('a cuda that cannot start says how to get the CUDA provider, in auto and when asked for', async (t) => {
@@ -97,7 +132,10 @@ test('a cuda that cannot start says how to get the CUDA provider, in auto and wh
     c = await load(bytes, { device: 'cuda' });
   } catch (error) {
     assert.ok(error instanceof InferDeviceError);
-    assert.match(error.failures[0]!.reason, /npm ships onnxruntime-node without its CUDA provider: `pnpm setup:cuda` fetches it/);
+    assert.match(
+      error.failures[0]!.reason,
+      /npm ships onnxruntime-node without its CUDA provider: `pnpm setup:cuda` fetches it/,
+    );
     const auto = await load(bytes, { device: 'auto' });
     try {
       assert.equal(auto.info.fallbacks[0]!.device, 'cuda', 'auto tries cuda first and records its failure');

@@ -39,9 +39,11 @@ export function randomCheckpoint(seed = 7): Checkpoint {
   const params = new Map<string, NamedTensor>();
   for (const p of parameterSpecs(spec)) {
     const fanIn = p.shape.slice(0, -1).reduce((a, b) => a * b, 1);
-    if (p.kind === 'conv' || p.kind === 'dense-weight') params.set(p.name, randomTensor(rng, p.shape, Math.sqrt(2 / fanIn)));
+    if (p.kind === 'conv' || p.kind === 'dense-weight')
+      params.set(p.name, randomTensor(rng, p.shape, Math.sqrt(2 / fanIn)));
     else if (p.kind === 'bn-gamma') params.set(p.name, randomTensor(rng, p.shape, 0.2, 1));
-    else if (p.kind === 'bn-variance') params.set(p.name, { shape: [...p.shape], data: Float32Array.from(Array(p.shape[0]!), () => 0.5 + rng.next()) });
+    else if (p.kind === 'bn-variance')
+      params.set(p.name, { shape: [...p.shape], data: Float32Array.from(Array(p.shape[0]!), () => 0.5 + rng.next()) });
     else params.set(p.name, randomTensor(rng, p.shape, 0.2));
   }
   const probs = survivalProbs('linear', 3 * spec.blocksPerStage, 0.5);

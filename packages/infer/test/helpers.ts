@@ -6,7 +6,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng } from '@depthfold/core';
-import { encodeModel, integrityPayload, wireRecords, withIntegrity, type ModelProto, type WireRecord } from '@depthfold/onnx';
+import {
+  encodeModel,
+  integrityPayload,
+  wireRecords,
+  withIntegrity,
+  type ModelProto,
+  type WireRecord,
+} from '@depthfold/onnx';
 import { INPUT } from './fixtures.js';
 
 /** Writes `bytes` into a fresh temporary directory; `cleanup` removes it. */
@@ -54,14 +61,19 @@ export function restamp(bytes: Uint8Array): Uint8Array {
 
 /** `model` with its depthfold metadata edited by `edit` (each entry parsed from JSON), encoded again. */
 export function editMetadata(model: ModelProto, edit: (entries: Record<string, unknown>) => void): Uint8Array {
-  const entries: Record<string, unknown> = Object.fromEntries(model.metadata_props!.map((p) => [p.key!, JSON.parse(p.value!)]));
+  const entries: Record<string, unknown> = Object.fromEntries(
+    model.metadata_props!.map((p) => [p.key!, JSON.parse(p.value!)]),
+  );
   edit(entries);
-  return encodeModel({ ...model, metadata_props: Object.entries(entries).map(([key, value]) => ({ key, value: JSON.stringify(value) })) });
+  return encodeModel({
+    ...model,
+    metadata_props: Object.entries(entries).map(([key, value]) => ({ key, value: JSON.stringify(value) })),
+  });
 }
 
 /** Where each initializer's raw_data lies in a model file: the bytes of its weights. */
 export function weightRanges(bytes: Uint8Array): { start: number; end: number }[] {
-  const valueOf = (buf: Uint8Array, r: WireRecord): [number, number] => {
+  const payloadOf = (buf: Uint8Array, r: WireRecord): [number, number] => {
     let pos = r.start;
     while (buf[pos]! >= 0x80) pos++; // the key
     pos++;
@@ -69,12 +81,12 @@ export function weightRanges(bytes: Uint8Array): { start: number; end: number }[
     return [pos + 1, r.end];
   };
   const graph = wireRecords(bytes).find((r) => r.field === 7)!;
-  const [gStart, gEnd] = valueOf(bytes, graph);
+  const [gStart, gEnd] = payloadOf(bytes, graph);
   const ranges: { start: number; end: number }[] = [];
   for (const init of wireRecords(bytes.subarray(gStart, gEnd)).filter((r) => r.field === 5)) {
-    const [iStart, iEnd] = valueOf(bytes, { ...init, start: gStart + init.start, end: gStart + init.end });
+    const [iStart, iEnd] = payloadOf(bytes, { ...init, start: gStart + init.start, end: gStart + init.end });
     for (const raw of wireRecords(bytes.subarray(iStart, iEnd)).filter((r) => r.field === 9)) {
-      const [start, end] = valueOf(bytes, { ...raw, start: iStart + raw.start, end: iStart + raw.end });
+      const [start, end] = payloadOf(bytes, { ...raw, start: iStart + raw.start, end: iStart + raw.end });
       if (end > start) ranges.push({ start, end });
     }
   }

@@ -17,7 +17,10 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SHIPPED = ['v1', 'v2'].map((v) => join(ROOT, 'models', `resnet20-fashion-mnist-${v}.onnx`));
 // The SHA-256 of the shipped files' graph and weights, computed from the files as they were committed before the
 // digest was added (ff18bfb and earlier): the stamped files have the same graph and weights.
-const SHIPPED_DIGESTS = ['8cf78978704e5211efe905898fecb47ed5cc097b0234ac117dcdabaf54cdb7a7', '5f377f88660bfadacf532e504172c023b39c4c2a3671da363bf09281ceac0384'];
+const SHIPPED_DIGESTS = [
+  '8cf78978704e5211efe905898fecb47ed5cc097b0234ac117dcdabaf54cdb7a7',
+  '5f377f88660bfadacf532e504172c023b39c4c2a3671da363bf09281ceac0384',
+];
 const shipped = new Uint8Array(readFileSync(SHIPPED[1]!));
 const bytes = fixtureModelBytes();
 
@@ -32,8 +35,20 @@ test('a text file or a truncated model is a model error that names the file and 
   const text = tempFile('notes.onnx', 'this is not a model\n');
   const cut = tempFile('cut.onnx', shipped.subarray(0, 500_000));
   try {
-    await assert.rejects(load(text.path), failsWith(InferModelError, /^model .*notes\.onnx: bytes: expected an ONNX model \(a protobuf ModelProto\), received "20 bytes that are not valid ONNX" \(wire type 4/));
-    await assert.rejects(load(cut.path), failsWith(InferModelError, /^model .*cut\.onnx: bytes: expected an ONNX model .*not valid ONNX" \(field 7 at byte \d+ runs past the end/));
+    await assert.rejects(
+      load(text.path),
+      failsWith(
+        InferModelError,
+        /^model .*notes\.onnx: bytes: expected an ONNX model \(a protobuf ModelProto\), received "20 bytes that are not valid ONNX" \(wire type 4/,
+      ),
+    );
+    await assert.rejects(
+      load(cut.path),
+      failsWith(
+        InferModelError,
+        /^model .*cut\.onnx: bytes: expected an ONNX model .*not valid ONNX" \(field 7 at byte \d+ runs past the end/,
+      ),
+    );
   } finally {
     text.cleanup();
     cut.cleanup();
@@ -46,7 +61,10 @@ test('a graph ONNX Runtime cannot load is a model error on every device, not Inf
     for (const device of ['cpu', 'auto', 'cuda', 'webgpu'] as const) {
       await assert.rejects(
         load(file.path, { device }),
-        failsWith(InferModelError, /^model .*broken\.onnx: graph: expected a valid ONNX model that ONNX Runtime can load, received "a model that is not valid ONNX" \(ONNX Runtime, provider cpu: .*no-such-tensor/),
+        failsWith(
+          InferModelError,
+          /^model .*broken\.onnx: graph: expected a valid ONNX model that ONNX Runtime can load, received "a model that is not valid ONNX" \(ONNX Runtime, provider cpu: .*no-such-tensor/,
+        ),
         device,
       );
     }
@@ -54,11 +72,17 @@ test('a graph ONNX Runtime cannot load is a model error on every device, not Inf
     file.cleanup();
   }
   // The web entry too, whose baseline is WebAssembly.
-  await assert.rejects(loadWeb(brokenGraph(), { device: 'wasm' }), failsWith(InferModelError, /graph: .*not valid ONNX.*provider wasm/));
+  await assert.rejects(
+    loadWeb(brokenGraph(), { device: 'wasm' }),
+    failsWith(InferModelError, /graph: .*not valid ONNX.*provider wasm/),
+  );
 });
 
 test('a device that cannot start a valid model is still InferDeviceError', async () => {
-  await assert.rejects(loadWeb(bytes, { device: 'webgpu' }), failsWith(InferDeviceError, /device "webgpu" could not start a session/));
+  await assert.rejects(
+    loadWeb(bytes, { device: 'webgpu' }),
+    failsWith(InferDeviceError, /device "webgpu" could not start a session/),
+  );
 });
 
 test('the shipped models carry the digest of their graph and weights, and load with the check on', async () => {
@@ -82,7 +106,12 @@ test('a changed weight fails the digest, naming the file, both digests and the o
   try {
     await assert.rejects(
       load(file.path),
-      failsWith(InferIntegrityError, new RegExp(`^model .*changed\\.onnx: metadata_props\\.integrity\\.sha256: expected ${SHIPPED_DIGESTS[1]}, the digest stored at export \\(the graph or weights changed since\\), received "[0-9a-f]{64}" \\(to load a model changed on purpose, pass \\{ verifyIntegrity: false \\}\\)$`)),
+      failsWith(
+        InferIntegrityError,
+        new RegExp(
+          `^model .*changed\\.onnx: metadata_props\\.integrity\\.sha256: expected ${SHIPPED_DIGESTS[1]}, the digest stored at export \\(the graph or weights changed since\\), received "[0-9a-f]{64}" \\(to load a model changed on purpose, pass \\{ verifyIntegrity: false \\}\\)$`,
+        ),
+      ),
     );
     const edited = await load(file.path, { verifyIntegrity: false });
     await edited.dispose();
@@ -91,7 +120,7 @@ test('a changed weight fails the digest, naming the file, both digests and the o
   }
 });
 
-test('50 seeded mutations of the shipped model\'s weights: every one is refused, none loads', async () => {
+test("50 seeded mutations of the shipped model's weights: every one is refused, none loads", async () => {
   const ranges = weightRanges(shipped);
   const weightBytes = ranges.reduce((n, r) => n + r.end - r.start, 0);
   assert.ok(weightBytes > 1_000_000, `${weightBytes} bytes of weights`);
@@ -102,7 +131,11 @@ test('50 seeded mutations of the shipped model\'s weights: every one is refused,
     for (let k = 0, count = 1 + Math.floor(rng.next() * 4); k < count; k++) {
       // A byte of the weights, drawn uniformly over all of them, set to another value.
       let offset = Math.floor(rng.next() * weightBytes);
-      const range = ranges.find((r) => (offset < r.end - r.start ? true : ((offset -= r.end - r.start), false)))!;
+      const range = ranges.find((r) => {
+        if (offset < r.end - r.start) return true;
+        offset -= r.end - r.start;
+        return false;
+      })!;
       mutant[range.start + offset] = (mutant[range.start + offset]! + 1 + Math.floor(rng.next() * 255)) % 256;
     }
     try {
@@ -114,12 +147,14 @@ test('50 seeded mutations of the shipped model\'s weights: every one is refused,
       else throw error;
     }
   }
-  console.log(`50 weight mutations: ${outcome.integrity} failed the digest, ${outcome.invalid} were not valid ONNX, ${outcome.loaded} loaded`);
+  console.log(
+    `50 weight mutations: ${outcome.integrity} failed the digest, ${outcome.invalid} were not valid ONNX, ${outcome.loaded} loaded`,
+  );
   assert.equal(outcome.loaded, 0);
   assert.equal(outcome.integrity + outcome.invalid, 50);
 });
 
-test('50 seeded mutations of the graph\'s structure: refused with the check on; without it, never a device error', async () => {
+test("50 seeded mutations of the graph's structure: refused with the check on; without it, never a device error", async () => {
   // The bytes of the graph that are not weights: nodes, names, types, dims and the protobuf framing of it all.
   const graph = wireRecords(shipped).find((r) => r.field === 7)!;
   const weights = weightRanges(shipped);
@@ -149,7 +184,9 @@ test('50 seeded mutations of the graph\'s structure: refused with the check on; 
       else throw error;
     }
   }
-  console.log(`50 graph-structure mutations, checked: ${JSON.stringify(checked)}; with verifyIntegrity false: ${JSON.stringify(unchecked)}`);
+  console.log(
+    `50 graph-structure mutations, checked: ${JSON.stringify(checked)}; with verifyIntegrity false: ${JSON.stringify(unchecked)}`,
+  );
   assert.equal(checked.loaded, 0);
   assert.ok(unchecked.invalid > 0, 'some mutants are not valid ONNX, so the test sees the classification');
   assert.equal(unchecked.invalid + unchecked.loaded, 50);
@@ -160,7 +197,10 @@ test('a model without a digest is refused unless the check is off', async () => 
   const old = encodeModel(buildModel(checkpoint, unstampedMetadataFor(checkpoint), { folded: true }));
   await assert.rejects(
     load(old),
-    failsWith(InferIntegrityError, /^model \(model bytes\): metadata_props\.integrity: expected the SHA-256 of the graph and weights that pnpm export writes \(tools\/stamp-model-digest\.ts adds it to an older model\), received nothing/),
+    failsWith(
+      InferIntegrityError,
+      /^model \(model bytes\): metadata_props\.integrity: expected the SHA-256 of the graph and weights that pnpm export writes \(tools\/stamp-model-digest\.ts adds it to an older model\), received nothing/,
+    ),
   );
   const classifier = await load(old, { verifyIntegrity: false });
   try {
@@ -168,18 +208,30 @@ test('a model without a digest is refused unless the check is off', async () => 
   } finally {
     await classifier.dispose();
   }
-  await assert.rejects(load(bytes, { verifyIntegrity: 'no' as unknown as boolean }), failsWith(InferInputError, /^verifyIntegrity: expected true or false, received "no"$/));
+  await assert.rejects(
+    load(bytes, { verifyIntegrity: 'no' as unknown as boolean }),
+    failsWith(InferInputError, /^verifyIntegrity: expected true or false, received "no"$/),
+  );
 });
 
 test('the web entry verifies the digest with SubtleCrypto, and says so where there is none', async () => {
   const changed = Uint8Array.from(bytes);
   changed[weightRanges(bytes)[0]!.start] ^= 0x01;
-  await assert.rejects(loadWeb(changed, { device: 'wasm' }), failsWith(InferIntegrityError, /metadata_props\.integrity\.sha256: expected/));
+  await assert.rejects(
+    loadWeb(changed, { device: 'wasm' }),
+    failsWith(InferIntegrityError, /metadata_props\.integrity\.sha256: expected/),
+  );
   const own = Object.getOwnPropertyDescriptor(globalThis, 'crypto')!;
   // An insecure page (http: other than localhost) has no crypto.subtle.
   Object.defineProperty(globalThis, 'crypto', { value: {}, configurable: true });
   try {
-    await assert.rejects(loadWeb(bytes, { device: 'wasm' }), failsWith(InferInputError, /^verifyIntegrity: expected SubtleCrypto to hash the model \(pass \{ verifyIntegrity: false \} where there is none\), received "SubtleCrypto \(crypto\.subtle\) is not available here/));
+    await assert.rejects(
+      loadWeb(bytes, { device: 'wasm' }),
+      failsWith(
+        InferInputError,
+        /^verifyIntegrity: expected SubtleCrypto to hash the model \(pass \{ verifyIntegrity: false \} where there is none\), received "SubtleCrypto \(crypto\.subtle\) is not available here/,
+      ),
+    );
     await (await loadWeb(bytes, { device: 'wasm', verifyIntegrity: false })).dispose();
   } finally {
     Object.defineProperty(globalThis, 'crypto', own);

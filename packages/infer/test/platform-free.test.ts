@@ -21,20 +21,32 @@ function imports(folder: string): { file: string; specifier: string }[] {
 
 test('src/common imports only its own files, @depthfold/core, @depthfold/onnx and zod', () => {
   for (const { file, specifier } of imports('common')) {
-    assert.match(specifier, /^(\.\/[a-z-]+\.js|@depthfold\/core|@depthfold\/onnx|zod)$/, `${file} imports ${specifier}`);
+    assert.match(
+      specifier,
+      /^(\.\/[a-z-]+\.js|@depthfold\/core|@depthfold\/onnx|zod)$/,
+      `${file} imports ${specifier}`,
+    );
   }
 });
 
 test('src/web imports common, @depthfold/core and onnxruntime-web only: no node API, no onnxruntime-node', () => {
   const found = imports('web');
   for (const { file, specifier } of found) {
-    assert.match(specifier, /^(\.\/[a-z-]+\.js|\.\.\/common\/[a-z-]+\.js|@depthfold\/core|onnxruntime-web(\/wasm|\/webgpu)?)$/, `${file} imports ${specifier}`);
+    assert.match(
+      specifier,
+      /^(\.\/[a-z-]+\.js|\.\.\/common\/[a-z-]+\.js|@depthfold\/core|onnxruntime-web(\/wasm|\/webgpu)?)$/,
+      `${file} imports ${specifier}`,
+    );
   }
-  assert.ok(found.some((i) => i.specifier === 'onnxruntime-web/wasm') && found.some((i) => i.specifier === 'onnxruntime-web/webgpu'));
+  assert.ok(
+    found.some((i) => i.specifier === 'onnxruntime-web/wasm') &&
+      found.some((i) => i.specifier === 'onnxruntime-web/webgpu'),
+  );
 });
 
 test('src/node never imports onnxruntime-web', () => {
   const found = imports('node');
   assert.ok(found.some((i) => i.specifier === 'onnxruntime-node'));
-  for (const { file, specifier } of found) assert.doesNotMatch(specifier, /onnxruntime-web|\/web\//, `${file} imports ${specifier}`);
+  for (const { file, specifier } of found)
+    assert.doesNotMatch(specifier, /onnxruntime-web|\/web\//, `${file} imports ${specifier}`);
 });

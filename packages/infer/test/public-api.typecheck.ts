@@ -1,11 +1,23 @@
 // Type tests of the public API, checked by `tsc --noEmit` (never run): each @ts-expect-error line must stay an error.
-import { InferIntegrityError, InferModelError, load, MAX_RUN_BATCH, type Classification, type Classifier, type ConcreteDevice, type Device } from '../src/index.js';
+import {
+  InferIntegrityError,
+  type InferModelError,
+  load,
+  MAX_RUN_BATCH,
+  type Classification,
+  type Classifier,
+  type ConcreteDevice,
+  type Device,
+} from '../src/index.js';
 import { load as loadWeb, type Classifier as WebClassifier, type WebImage } from '../src/web/index.js';
 
 export async function publicApi(bytes: Uint8Array): Promise<void> {
   const c: Classifier = await load(bytes, { device: 'auto' });
   await load('model.onnx');
-  const results: Classification[] = await c.classify([new Uint8Array(1), new Float32Array(1)], { topK: 2, layout: 'CHW' });
+  const results: Classification[] = await c.classify([new Uint8Array(1), new Float32Array(1)], {
+    topK: 2,
+    layout: 'CHW',
+  });
   const one: Classification[] = await c.classify(new Uint8Array(1));
   const logits: Float32Array[] = await c.logits(new Float32Array(1), { layout: 'HWC' });
   const device: ConcreteDevice = c.info.device;
@@ -13,7 +25,12 @@ export async function publicApi(bytes: Uint8Array): Promise<void> {
   void [results, one, logits, device, requested];
 
   await load(bytes, { device: 'cpu', verifyIntegrity: false });
-  const modelError: InferModelError = new InferIntegrityError('m.onnx', 'metadata_props.integrity', 'a digest', undefined);
+  const modelError: InferModelError = new InferIntegrityError(
+    'm.onnx',
+    'metadata_props.integrity',
+    'a digest',
+    undefined,
+  );
   const chunk: number = MAX_RUN_BATCH;
   void [modelError, chunk];
   // @ts-expect-error verifyIntegrity is a boolean

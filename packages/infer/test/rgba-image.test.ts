@@ -30,14 +30,32 @@ test('a grey model takes the luminance 0.299 R + 0.587 G + 0.114 B; grey pixels 
 });
 
 test('a colour model takes R, G, B in HWC or CHW; alpha is dropped', () => {
-  assert.deepEqual(Array.from(rgbaToPixels(six, RGB, 'HWC', 'x')), [10, 20, 30, 200, 200, 200, 255, 0, 0, 0, 255, 0, 0, 0, 255, 7, 7, 7]);
-  assert.deepEqual(Array.from(rgbaToPixels(six, RGB, 'CHW', 'x')), [10, 200, 255, 0, 0, 7, 20, 200, 0, 255, 0, 7, 30, 200, 0, 0, 255, 7]);
+  assert.deepEqual(
+    Array.from(rgbaToPixels(six, RGB, 'HWC', 'x')),
+    [10, 20, 30, 200, 200, 200, 255, 0, 0, 0, 255, 0, 0, 0, 255, 7, 7, 7],
+  );
+  assert.deepEqual(
+    Array.from(rgbaToPixels(six, RGB, 'CHW', 'x')),
+    [10, 200, 255, 0, 0, 7, 20, 200, 0, 255, 0, 7, 30, 200, 0, 0, 255, 7],
+  );
 });
 
 test('an ImageData of another size, a short buffer, or a model of 2 channels is refused, naming the image', () => {
-  assert.throws(() => rgbaToPixels({ ...six, width: 2, height: 3 }, GREY, 'HWC', 'images[4]'), failsWith(InferInputError, /^images\[4\]: expected an ImageData of 3x2 \(width x height, the model's size\), received "2x3"$/));
-  assert.throws(() => rgbaToPixels({ ...six, data: six.data.subarray(4) }, GREY, 'HWC', 'images[0]'), failsWith(InferInputError, /^images\[0\]\.data: expected 24 bytes \(RGBA 3x2\), received 20$/));
-  assert.throws(() => rgbaToPixels(six, { ...GREY, channels: 2 }, 'HWC', 'images[0]'), failsWith(InferInputError, /an ImageData converts to 1 \(grey\) or 3 \(RGB\) channels, the model takes 2/));
+  assert.throws(
+    () => rgbaToPixels({ ...six, width: 2, height: 3 }, GREY, 'HWC', 'images[4]'),
+    failsWith(
+      InferInputError,
+      /^images\[4\]: expected an ImageData of 3x2 \(width x height, the model's size\), received "2x3"$/,
+    ),
+  );
+  assert.throws(
+    () => rgbaToPixels({ ...six, data: six.data.subarray(4) }, GREY, 'HWC', 'images[0]'),
+    failsWith(InferInputError, /^images\[0\]\.data: expected 24 bytes \(RGBA 3x2\), received 20$/),
+  );
+  assert.throws(
+    () => rgbaToPixels(six, { ...GREY, channels: 2 }, 'HWC', 'images[0]'),
+    failsWith(InferInputError, /an ImageData converts to 1 \(grey\) or 3 \(RGB\) channels, the model takes 2/),
+  );
 });
 
 test('isRgbaImage recognises the shape of ImageData only', () => {
@@ -51,6 +69,15 @@ test('checkImages converts ImageData only where the platform takes it, and says 
   const batch = checkImages([six, new Uint8Array(6)], GREY, 'HWC', true);
   assert.equal(batch.length, 2);
   assert.ok(batch[0] instanceof Float32Array);
-  assert.throws(() => checkImages([six], GREY, 'HWC', false), failsWith(InferInputError, /^images\[0\]: expected a Uint8Array or Float32Array of raw pixels, received "object"$/));
-  assert.throws(() => checkImages([new Int8Array(6)], GREY, 'HWC', true), failsWith(InferInputError, /^images\[0\]: expected a Uint8Array or Float32Array of raw pixels, or an ImageData, received "Int8Array\(6\)"$/));
+  assert.throws(
+    () => checkImages([six], GREY, 'HWC', false),
+    failsWith(InferInputError, /^images\[0\]: expected a Uint8Array or Float32Array of raw pixels, received "object"$/),
+  );
+  assert.throws(
+    () => checkImages([new Int8Array(6)], GREY, 'HWC', true),
+    failsWith(
+      InferInputError,
+      /^images\[0\]: expected a Uint8Array or Float32Array of raw pixels, or an ImageData, received "Int8Array\(6\)"$/,
+    ),
+  );
 });

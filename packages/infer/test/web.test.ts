@@ -6,7 +6,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { load as loadNode } from '../src/node/index.js';
-import { detectEnvironment, InferDeviceError, InferInputError, load, webEnvironment, type Classifier, type Device } from '../src/web/index.js';
+import {
+  detectEnvironment,
+  InferDeviceError,
+  InferInputError,
+  load,
+  webEnvironment,
+  type Classifier,
+  type Device,
+} from '../src/web/index.js';
 import type { RgbaImage } from '../src/common/index.js';
 import { fixtureModelBytes, INPUT } from './fixtures.js';
 import { failsWith, hwcToChw, randomImage } from './helpers.js';
@@ -21,13 +29,18 @@ let base = '';
 function toRgba(image: Uint8Array): RgbaImage {
   const { height, width } = INPUT;
   const data = new Uint8ClampedArray(width * height * 4);
-  for (let k = 0; k < width * height; k++) data.set([image[3 * k], image[3 * k + 1], image[3 * k + 2], (k * 53) % 256], 4 * k);
+  for (let k = 0; k < width * height; k++)
+    data.set([image[3 * k], image[3 * k + 1], image[3 * k + 2], (k * 53) % 256], 4 * k);
   return { data, width, height };
 }
 
 function assertClose(actual: Float32Array[], expected: Float32Array[], tolerance: number): void {
   assert.equal(actual.length, expected.length);
-  actual.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - expected[i][j]) < tolerance, `image ${i} class ${j}: ${v} vs ${expected[i][j]}`)));
+  actual.forEach((row, i) =>
+    row.forEach((v, j) =>
+      assert.ok(Math.abs(v - expected[i][j]) < tolerance, `image ${i} class ${j}: ${v} vs ${expected[i][j]}`),
+    ),
+  );
 }
 
 before(async () => {
@@ -74,8 +87,17 @@ test('ImageData gives the logits of its RGB pixels, in either layout and mixed w
 
 test('an ImageData of the wrong size names the sizes', async () => {
   const wrong: RgbaImage = { data: new Uint8ClampedArray(4 * 6 * 4), width: 4, height: 6 };
-  await assert.rejects(web.classify([toRgba(images[0]), wrong]), failsWith(InferInputError, /^images\[1\]: expected an ImageData of 5x6 \(width x height, the model's size\), received "4x6"$/));
-  await assert.rejects(web.classify(new Int32Array(90) as unknown as Uint8Array), failsWith(InferInputError, /or an ImageData, received "Int32Array\(90\)"/));
+  await assert.rejects(
+    web.classify([toRgba(images[0]), wrong]),
+    failsWith(
+      InferInputError,
+      /^images\[1\]: expected an ImageData of 5x6 \(width x height, the model's size\), received "4x6"$/,
+    ),
+  );
+  await assert.rejects(
+    web.classify(new Int32Array(90) as unknown as Uint8Array),
+    failsWith(InferInputError, /or an ImageData, received "Int32Array\(90\)"/),
+  );
 });
 
 test('cpu is WebAssembly on the web', async () => {
@@ -103,14 +125,26 @@ test('webgpu without WebGPU fails, naming the reason and the devices available',
   await assert.rejects(load(bytes, { device: 'webgpu' }), (error: unknown) => {
     assert.ok(error instanceof InferDeviceError);
     assert.deepEqual(error.available, ['auto', 'cpu', 'wasm']);
-    assert.match(error.message, /^device "webgpu" could not start a session\. Tried webgpu \(provider webgpu\): WebGPU is not available here .*\. Other devices available here \(not tried\): "auto", "cpu", "wasm"$/);
+    assert.match(
+      error.message,
+      /^device "webgpu" could not start a session\. Tried webgpu \(provider webgpu\): WebGPU is not available here .*\. Other devices available here \(not tried\): "auto", "cpu", "wasm"$/,
+    );
     return true;
   });
 });
 
 test('cuda is not a web device; the error lists the web devices', async () => {
-  await assert.rejects(load(bytes, { device: 'cuda' }), failsWith(InferInputError, /^device: expected one of the devices available in web: "auto", "webgpu", "cpu", "wasm", received "cuda"$/));
-  await assert.rejects(load(bytes, { device: 'gpu' as Device }), failsWith(InferInputError, /^device: expected one of "auto", "cuda", "webgpu", "cpu", "wasm"/));
+  await assert.rejects(
+    load(bytes, { device: 'cuda' }),
+    failsWith(
+      InferInputError,
+      /^device: expected one of the devices available in web: "auto", "webgpu", "cpu", "wasm", received "cuda"$/,
+    ),
+  );
+  await assert.rejects(
+    load(bytes, { device: 'gpu' as Device }),
+    failsWith(InferInputError, /^device: expected one of "auto", "cuda", "webgpu", "cpu", "wasm"/),
+  );
 });
 
 test('a model URL is fetched (string or URL); a failed fetch names the URL and the status', async () => {
@@ -122,16 +156,32 @@ test('a model URL is fetched (string or URL); a failed fetch names the URL and t
       await c.dispose();
     }
   }
-  await assert.rejects(load(`${base}/missing.onnx`, { device: 'wasm' }), failsWith(InferInputError, /^model: expected a URL that serves an \.onnx file, received "http:\/\/127\.0\.0\.1:\d+\/missing\.onnx: HTTP 404 Not Found"$/));
-  await assert.rejects(load('http://127.0.0.1:1/model.onnx', { device: 'wasm' }), failsWith(InferInputError, /^model: expected a URL that serves an \.onnx file, received "http:\/\/127\.0\.0\.1:1\/model\.onnx: fetch failed"$/));
+  await assert.rejects(
+    load(`${base}/missing.onnx`, { device: 'wasm' }),
+    failsWith(
+      InferInputError,
+      /^model: expected a URL that serves an \.onnx file, received "http:\/\/127\.0\.0\.1:\d+\/missing\.onnx: HTTP 404 Not Found"$/,
+    ),
+  );
+  await assert.rejects(
+    load('http://127.0.0.1:1/model.onnx', { device: 'wasm' }),
+    failsWith(
+      InferInputError,
+      /^model: expected a URL that serves an \.onnx file, received "http:\/\/127\.0\.0\.1:1\/model\.onnx: fetch failed"$/,
+    ),
+  );
 });
 
 test('threads: min(4, cores) on a cross-origin isolated page, 1 elsewhere; WebGPU where navigator.gpu exists', () => {
-  const isolated = (cores: number) => detectEnvironment({ crossOriginIsolated: true, navigator: { hardwareConcurrency: cores } });
+  const isolated = (cores: number) =>
+    detectEnvironment({ crossOriginIsolated: true, navigator: { hardwareConcurrency: cores } });
   assert.equal(isolated(2).wasmThreads, 2);
   assert.equal(isolated(3).wasmThreads, 3);
   assert.equal(isolated(16).wasmThreads, 4);
-  assert.equal(detectEnvironment({ crossOriginIsolated: false, navigator: { hardwareConcurrency: 16 } }).wasmThreads, 1);
+  assert.equal(
+    detectEnvironment({ crossOriginIsolated: false, navigator: { hardwareConcurrency: 16 } }).wasmThreads,
+    1,
+  );
   assert.equal(detectEnvironment({ crossOriginIsolated: true }).wasmThreads, 1, 'no navigator: 1 core');
   assert.equal(detectEnvironment({ navigator: { gpu: {} } }).webgpu, true);
   assert.equal(detectEnvironment({}).webgpu, false);

@@ -21,7 +21,14 @@ interface ChildResult {
 }
 
 test('webgpu on SwiftShader gives the logits of cpu within 1e-4', { timeout: 180_000 }, (t) => {
-  if (!requirement(t, existsSync(SWIFTSHADER_ICD), `no ${SWIFTSHADER_ICD}: install Debian's chromium (tools/setup.sh does) to test the WebGPU provider`)) return;
+  if (
+    !requirement(
+      t,
+      existsSync(SWIFTSHADER_ICD),
+      `no ${SWIFTSHADER_ICD}: install Debian's chromium (tools/setup.sh does) to test the WebGPU provider`,
+    )
+  )
+    return;
   const run = spawnSync(process.execPath, ['--import', 'tsx', child], {
     encoding: 'utf8',
     timeout: 170_000,
@@ -37,7 +44,11 @@ test('webgpu on SwiftShader gives the logits of cpu within 1e-4', { timeout: 180
   assert.deepEqual([result.gpu.device, result.gpu.provider, result.cpu.device], ['webgpu', 'webgpu', 'cpu']);
   assert.equal(result.gpu.logits.length, 2);
   let largest = 0;
-  result.gpu.logits.forEach((row, i) => row.forEach((v, j) => (largest = Math.max(largest, Math.abs(v - result.cpu.logits[i][j])))));
-  t.diagnostic(`max |logit difference| ${largest.toExponential(2)}, webgpu batch of 2 in ${result.seconds.toFixed(1)} s`);
+  result.gpu.logits.forEach((row, i) =>
+    row.forEach((v, j) => (largest = Math.max(largest, Math.abs(v - result.cpu.logits[i][j])))),
+  );
+  t.diagnostic(
+    `max |logit difference| ${largest.toExponential(2)}, webgpu batch of 2 in ${result.seconds.toFixed(1)} s`,
+  );
   assert.ok(largest < 1e-4, `max |logit difference| ${largest}`);
 });

@@ -15,20 +15,38 @@ export function checkMetadataMatches(checkpoint: Checkpoint, metadata: ModelMeta
   const context = 'model metadata';
   const arch = checkpoint.info.architecture;
   if (!sameJson(metadata.architecture, arch)) {
-    throw new DepthfoldInputError('architecture', `the checkpoint's architecture ${JSON.stringify(arch)}`, metadata.architecture, context);
+    throw new DepthfoldInputError(
+      'architecture',
+      `the checkpoint's architecture ${JSON.stringify(arch)}`,
+      metadata.architecture,
+      context,
+    );
   }
   const probs = checkpoint.info.schedule.survivalProbs;
   if (!sameJson(metadata.schedule.survivalProbs, probs)) {
-    throw new DepthfoldInputError('schedule.survivalProbs', `the checkpoint's ${JSON.stringify(probs)}`, metadata.schedule.survivalProbs, context);
+    throw new DepthfoldInputError(
+      'schedule.survivalProbs',
+      `the checkpoint's ${JSON.stringify(probs)}`,
+      metadata.schedule.survivalProbs,
+      context,
+    );
   }
   for (const key of ['height', 'width', 'channels'] as const) {
     if (metadata.input[key] !== arch.input[key]) {
-      throw new DepthfoldInputError(`input.${key}`, `${arch.input[key]} (architecture.input.${key})`, metadata.input[key], context);
+      throw new DepthfoldInputError(
+        `input.${key}`,
+        `${arch.input[key]} (architecture.input.${key})`,
+        metadata.input[key],
+        context,
+      );
     }
   }
-  if (metadata.input.name !== INPUT_NAME) throw new DepthfoldInputError('input.name', JSON.stringify(INPUT_NAME), metadata.input.name, context);
-  if (metadata.output.name !== OUTPUT_NAME) throw new DepthfoldInputError('output.name', JSON.stringify(OUTPUT_NAME), metadata.output.name, context);
-  if (metadata.folded !== folded) throw new DepthfoldInputError('folded', `${folded} (the graph being built)`, metadata.folded, context);
+  if (metadata.input.name !== INPUT_NAME)
+    throw new DepthfoldInputError('input.name', JSON.stringify(INPUT_NAME), metadata.input.name, context);
+  if (metadata.output.name !== OUTPUT_NAME)
+    throw new DepthfoldInputError('output.name', JSON.stringify(OUTPUT_NAME), metadata.output.name, context);
+  if (metadata.folded !== folded)
+    throw new DepthfoldInputError('folded', `${folded} (the graph being built)`, metadata.folded, context);
 }
 
 // Deep equality of JSON values, blind to key order (the two sides may come from different code paths).
@@ -39,7 +57,10 @@ function sameJson(a: unknown, b: unknown): boolean {
   if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
     const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
     const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-    return ka.length === kb.length && ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+    return (
+      ka.length === kb.length &&
+      ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+    );
   }
   return a === b;
 }

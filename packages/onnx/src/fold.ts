@@ -75,7 +75,8 @@ export interface FoldedNetwork {
 export function foldBatchNorm(filter: NamedTensor, bn: BatchNormParams, eps: number, scale = 1): FoldedWeights {
   const cout = filter.shape[filter.shape.length - 1]!;
   for (const key of ['gamma', 'beta', 'mean', 'variance'] as const) {
-    if (bn[key].length !== cout) throw new DepthfoldInputError(`bn.${key}`, `${cout} values, one per output channel`, bn[key].length);
+    if (bn[key].length !== cout)
+      throw new DepthfoldInputError(`bn.${key}`, `${cout} values, one per output channel`, bn[key].length);
   }
   const factor = new Float64Array(cout);
   const bias = new Float32Array(cout);
@@ -109,7 +110,12 @@ export function foldNetwork(
   const eps = architecture.batchNormEpsilon;
   const conv = (name: string, bnName: string, stride: number, scale = 1): FoldedConv => {
     const filter = params.get(name)!;
-    return { name, stride, pad: convPadding(filter.shape[0]!), ...foldBatchNorm(filter, batchNorm(params, bnName), eps, scale) };
+    return {
+      name,
+      stride,
+      pad: convPadding(filter.shape[0]!),
+      ...foldBatchNorm(filter, batchNorm(params, bnName), eps, scale),
+    };
   };
   return {
     architecture,
@@ -119,7 +125,8 @@ export function foldNetwork(
       survivalProb: survivalProbs[i]!,
       conv1: conv(`${block.name}.conv1`, `${block.name}.bn1`, block.stride),
       conv2: conv(`${block.name}.conv2`, `${block.name}.bn2`, 1, survivalProbs[i]!),
-      projection: block.shortcut === 'projection' ? conv(`${block.name}.proj`, `${block.name}.proj_bn`, block.stride) : null,
+      projection:
+        block.shortcut === 'projection' ? conv(`${block.name}.proj`, `${block.name}.proj_bn`, block.stride) : null,
     })),
     head: { weight: denseToGemm(params.get('head.weight')!), bias: copy(params.get('head.bias')!) },
   };
@@ -141,9 +148,11 @@ export function checkParameters(params: ReadonlyMap<string, NamedTensor>, archit
     const t = params.get(p.name);
     const expected = `shape [${p.shape.join(', ')}]`;
     if (!t) throw new DepthfoldInputError(`tensor ${p.name}`, expected, undefined);
-    if (t.shape.join() !== p.shape.join()) throw new DepthfoldInputError(`tensor ${p.name}`, expected, `[${t.shape.join(', ')}]`);
+    if (t.shape.join() !== p.shape.join())
+      throw new DepthfoldInputError(`tensor ${p.name}`, expected, `[${t.shape.join(', ')}]`);
     const size = p.shape.reduce((a, b) => a * b, 1);
-    if (t.data.length !== size) throw new DepthfoldInputError(`tensor ${p.name}`, `${size} values`, `${t.data.length} values`);
+    if (t.data.length !== size)
+      throw new DepthfoldInputError(`tensor ${p.name}`, `${size} values`, `${t.data.length} values`);
   }
 }
 

@@ -12,11 +12,7 @@ import {
 } from './onnx-proto.js';
 
 /** An attribute value, tagged with its ONNX type so that an integral float is never written as INT. */
-export type AttributeValue =
-  | { ints: readonly number[] }
-  | { int: number }
-  | { float: number }
-  | { string: string };
+export type AttributeValue = { ints: readonly number[] } | { int: number } | { float: number } | { string: string };
 
 /** A TensorProto with its name set, as every initializer has. */
 export type InitializerProto = TensorProto & { name: string };
@@ -67,7 +63,13 @@ export class GraphBuilder {
    * @param output - The output value's name; the node's name by default (nodes and values are separate namespaces).
    * @returns The output value's name.
    */
-  node(opType: string, name: string, inputs: readonly string[], attributes: Record<string, AttributeValue> = {}, output = name): string {
+  node(
+    opType: string,
+    name: string,
+    inputs: readonly string[],
+    attributes: Record<string, AttributeValue> = {},
+    output = name,
+  ): string {
     if (this.nodeNames.has(name)) throw new Error(`duplicate node name ${name}`);
     for (const input of inputs) {
       if (!this.valueNames.has(input)) throw new Error(`node ${name} reads ${input}, which is not defined yet`);
@@ -94,7 +96,8 @@ export class GraphBuilder {
   /** The graph with the given interface. */
   build(name: string, inputs: ValueInfoProto[], outputs: ValueInfoProto[], docString?: string): GraphProto {
     for (const output of outputs) {
-      if (!output.name || !this.valueNames.has(output.name)) throw new Error(`graph output ${output.name} is never computed`);
+      if (!output.name || !this.valueNames.has(output.name))
+        throw new Error(`graph output ${output.name} is never computed`);
     }
     return {
       name,

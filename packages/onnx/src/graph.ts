@@ -2,7 +2,15 @@
 // f_l = conv-BN-ReLU-conv-BN, then global average pool, flatten and Gemm. One topology serves both forms:
 // folded (each conv carries its BN and p_l as weights and bias; no Mul, no BN) and unfolded (Conv without bias,
 // eval-mode BatchNormalization, Mul by p_l), the latter kept for benchmarks and for testing the folding.
-import { convPadding, residualBlocks, type BlockSpec, type Checkpoint, type ModelMetadata, type NamedTensor, type ResNetSpec } from '@depthfold/core';
+import {
+  convPadding,
+  residualBlocks,
+  type BlockSpec,
+  type Checkpoint,
+  type ModelMetadata,
+  type NamedTensor,
+  type ResNetSpec,
+} from '@depthfold/core';
 import { checkMetadataMatches, INPUT_NAME, OUTPUT_NAME } from './consistency.js';
 import { batchNorm, checkParameters, checkSurvivalProbs, foldNetwork, type FoldedConv } from './fold.js';
 import { floatTensor, floatValueInfo, GraphBuilder, int64Tensor, type AttributeValue } from './graph-builder.js';
@@ -39,7 +47,11 @@ type ConvLayerWriter = (g: GraphBuilder, x: string, layer: ConvLayer) => string;
 function convAttributes(weightOihw: readonly number[], stride: number): Record<string, AttributeValue> {
   const [, , kh, kw] = weightOihw as [number, number, number, number];
   const pad = convPadding(kh);
-  return { kernel_shape: { ints: [kh, kw] }, strides: { ints: [stride, stride] }, pads: { ints: [pad, pad, pad, pad] } };
+  return {
+    kernel_shape: { ints: [kh, kw] },
+    strides: { ints: [stride, stride] },
+    pads: { ints: [pad, pad, pad, pad] },
+  };
 }
 
 function foldedWriter(convs: ReadonlyMap<string, FoldedConv>): ConvLayerWriter {
@@ -86,17 +98,29 @@ function optionAShortcut(g: GraphBuilder, x: string, block: BlockSpec): string {
   return y;
 }
 
-function writeNetwork(g: GraphBuilder, spec: ResNetSpec, probs: readonly number[], head: { weight: NamedTensor; bias: NamedTensor }, write: ConvLayerWriter): void {
+function writeNetwork(
+  g: GraphBuilder,
+  spec: ResNetSpec,
+  probs: readonly number[],
+  head: { weight: NamedTensor; bias: NamedTensor },
+  write: ConvLayerWriter,
+): void {
   let x = write(g, INPUT_NAME, { conv: 'stem.conv', bn: 'stem.bn', stride: 1 });
   x = g.node('Relu', 'stem.relu', [x]);
   residualBlocks(spec).forEach((block, i) => {
     const { name, stride } = block;
     let branch = write(g, x, { conv: `${name}.conv1`, bn: `${name}.bn1`, stride });
     branch = g.node('Relu', `${name}.relu1`, [branch]);
-    branch = write(g, branch, { conv: `${name}.conv2`, bn: `${name}.bn2`, stride: 1, survival: { block: name, prob: probs[i]! } });
+    branch = write(g, branch, {
+      conv: `${name}.conv2`,
+      bn: `${name}.bn2`,
+      stride: 1,
+      survival: { block: name, prob: probs[i]! },
+    });
     let shortcut = x;
     if (block.shortcut === 'A') shortcut = optionAShortcut(g, x, block);
-    if (block.shortcut === 'projection') shortcut = write(g, x, { conv: `${name}.proj`, bn: `${name}.proj_bn`, stride });
+    if (block.shortcut === 'projection')
+      shortcut = write(g, x, { conv: `${name}.proj`, bn: `${name}.proj_bn`, stride });
     const sum = g.node('Add', `${name}.add`, [branch, shortcut]);
     x = g.node('Relu', `${name}.relu`, [sum]);
   });
@@ -129,7 +153,10 @@ export function buildModel(checkpoint: Checkpoint, metadata: ModelMetadata, { fo
   } else {
     checkParameters(checkpoint.params, spec);
     checkSurvivalProbs(probs, residualBlocks(spec).length);
-    const head = { weight: denseToGemm(checkpoint.params.get('head.weight')!), bias: checkpoint.params.get('head.bias')! };
+    const head = {
+      weight: denseToGemm(checkpoint.params.get('head.weight')!),
+      bias: checkpoint.params.get('head.bias')!,
+    };
     writeNetwork(g, spec, probs, head, unfoldedWriter(checkpoint.params, spec.batchNormEpsilon));
   }
   const form = folded ? 'folded' : 'unfolded';

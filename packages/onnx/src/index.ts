@@ -13,7 +13,13 @@ export {
 } from './fold.js';
 export { GEMM_TRANS_B, denseToGemm, hwioToOihw, nhwcToNchw } from './layout.js';
 export { METADATA_KEYS, metadataToProps, propsToMetadata } from './metadata-props.js';
-export { encodeModel, readModelMetadata, readModelSignature, type ModelSignature, type TensorSignature } from './model-file.js';
+export {
+  encodeModel,
+  readModelMetadata,
+  readModelSignature,
+  type ModelSignature,
+  type TensorSignature,
+} from './model-file.js';
 export {
   INTEGRITY_KEY,
   METADATA_PROPS_FIELD,

@@ -54,7 +54,8 @@ export function wireRecords(bytes: Uint8Array): WireRecord[] {
       const [length, afterLength] = readVarint(bytes, pos);
       pos = afterLength + length;
     } else throw new Error(`wire type ${wireType} (field ${field}) at byte ${start}`);
-    if (pos > bytes.length) throw new Error(`field ${field} at byte ${start} runs past the end (${bytes.length} bytes)`);
+    if (pos > bytes.length)
+      throw new Error(`field ${field} at byte ${start} runs past the end (${bytes.length} bytes)`);
     records.push({ field, start, end: pos });
   }
   return records;
@@ -65,7 +66,11 @@ function splitModel(bytes: Uint8Array, source: string): WireRecord[] {
     return wireRecords(bytes);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new DepthfoldInputError(source, 'an ONNX model (ModelProto)', `${bytes.length} bytes that are not valid ONNX (${reason})`);
+    throw new DepthfoldInputError(
+      source,
+      'an ONNX model (ModelProto)',
+      `${bytes.length} bytes that are not valid ONNX (${reason})`,
+    );
   }
 }
 
@@ -92,7 +97,9 @@ export async function sha256Hex(data: Uint8Array): Promise<string> {
   const subtle = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
   if (subtle === undefined) {
     // Browsers give crypto.subtle to secure contexts only (https:, localhost); Node 20 always has it.
-    throw new Error('SubtleCrypto (crypto.subtle) is not available here: a browser offers it only on https: or localhost pages');
+    throw new Error(
+      'SubtleCrypto (crypto.subtle) is not available here: a browser offers it only on https: or localhost pages',
+    );
   }
   const digest = new Uint8Array(await subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
@@ -113,7 +120,8 @@ export async function modelDigest(bytes: Uint8Array, source = '(model bytes)'): 
  * @throws DepthfoldInputError for bytes that are not a protobuf message or a digest that is not 64 hex digits.
  */
 export function withIntegrity(bytes: Uint8Array, digest: string, source = '(model bytes)'): Uint8Array {
-  if (!/^[0-9a-f]{64}$/.test(digest)) throw new DepthfoldInputError('integrity.sha256', '64 lowercase hex digits', digest);
+  if (!/^[0-9a-f]{64}$/.test(digest))
+    throw new DepthfoldInputError('integrity.sha256', '64 lowercase hex digits', digest);
   const records = splitModel(bytes, source);
   const props: StringStringEntryProto[] = [...(decodeModelHeader(bytes).metadata_props ?? [])];
   const entry = { key: INTEGRITY_KEY, value: JSON.stringify({ sha256: digest }) };

@@ -11,7 +11,8 @@ export const GEMM_TRANS_B = 0;
 
 /** Conv filter [kh, kw, in, out] (tfjs HWIO) as ONNX Conv weight [out, in, kh, kw] (OIHW). */
 export function hwioToOihw(filter: NamedTensor): NamedTensor {
-  if (filter.shape.length !== 4) throw new Error(`hwioToOihw: expected a rank-4 HWIO filter, got [${filter.shape.join(', ')}]`);
+  if (filter.shape.length !== 4)
+    throw new Error(`hwioToOihw: expected a rank-4 HWIO filter, got [${filter.shape.join(', ')}]`);
   const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
   const out = new Float32Array(filter.data.length);
   for (let h = 0; h < kh; h++) {
@@ -27,7 +28,8 @@ export function hwioToOihw(filter: NamedTensor): NamedTensor {
 
 /** Dense kernel [in, out] as the Gemm B operand for {@link GEMM_TRANS_B} = 0: the same tensor, copied. */
 export function denseToGemm(kernel: NamedTensor): NamedTensor {
-  if (kernel.shape.length !== 2) throw new Error(`denseToGemm: expected a rank-2 [in, out] kernel, got [${kernel.shape.join(', ')}]`);
+  if (kernel.shape.length !== 2)
+    throw new Error(`denseToGemm: expected a rank-2 [in, out] kernel, got [${kernel.shape.join(', ')}]`);
   return { shape: [...kernel.shape], data: new Float32Array(kernel.data) };
 }
 

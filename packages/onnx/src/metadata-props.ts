@@ -3,15 +3,22 @@ import { DepthfoldInputError, modelMetadataSchema, parseWith, type ModelMetadata
 import type { StringStringEntryProto } from './onnx-proto.js';
 
 /** The metadata_props keys depthfold writes, in schema order. */
-export const METADATA_KEYS: readonly (keyof ModelMetadata)[] = Object.keys(modelMetadataSchema.shape) as (keyof ModelMetadata)[];
+export const METADATA_KEYS: readonly (keyof ModelMetadata)[] = Object.keys(
+  modelMetadataSchema.shape,
+) as (keyof ModelMetadata)[];
 
 // Keys a model may lack (`integrity`, which models exported before it existed do not have).
-const OPTIONAL_KEYS: ReadonlySet<string> = new Set(METADATA_KEYS.filter((key) => modelMetadataSchema.shape[key].safeParse(undefined).success));
+const OPTIONAL_KEYS: ReadonlySet<string> = new Set(
+  METADATA_KEYS.filter((key) => modelMetadataSchema.shape[key].safeParse(undefined).success),
+);
 
 /** Validates `metadata` and renders it as metadata_props entries; an optional field that is absent is not written. */
 export function metadataToProps(metadata: ModelMetadata): StringStringEntryProto[] {
   const valid = parseWith(modelMetadataSchema, metadata, 'model metadata');
-  return METADATA_KEYS.filter((key) => valid[key] !== undefined).map((key) => ({ key, value: JSON.stringify(valid[key]) }));
+  return METADATA_KEYS.filter((key) => valid[key] !== undefined).map((key) => ({
+    key,
+    value: JSON.stringify(valid[key]),
+  }));
 }
 
 /**
@@ -26,7 +33,12 @@ export function propsToMetadata(props: readonly StringStringEntryProto[], source
     const text = entries.get(key);
     if (text === undefined) {
       if (OPTIONAL_KEYS.has(key)) continue;
-      throw new DepthfoldInputError(`metadata_props.${key}`, 'a depthfold metadata entry (the model was not exported by depthfold?)', undefined, `model ${source}`);
+      throw new DepthfoldInputError(
+        `metadata_props.${key}`,
+        'a depthfold metadata entry (the model was not exported by depthfold?)',
+        undefined,
+        `model ${source}`,
+      );
     }
     try {
       raw[key] = JSON.parse(text);

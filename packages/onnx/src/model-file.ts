@@ -2,7 +2,14 @@
 // writing files is in write-model-file.ts.
 import { DepthfoldInputError, type ModelMetadata } from '@depthfold/core';
 import { propsToMetadata } from './metadata-props.js';
-import { decodeGraphSignature, decodeModelHeader, encodeModelProto, type ModelHeader, type ModelProto, type ValueInfoProto } from './onnx-proto.js';
+import {
+  decodeGraphSignature,
+  decodeModelHeader,
+  encodeModelProto,
+  type ModelHeader,
+  type ModelProto,
+  type ValueInfoProto,
+} from './onnx-proto.js';
 
 /** Serialises a model built by `buildModel` to the bytes of a .onnx file. */
 export function encodeModel(model: ModelProto): Uint8Array {
@@ -22,7 +29,11 @@ export function readModelMetadata(bytes: Uint8Array, source: string): ModelMetad
     header = decodeModelHeader(bytes);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new DepthfoldInputError(source, 'an ONNX model (ModelProto)', `${bytes.length} bytes that are not valid ONNX (${reason})`);
+    throw new DepthfoldInputError(
+      source,
+      'an ONNX model (ModelProto)',
+      `${bytes.length} bytes that are not valid ONNX (${reason})`,
+    );
   }
   if (!header.graph || header.graph.length === 0) {
     throw new DepthfoldInputError(`${source} graph`, 'an ONNX model (ModelProto) with a graph', undefined);
@@ -47,7 +58,9 @@ export interface ModelSignature {
 
 function tensorSignature(info: ValueInfoProto): TensorSignature {
   const tensor = info.type?.tensor_type;
-  const dims = tensor?.shape?.dim?.map((d) => (d.dim_value !== undefined && d.dim_value !== null ? d.dim_value : d.dim_param || undefined));
+  const dims = tensor?.shape?.dim?.map((d) =>
+    d.dim_value !== undefined && d.dim_value !== null ? d.dim_value : d.dim_param || undefined,
+  );
   return { name: info.name ?? '', elemType: tensor?.elem_type, dims };
 }
 
@@ -65,7 +78,11 @@ export function readModelSignature(bytes: Uint8Array, source: string): ModelSign
     return { inputs: (graph.input ?? []).map(tensorSignature), outputs: (graph.output ?? []).map(tensorSignature) };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    const invalid = new DepthfoldInputError(`${source} graph`, 'an ONNX model (ModelProto) whose graph decodes', `${bytes.length} bytes that are not valid ONNX (${reason})`);
+    const invalid = new DepthfoldInputError(
+      `${source} graph`,
+      'an ONNX model (ModelProto) whose graph decodes',
+      `${bytes.length} bytes that are not valid ONNX (${reason})`,
+    );
     invalid.cause = error;
     throw invalid;
   }

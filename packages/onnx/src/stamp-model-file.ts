@@ -31,12 +31,20 @@ export async function stampModelFile(path: string, options: { force?: boolean } 
   const sha256 = await modelDigest(bytes, path);
   if (before.integrity?.sha256 === sha256) return { path, action: 'unchanged', sha256 };
   if (before.integrity !== undefined && !options.force) {
-    throw new DepthfoldInputError(`${path} integrity.sha256`, `${sha256}, the digest of its graph and weights (pass --force to replace it)`, before.integrity.sha256);
+    throw new DepthfoldInputError(
+      `${path} integrity.sha256`,
+      `${sha256}, the digest of its graph and weights (pass --force to replace it)`,
+      before.integrity.sha256,
+    );
   }
   const stamped = withIntegrity(bytes, sha256, path);
   const after = readModelMetadata(stamped, path);
-  if (!sameBytes(integrityPayload(stamped, path), integrityPayload(bytes, path))) throw new Error(`${path}: stamping changed the graph or weights`);
-  if (JSON.stringify({ ...after, integrity: undefined }) !== JSON.stringify({ ...before, integrity: undefined }) || after.integrity?.sha256 !== sha256) {
+  if (!sameBytes(integrityPayload(stamped, path), integrityPayload(bytes, path)))
+    throw new Error(`${path}: stamping changed the graph or weights`);
+  if (
+    JSON.stringify({ ...after, integrity: undefined }) !== JSON.stringify({ ...before, integrity: undefined }) ||
+    after.integrity?.sha256 !== sha256
+  ) {
     throw new Error(`${path}: stamping changed the metadata beyond the digest`);
   }
   await writeModelFile(path, stamped);

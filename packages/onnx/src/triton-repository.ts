@@ -42,9 +42,17 @@ function quote(text: string): string {
 export function tritonModelConfig(name: string, metadata: ModelMetadata, options: TritonConfigOptions = {}): string {
   const maxBatch = options.maxBatchSize ?? TRITON_DEFAULTS.maxBatchSize;
   const delay = options.maxQueueDelayMicroseconds ?? TRITON_DEFAULTS.maxQueueDelayMicroseconds;
-  if (!MODEL_NAME.test(name)) throw new DepthfoldInputError('name', 'letters, digits, ".", "_" and "-", starting with a letter or digit', name, 'Triton model');
-  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new DepthfoldInputError('maxBatchSize', 'an integer >= 1', maxBatch, 'Triton model');
-  if (!Number.isInteger(delay) || delay < 0) throw new DepthfoldInputError('maxQueueDelayMicroseconds', 'an integer >= 0', delay, 'Triton model');
+  if (!MODEL_NAME.test(name))
+    throw new DepthfoldInputError(
+      'name',
+      'letters, digits, ".", "_" and "-", starting with a letter or digit',
+      name,
+      'Triton model',
+    );
+  if (!Number.isInteger(maxBatch) || maxBatch < 1)
+    throw new DepthfoldInputError('maxBatchSize', 'an integer >= 1', maxBatch, 'Triton model');
+  if (!Number.isInteger(delay) || delay < 0)
+    throw new DepthfoldInputError('maxQueueDelayMicroseconds', 'an integer >= 0', delay, 'Triton model');
   const { channels, height, width } = metadata.input;
   return [
     `# Triton model configuration written by depthfold's \`pnpm export --triton\` (checkpoint sha256 ${metadata.checkpoint.sha256}).`,
@@ -77,9 +85,20 @@ export function tritonModelConfig(name: string, metadata: ModelMetadata, options
  * The files of a one-model Triton repository, paths relative to the repository root.
  * @throws DepthfoldInputError for a label that would break the one-label-per-line file, or as {@link tritonModelConfig}.
  */
-export function tritonRepositoryFiles(name: string, modelBytes: Uint8Array, metadata: ModelMetadata, options: TritonConfigOptions = {}): RepositoryFile[] {
+export function tritonRepositoryFiles(
+  name: string,
+  modelBytes: Uint8Array,
+  metadata: ModelMetadata,
+  options: TritonConfigOptions = {},
+): RepositoryFile[] {
   metadata.labels.forEach((label, i) => {
-    if (/[\r\n]/.test(label)) throw new DepthfoldInputError(`labels[${i}]`, 'a label without line breaks (labels.txt holds one per line)', label, 'Triton model');
+    if (/[\r\n]/.test(label))
+      throw new DepthfoldInputError(
+        `labels[${i}]`,
+        'a label without line breaks (labels.txt holds one per line)',
+        label,
+        'Triton model',
+      );
   });
   return [
     { path: join(name, '1', 'model.onnx'), content: modelBytes },
@@ -92,7 +111,13 @@ export function tritonRepositoryFiles(name: string, modelBytes: Uint8Array, meta
  * Writes the repository under `dir` (each file atomically; an existing model of the same name is replaced).
  * @returns The paths written.
  */
-export async function writeTritonRepository(dir: string, name: string, modelBytes: Uint8Array, metadata: ModelMetadata, options: TritonConfigOptions = {}): Promise<string[]> {
+export async function writeTritonRepository(
+  dir: string,
+  name: string,
+  modelBytes: Uint8Array,
+  metadata: ModelMetadata,
+  options: TritonConfigOptions = {},
+): Promise<string[]> {
   const written: string[] = [];
   for (const file of tritonRepositoryFiles(name, modelBytes, metadata, options)) {
     const path = join(dir, file.path);

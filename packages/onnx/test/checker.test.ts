@@ -35,11 +35,19 @@ for path in sys.argv[1:]:
 test('every exported test model passes onnx.checker.check_model(full_check=True)', async () => {
   const probe = spawnSync(PYTHON, ['-c', 'import onnx'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
-    assert.fail(`${PYTHON} cannot import onnx (${probe.error?.message ?? probe.stderr.trim()}); install the official checker with: apt-get install python3-onnx`);
+    assert.fail(
+      `${PYTHON} cannot import onnx (${probe.error?.message ?? probe.stderr.trim()}); install the official checker with: apt-get install python3-onnx`,
+    );
   }
   const dir = mkdtempSync(join(tmpdir(), 'depthfold-onnx-check-'));
   try {
-    const files: { path: string; folded: boolean; label: string; classes: number; metadata: ReturnType<typeof metadataFor> }[] = [];
+    const files: {
+      path: string;
+      folded: boolean;
+      label: string;
+      classes: number;
+      metadata: ReturnType<typeof metadataFor>;
+    }[] = [];
     for (const c of CASES) {
       const checkpoint = randomCheckpoint(c);
       for (const folded of [true, false]) {
@@ -51,7 +59,10 @@ test('every exported test model passes onnx.checker.check_model(full_check=True)
     }
     const result = spawnSync(PYTHON, ['-c', SCRIPT, ...files.map((f) => f.path)], { encoding: 'utf8' });
     assert.equal(result.status, 0, `onnx checker failed:\n${result.stderr}`);
-    const seen = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const seen = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.equal(seen.length, files.length);
     files.forEach((f, i) => {
       const s = seen[i]!;

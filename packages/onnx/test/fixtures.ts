@@ -53,7 +53,12 @@ export interface Case {
 /** ResNet-8 with option A on 28x28x1 and with projection shortcuts on 32x32x3. */
 export const CASES: readonly Case[] = [
   { label: 'resnet8-A-28x28x1', shortcut: 'A', input: { height: 28, width: 28, channels: 1 }, seed: 11 },
-  { label: 'resnet8-projection-32x32x3', shortcut: 'projection', input: { height: 32, width: 32, channels: 3 }, seed: 12 },
+  {
+    label: 'resnet8-projection-32x32x3',
+    shortcut: 'projection',
+    input: { height: 32, width: 32, channels: 3 },
+    seed: 12,
+  },
 ];
 
 /**
@@ -67,7 +72,8 @@ export function randomCheckpoint({ shortcut, input, seed }: Case): Checkpoint {
   const params = new Map<string, NamedTensor>();
   for (const p of parameterSpecs(spec)) {
     const fanIn = p.shape.slice(0, -1).reduce((a, b) => a * b, 1);
-    if (p.kind === 'conv' || p.kind === 'dense-weight') params.set(p.name, randomTensor(rng, p.shape, Math.sqrt(2 / fanIn)));
+    if (p.kind === 'conv' || p.kind === 'dense-weight')
+      params.set(p.name, randomTensor(rng, p.shape, Math.sqrt(2 / fanIn)));
     else if (p.kind === 'bn-gamma') params.set(p.name, randomTensor(rng, p.shape, 0.2, 1));
     else if (p.kind === 'bn-variance') params.set(p.name, randomVariance(rng, p.shape[0]!));
     else params.set(p.name, randomTensor(rng, p.shape, 0.2));
@@ -99,7 +105,11 @@ export function randomCheckpoint({ shortcut, input, seed }: Case): Checkpoint {
  * the SubtleCrypto path.
  */
 export function metadataFor(checkpoint: Checkpoint, folded: boolean): ModelMetadata {
-  const base = modelMetadata(checkpoint, createHash('sha256').update(encodeCheckpoint(checkpoint)).digest('hex'), folded);
+  const base = modelMetadata(
+    checkpoint,
+    createHash('sha256').update(encodeCheckpoint(checkpoint)).digest('hex'),
+    folded,
+  );
   const bytes = encodeModel(buildModel(checkpoint, base, { folded }));
   return { ...base, integrity: { sha256: createHash('sha256').update(integrityPayload(bytes)).digest('hex') } };
 }

@@ -49,7 +49,10 @@ test('foldBatchNorm rejects BN tensors of the wrong length and non-positive vari
   const rng = createRng(3);
   const filter = randomTensor(rng, [3, 3, 2, 4]);
   const bn = asBn(bnParams(rng, 3));
-  assert.throws(() => foldBatchNorm(filter, bn, EPS), (e: unknown) => e instanceof DepthfoldInputError && /bn\.gamma/.test(e.message));
+  assert.throws(
+    () => foldBatchNorm(filter, bn, EPS),
+    (e: unknown) => e instanceof DepthfoldInputError && /bn\.gamma/.test(e.message),
+  );
   const zero = asBn(bnParams(rng, 4));
   zero.variance[2] = -1;
   assert.throws(() => foldBatchNorm(filter, zero, EPS), /bn\.variance\[2\]/);
@@ -59,7 +62,11 @@ test('layout: HWIO -> OIHW and NHWC -> NCHW move each element where the definiti
   const filter = { shape: [3, 2, 4, 5], data: Float32Array.from({ length: 120 }, (_, i) => i) };
   const oihw = hwioToOihw(filter);
   assert.deepEqual(oihw.shape, [5, 4, 3, 2]);
-  for (const [h, w, i, o] of [[0, 0, 0, 0], [2, 1, 3, 4], [1, 0, 2, 3]] as const) {
+  for (const [h, w, i, o] of [
+    [0, 0, 0, 0],
+    [2, 1, 3, 4],
+    [1, 0, 2, 3],
+  ] as const) {
     assert.equal(oihw.data[((o * 4 + i) * 3 + h) * 2 + w], filter.data[((h * 2 + w) * 4 + i) * 5 + o]);
   }
   const nhwc = { shape: [2, 3, 4, 5], data: Float32Array.from({ length: 120 }, (_, i) => i) };
@@ -91,7 +98,10 @@ test('foldNetwork scales each conv2 by p_l, never the stem, conv1 or the project
     same(block.conv1, foldBatchNorm(params.get(`${block.spec.name}.conv1`)!, bn(`${block.spec.name}.bn1`), eps));
     same(block.conv2, foldBatchNorm(params.get(`${block.spec.name}.conv2`)!, bn(`${block.spec.name}.bn2`), eps, p));
     if (block.spec.shortcut === 'projection') {
-      same(block.projection!, foldBatchNorm(params.get(`${block.spec.name}.proj`)!, bn(`${block.spec.name}.proj_bn`), eps));
+      same(
+        block.projection!,
+        foldBatchNorm(params.get(`${block.spec.name}.proj`)!, bn(`${block.spec.name}.proj_bn`), eps),
+      );
       assert.equal(block.projection!.pad, 0);
       assert.equal(block.projection!.stride, block.spec.stride);
     } else {
@@ -106,7 +116,13 @@ test('foldNetwork names a missing tensor and a wrong number of survival probabil
   const checkpoint = randomCheckpoint(CASES[0]!);
   const { architecture, schedule } = checkpoint.info;
   const params = new Map(checkpoint.params);
-  assert.throws(() => foldNetwork(params, { ...architecture }, schedule.survivalProbs.slice(1)), /survivalProbs: expected 3 probabilities/);
+  assert.throws(
+    () => foldNetwork(params, { ...architecture }, schedule.survivalProbs.slice(1)),
+    /survivalProbs: expected 3 probabilities/,
+  );
   params.delete('stage2.block0.bn2.variance');
-  assert.throws(() => foldNetwork(params, { ...architecture }, schedule.survivalProbs), /tensor stage2\.block0\.bn2\.variance/);
+  assert.throws(
+    () => foldNetwork(params, { ...architecture }, schedule.survivalProbs),
+    /tensor stage2\.block0\.bn2\.variance/,
+  );
 });

@@ -10,7 +10,11 @@ import { maxAbsDiff, referenceLogits } from './reference.js';
 
 const FOLDED_OPS = new Set(['Conv', 'Relu', 'Add', 'AveragePool', 'Pad', 'GlobalAveragePool', 'Flatten', 'Gemm']);
 
-async function run(model: ModelProto, input: Float32Array, dims: number[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
+async function run(
+  model: ModelProto,
+  input: Float32Array,
+  dims: number[],
+): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const session = await ort.InferenceSession.create(encodeModel(model), { executionProviders: ['cpu'] });
   try {
     assert.deepEqual(session.inputNames, ['input']);
@@ -46,10 +50,13 @@ for (const c of CASES) {
     const foldedVsUnfolded = maxAbsDiff(a.data, b.data);
     const pixels = height * width * channels;
     const reference = Float64Array.from({ length: batch * 10 }, () => 0);
-    for (let n = 0; n < batch; n++) reference.set(referenceLogits(checkpoint, nhwc.data.subarray(n * pixels, (n + 1) * pixels)), n * 10);
+    for (let n = 0; n < batch; n++)
+      reference.set(referenceLogits(checkpoint, nhwc.data.subarray(n * pixels, (n + 1) * pixels)), n * 10);
     const foldedVsReference = maxAbsDiff(a.data, reference);
     const scale = Math.max(...reference.map(Math.abs));
-    t.diagnostic(`max |folded - unfolded| = ${foldedVsUnfolded.toExponential(2)}, max |folded - reference| = ${foldedVsReference.toExponential(2)}, max |logit| = ${scale.toFixed(2)}`);
+    t.diagnostic(
+      `max |folded - unfolded| = ${foldedVsUnfolded.toExponential(2)}, max |folded - reference| = ${foldedVsReference.toExponential(2)}, max |logit| = ${scale.toFixed(2)}`,
+    );
     assert.ok(scale > 0.1, `logits too small to test anything: ${scale}`);
     assert.ok(foldedVsUnfolded < 1e-4, `folded vs unfolded: ${foldedVsUnfolded}`);
     assert.ok(foldedVsReference < 1e-4, `folded vs reference: ${foldedVsReference}`);
@@ -88,7 +95,12 @@ for (const c of CASES) {
     assert.deepEqual(decoded.opset_import, [{ domain: '', version: 17 }]);
     assert.equal(decoded.ir_version, 8);
     assert.equal(decoded.producer_name, 'depthfold');
-    assert.deepEqual(graph.input![0]!.type!.tensor_type!.shape!.dim, [{ dim_param: 'N' }, { dim_value: channels }, { dim_value: height }, { dim_value: width }]);
+    assert.deepEqual(graph.input![0]!.type!.tensor_type!.shape!.dim, [
+      { dim_param: 'N' },
+      { dim_value: channels },
+      { dim_value: height },
+      { dim_value: width },
+    ]);
     assert.deepEqual(graph.output![0]!.type!.tensor_type!.shape!.dim, [{ dim_param: 'N' }, { dim_value: 10 }]);
     for (const init of graph.initializer!) {
       assert.ok(init.raw_data && init.raw_data.length > 0, `${init.name} has no raw_data`);
@@ -101,7 +113,10 @@ for (const c of CASES) {
     if (c.shortcut === 'A') {
       const pads = graph.initializer!.find((i) => i.name === 'stage2.block0.shortcut.pads')!;
       const p = new DataView(pads.raw_data!.buffer, pads.raw_data!.byteOffset, pads.raw_data!.byteLength);
-      assert.deepEqual(Array.from({ length: 8 }, (_, i) => Number(p.getBigInt64(i * 8, true))), [0, 0, 0, 0, 0, 16, 0, 0]);
+      assert.deepEqual(
+        Array.from({ length: 8 }, (_, i) => Number(p.getBigInt64(i * 8, true))),
+        [0, 0, 0, 0, 0, 16, 0, 0],
+      );
     }
   });
 }

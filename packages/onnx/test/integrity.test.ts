@@ -56,7 +56,9 @@ test('the payload is the model without its metadata_props; SubtleCrypto and node
 });
 
 test('the digest ignores the metadata and sees every other byte', async () => {
-  const relabelled = withProps(model, (p) => p.set('metrics', JSON.stringify({ epochs: 9, steps: 99 })).set('other_tool', 'x'));
+  const relabelled = withProps(model, (p) =>
+    p.set('metrics', JSON.stringify({ epochs: 9, steps: 99 })).set('other_tool', 'x'),
+  );
   assert.equal(await modelDigest(relabelled), await modelDigest(bytes));
   const header = wireRecords(bytes).find((r) => r.field === 7)!;
   for (const offset of [header.start + 100, Math.floor((header.start + header.end) / 2), header.end - 1]) {
@@ -88,13 +90,24 @@ test('the writer and the reader treat the digest as optional; the schema checks 
   assert.equal(readModelMetadata(bytes, 'old.onnx').integrity, undefined);
   assert.ok(metadataToProps(stamped).some((p) => p.key === 'integrity'));
   const bad = withProps(model, (p) => p.set('integrity', JSON.stringify({ sha256: 'abc' })));
-  assert.throws(() => readModelMetadata(bad, 'bad.onnx'), inputError(/integrity\.sha256: expected a SHA-256 digest: 64 lowercase hex digits, received "abc"/));
+  assert.throws(
+    () => readModelMetadata(bad, 'bad.onnx'),
+    inputError(/integrity\.sha256: expected a SHA-256 digest: 64 lowercase hex digits, received "abc"/),
+  );
   assert.throws(() => withIntegrity(bytes, 'ABC'), inputError(/integrity\.sha256: expected 64 lowercase hex digits/));
 });
 
 test('bytes that do not split into protobuf records are not valid ONNX, naming the source', () => {
-  assert.throws(() => integrityPayload(new TextEncoder().encode('this is not a model\n'), 'text.onnx'), inputError(/^text\.onnx: expected an ONNX model \(ModelProto\), received "20 bytes that are not valid ONNX \(wire type 4/));
-  assert.throws(() => integrityPayload(bytes.subarray(0, bytes.length - 1000), 'cut.onnx'), inputError(/cut\.onnx: .*not valid ONNX \(field 7 at byte \d+ runs past the end/));
+  assert.throws(
+    () => integrityPayload(new TextEncoder().encode('this is not a model\n'), 'text.onnx'),
+    inputError(
+      /^text\.onnx: expected an ONNX model \(ModelProto\), received "20 bytes that are not valid ONNX \(wire type 4/,
+    ),
+  );
+  assert.throws(
+    () => integrityPayload(bytes.subarray(0, bytes.length - 1000), 'cut.onnx'),
+    inputError(/cut\.onnx: .*not valid ONNX \(field 7 at byte \d+ runs past the end/),
+  );
   assert.deepEqual(wireRecords(new Uint8Array(0)), []);
 });
 
@@ -112,7 +125,12 @@ test('stampModelFile adds the digest to a file once, and refuses a file whose st
     const tampered = Uint8Array.from(written);
     tampered[wireRecords(written).find((r) => r.field === 7)!.end - 5] ^= 0xff;
     writeFileSync(path, tampered);
-    await assert.rejects(stampModelFile(path), inputError(/old\.onnx integrity\.sha256: expected [0-9a-f]{64}, the digest of its graph and weights \(pass --force to replace it\), received "[0-9a-f]{64}"/));
+    await assert.rejects(
+      stampModelFile(path),
+      inputError(
+        /old\.onnx integrity\.sha256: expected [0-9a-f]{64}, the digest of its graph and weights \(pass --force to replace it\), received "[0-9a-f]{64}"/,
+      ),
+    );
     assert.equal((await stampModelFile(path, { force: true })).action, 'stamped');
     writeFileSync(path, 'not a model');
     await assert.rejects(stampModelFile(path), inputError(/old\.onnx.*not valid ONNX/));
@@ -126,8 +144,12 @@ function parsedWith(edit: (m: ModelMetadata) => ModelMetadata): () => unknown {
 }
 
 test('the schema requires finite, sane normalisation (mean 0..1, std 0.001..1)', () => {
-  const norm = (mean: number, std: number) => parsedWith((m) => ({ ...m, normalization: { mean: [mean], std: [std] } }));
-  assert.throws(norm(0.5, 1e-300), inputError(/^model m\.onnx: normalization\.std\[0\]: expected a number >= 0\.001, received 1e-300$/));
+  const norm = (mean: number, std: number) =>
+    parsedWith((m) => ({ ...m, normalization: { mean: [mean], std: [std] } }));
+  assert.throws(
+    norm(0.5, 1e-300),
+    inputError(/^model m\.onnx: normalization\.std\[0\]: expected a number >= 0\.001, received 1e-300$/),
+  );
   assert.throws(norm(1e308, 0.25), inputError(/normalization\.mean\[0\]: expected a number <= 1, received 1e\+308/));
   assert.throws(norm(-0.1, 0.25), inputError(/normalization\.mean\[0\]: expected a number >= 0, received -0\.1/));
   assert.throws(norm(0.5, 1e6), inputError(/normalization\.std\[0\]: expected a number <= 1/));
@@ -139,7 +161,20 @@ test('the schema requires finite, sane normalisation (mean 0..1, std 0.001..1)',
 
 test('the schema refuses duplicated and reordered labels, naming the entry and the expected label', () => {
   const labels = (edit: (l: string[]) => string[]) => parsedWith((m) => ({ ...m, labels: edit([...m.labels]) }));
-  assert.throws(labels((l) => l.map((x, i) => (i === 3 ? l[1]! : x))), inputError(/^model m\.onnx: labels\[3\]: expected a label unlike every other \(labels\[1\] is the same\), received "Trouser"$/));
-  assert.throws(labels((l) => l.reverse()), inputError(/^model m\.onnx: labels\[0\]: expected "T-shirt\/top" \(label 0 of fashion-mnist\), received "Ankle boot"$/));
-  assert.throws(labels((l) => l.map((x, i) => (i === 9 ? 'Boot' : x))), inputError(/labels\[9\]: expected "Ankle boot" \(label 9 of fashion-mnist\), received "Boot"/));
+  assert.throws(
+    labels((l) => l.map((x, i) => (i === 3 ? l[1]! : x))),
+    inputError(
+      /^model m\.onnx: labels\[3\]: expected a label unlike every other \(labels\[1\] is the same\), received "Trouser"$/,
+    ),
+  );
+  assert.throws(
+    labels((l) => l.reverse()),
+    inputError(
+      /^model m\.onnx: labels\[0\]: expected "T-shirt\/top" \(label 0 of fashion-mnist\), received "Ankle boot"$/,
+    ),
+  );
+  assert.throws(
+    labels((l) => l.map((x, i) => (i === 9 ? 'Boot' : x))),
+    inputError(/labels\[9\]: expected "Ankle boot" \(label 9 of fashion-mnist\), received "Boot"/),
+  );
 });

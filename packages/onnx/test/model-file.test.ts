@@ -45,23 +45,40 @@ test('readModelMetadata rejects bytes that are not an ONNX model', () => {
   for (let seed = 1; seed <= 20; seed++) {
     const rng = createRng(seed);
     const bytes = Uint8Array.from({ length: 1000 }, () => Math.floor(rng.next() * 256));
-    assert.throws(() => readModelMetadata(bytes, `random-${seed}.bin`), inputError(new RegExp(`random-${seed}\\.bin.*ONNX model`)));
+    assert.throws(
+      () => readModelMetadata(bytes, `random-${seed}.bin`),
+      inputError(new RegExp(`random-${seed}\\.bin.*ONNX model`)),
+    );
   }
-  assert.throws(() => readModelMetadata(new Uint8Array(0), 'empty.onnx'), inputError(/empty\.onnx graph: expected an ONNX model/));
-  assert.throws(() => readModelMetadata(encodeCheckpoint(checkpoint), 'ckpt.safetensors'), inputError(/ckpt\.safetensors.*ONNX model/));
+  assert.throws(
+    () => readModelMetadata(new Uint8Array(0), 'empty.onnx'),
+    inputError(/empty\.onnx graph: expected an ONNX model/),
+  );
+  assert.throws(
+    () => readModelMetadata(encodeCheckpoint(checkpoint), 'ckpt.safetensors'),
+    inputError(/ckpt\.safetensors.*ONNX model/),
+  );
 });
 
 test('readModelMetadata names the missing key of a model without our metadata', () => {
   const bare = encodeModel({ ...model, metadata_props: [] });
-  assert.throws(() => readModelMetadata(bare, 'bare.onnx'), inputError(/model bare\.onnx: metadata_props\.formatVersion: expected a depthfold metadata entry/));
+  assert.throws(
+    () => readModelMetadata(bare, 'bare.onnx'),
+    inputError(/model bare\.onnx: metadata_props\.formatVersion: expected a depthfold metadata entry/),
+  );
   const partial = withProps(model, (props) => props.delete('schedule'));
   assert.throws(() => readModelMetadata(partial, 'partial.onnx'), inputError(/metadata_props\.schedule/));
 });
 
 test('readModelMetadata names the field that fails the schema', () => {
   const layout = withProps(model, (props) => props.set('input', JSON.stringify({ ...metadata.input, layout: 'NHWC' })));
-  assert.throws(() => readModelMetadata(layout, 'nhwc.onnx'), inputError(/model nhwc\.onnx: input\.layout: .*received "NHWC"/));
-  const depth = withProps(model, (props) => props.set('architecture', JSON.stringify({ ...metadata.architecture, depth: 'eight' })));
+  assert.throws(
+    () => readModelMetadata(layout, 'nhwc.onnx'),
+    inputError(/model nhwc\.onnx: input\.layout: .*received "NHWC"/),
+  );
+  const depth = withProps(model, (props) =>
+    props.set('architecture', JSON.stringify({ ...metadata.architecture, depth: 'eight' })),
+  );
   assert.throws(() => readModelMetadata(depth, 'depth.onnx'), inputError(/architecture\.depth/));
   const labels = withProps(model, (props) => props.set('labels', JSON.stringify(['a', 'b', 'c'])));
   assert.throws(() => readModelMetadata(labels, 'labels.onnx'), inputError(/labels: expected 10 labels/));
@@ -74,7 +91,10 @@ test('buildModel refuses metadata that does not describe the checkpoint or the f
   const wrongProbs = { ...metadata, schedule: { ...metadata.schedule, survivalProbs: [1, 1, 1] } };
   assert.throws(() => buildModel(checkpoint, wrongProbs, { folded: true }), inputError(/schedule\.survivalProbs/));
   const wrongArch = { ...metadata, architecture: { ...metadata.architecture, shortcut: 'projection' as const } };
-  assert.throws(() => buildModel(checkpoint, wrongArch, { folded: true }), inputError(/architecture: expected the checkpoint's architecture/));
+  assert.throws(
+    () => buildModel(checkpoint, wrongArch, { folded: true }),
+    inputError(/architecture: expected the checkpoint's architecture/),
+  );
   const invalid = { ...metadata, labels: ['only one'] };
   assert.throws(() => buildModel(checkpoint, invalid, { folded: true }), inputError(/labels/));
 });

@@ -36,7 +36,13 @@ export function convNchwHwio(x: Activation, filter: NamedTensor, stride: number,
 }
 
 /** NCHW convolution with an OIHW weight (ONNX layout) and a bias. */
-export function convNchwOihw(x: Activation, weight: NamedTensor, bias: NamedTensor, stride: number, pad: number): Activation {
+export function convNchwOihw(
+  x: Activation,
+  weight: NamedTensor,
+  bias: NamedTensor,
+  stride: number,
+  pad: number,
+): Activation {
   const [n, cin, h, w] = x.shape as [number, number, number, number];
   const [cout, fin, kh, kw] = weight.shape as [number, number, number, number];
   if (fin !== cin) throw new Error(`channels ${cin} vs weight ${fin}`);
@@ -62,7 +68,14 @@ export function convNchwOihw(x: Activation, weight: NamedTensor, bias: NamedTens
 }
 
 /** Eval-mode BN on the channel axis `axis` of `x`, times `scale`. */
-export function batchNormAxis(x: Activation, params: ReadonlyMap<string, NamedTensor>, prefix: string, eps: number, axis: number, scale = 1): Activation {
+export function batchNormAxis(
+  x: Activation,
+  params: ReadonlyMap<string, NamedTensor>,
+  prefix: string,
+  eps: number,
+  axis: number,
+  scale = 1,
+): Activation {
   const get = (k: string) => params.get(`${prefix}.${k}`)!.data;
   const [gamma, beta, mean, variance] = [get('gamma'), get('beta'), get('mean'), get('variance')];
   const channels = x.shape[axis]!;
@@ -129,7 +142,10 @@ export function referenceLogits(checkpoint: Checkpoint, image: Float32Array): Fl
   const p = checkpoint.params;
   const param = (name: string) => p.get(name)!;
   const bn = (x: Activation, prefix: string, scale = 1) => batchNormAxis(x, p, prefix, eps, 2, scale);
-  let x: Activation = { shape: [arch.input.height, arch.input.width, arch.input.channels], data: Float64Array.from(image) };
+  let x: Activation = {
+    shape: [arch.input.height, arch.input.width, arch.input.channels],
+    data: Float64Array.from(image),
+  };
   x = relu(bn(convNhwc(x, param('stem.conv'), 1, 1), 'stem.bn'));
   let cin = arch.widths[0]!;
   let l = 0;
@@ -137,10 +153,17 @@ export function referenceLogits(checkpoint: Checkpoint, image: Float32Array): Fl
     for (let b = 0; b < arch.blocksPerStage; b++) {
       const name = `stage${stage + 1}.block${b}`;
       const stride = b === 0 ? arch.strides[stage]! : 1;
-      const branch = bn(convNhwc(relu(bn(convNhwc(x, param(`${name}.conv1`), stride, 1), `${name}.bn1`)), param(`${name}.conv2`), 1, 1), `${name}.bn2`, probs[l]!);
+      const branch = bn(
+        convNhwc(relu(bn(convNhwc(x, param(`${name}.conv1`), stride, 1), `${name}.bn1`)), param(`${name}.conv2`), 1, 1),
+        `${name}.bn2`,
+        probs[l]!,
+      );
       let shortcut = x;
       if (stride !== 1 || cin !== width) {
-        shortcut = arch.shortcut === 'A' ? optionA(x, stride, width) : bn(convNhwc(x, param(`${name}.proj`), stride, 0), `${name}.proj_bn`);
+        shortcut =
+          arch.shortcut === 'A'
+            ? optionA(x, stride, width)
+            : bn(convNhwc(x, param(`${name}.proj`), stride, 0), `${name}.proj_bn`);
       }
       x = relu(add(branch, shortcut));
       cin = width;

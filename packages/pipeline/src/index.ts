@@ -20,4 +20,11 @@ export {
 } from './sweep-plan.js';
 export { runSweep, type SweepOptions, type SweepHooks, type SweepResult, type TrainStartInfo } from './sweep.js';
 export { parseSweepCommandLine, parseList, sweepOptionsSchema, sweepHelp, SWEEP_SUMMARY } from './sweep-args.js';
-export { confusionMatrix, wilsonInterval, modelCardMarkdown, type ConfusionMatrix, type Proportion, type ModelCardInput } from './model-card.js';
+export {
+  confusionMatrix,
+  wilsonInterval,
+  modelCardMarkdown,
+  type ConfusionMatrix,
+  type Proportion,
+  type ModelCardInput,
+} from './model-card.js';

@@ -7,8 +7,13 @@ import { duration } from '@depthfold/report';
 export type ConfusionMatrix = number[][];
 
 /** The confusion matrix of `predicted` against `truth` over `classes` classes. */
-export function confusionMatrix(truth: ArrayLike<number>, predicted: ArrayLike<number>, classes: number): ConfusionMatrix {
-  if (truth.length !== predicted.length) throw new Error(`confusionMatrix: ${truth.length} labels but ${predicted.length} predictions`);
+export function confusionMatrix(
+  truth: ArrayLike<number>,
+  predicted: ArrayLike<number>,
+  classes: number,
+): ConfusionMatrix {
+  if (truth.length !== predicted.length)
+    throw new Error(`confusionMatrix: ${truth.length} labels but ${predicted.length} predictions`);
   const counts = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   for (let i = 0; i < truth.length; i++) counts[truth[i]!]![predicted[i]!]!++;
   return counts;
@@ -74,7 +79,8 @@ function table(head: readonly string[], rows: readonly (readonly string[])[], al
 function survivalText(metadata: ModelMetadata): string {
   const { rule, survivalProb, survivalProbs } = metadata.schedule;
   const expected = survivalProbs.reduce((s, p) => s + p, 0);
-  if (rule === 'none') return `constant depth: every one of the ${survivalProbs.length} residual blocks runs at every step`;
+  if (rule === 'none')
+    return `constant depth: every one of the ${survivalProbs.length} residual blocks runs at every step`;
   return (
     `stochastic depth, ${rule} rule, p_L = ${survivalProb}: block l survives a mini-batch with probability p_l = ` +
     `${survivalProbs.map((p) => p.toFixed(3)).join(', ')}; expected ${expected.toFixed(2)} of ${survivalProbs.length} blocks per step`
@@ -95,13 +101,26 @@ export function modelCardMarkdown(input: ModelCardInput): string {
   const validation = config.validation;
   const name = input.modelPath.replace(/^.*\//, '').replace(/\.onnx$/i, '');
   const net = `ResNet-${arch.depth}`;
-  const schedule = metadata.schedule.rule === 'none' ? 'constant depth' : `stochastic depth (${metadata.schedule.rule}, p_L = ${metadata.schedule.survivalProb})`;
+  const schedule =
+    metadata.schedule.rule === 'none'
+      ? 'constant depth'
+      : `stochastic depth (${metadata.schedule.rule}, p_L = ${metadata.schedule.survivalProb})`;
 
   const perClass = matrix.map((row, t) => {
     const total = row.reduce((s, v) => s + v, 0);
     const acc = wilsonInterval(row[t]!, total);
-    const worst = row.map((v, p) => ({ v, p })).filter((x) => x.p !== t).sort((a, b) => b.v - a.v)[0]!;
-    return [String(t), labels[t]!, String(total), pct(acc.value, 1), `${pct(acc.low, 1)} – ${pct(acc.high, 1)}`, worst.v > 0 ? `${labels[worst.p]} (${worst.v})` : '-'];
+    const worst = row
+      .map((v, p) => ({ v, p }))
+      .filter((x) => x.p !== t)
+      .sort((a, b) => b.v - a.v)[0]!;
+    return [
+      String(t),
+      labels[t]!,
+      String(total),
+      pct(acc.value, 1),
+      `${pct(acc.low, 1)} – ${pct(acc.high, 1)}`,
+      worst.v > 0 ? `${labels[worst.p]} (${worst.v})` : '-',
+    ];
   });
   const epochRows = metrics.map((m) => [
     String(m.epoch),
@@ -167,17 +186,34 @@ export function modelCardMarkdown(input: ModelCardInput): string {
     '',
     `Hardware: ${input.hardware}. Training time ${duration(seconds)} (training steps only; evaluation excluded).`,
     '',
-    table(['epoch', 'learning rate', 'train loss', 'validation error', 'test error', 'time', 'images/s'], epochRows, ['r', 'r', 'r', 'r', 'r', 'r', 'r']),
+    table(['epoch', 'learning rate', 'train loss', 'validation error', 'test error', 'time', 'images/s'], epochRows, [
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+    ]),
     '',
     '## Results',
     '',
     `Test accuracy ${pct(accuracy.value)} (${accuracy.successes} of ${accuracy.total}; 95% CI ${pct(accuracy.low)} – ${pct(accuracy.high)}). ` +
       (last?.validationError == null ? '' : `Validation error after the last epoch ${pct(last.validationError)}. `) +
-      (last?.testError == null ? '' : `The trainer's own test error after the last epoch (tfjs, ${last.testExamples ?? '?'} test images): ${pct(last.testError)}.`),
+      (last?.testError == null
+        ? ''
+        : `The trainer's own test error after the last epoch (tfjs, ${last.testExamples ?? '?'} test images): ${pct(last.testError)}.`),
     '',
     'Per class (interval: Wilson 95%; "most confused with": the most frequent wrong class and its count):',
     '',
-    table(['class', 'label', 'test images', 'accuracy', '95% CI', 'most confused with'], perClass, ['r', 'l', 'r', 'r', 'r', 'l']),
+    table(['class', 'label', 'test images', 'accuracy', '95% CI', 'most confused with'], perClass, [
+      'r',
+      'l',
+      'r',
+      'r',
+      'r',
+      'l',
+    ]),
     '',
     'Confusion matrix (rows: true class, columns: predicted class):',
     '',

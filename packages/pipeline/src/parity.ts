@@ -46,12 +46,20 @@ export async function measureParity(
     for (let start = 0; start < n; start += CHUNK) {
       const rows = Math.min(CHUNK, n - start);
       const chunk = images.subarray(start * size, (start + rows) * size);
-      const expected = await checkpointLogits(checkpoint.info.architecture as ResNetSpec, checkpoint.params, metadata.schedule.survivalProbs, chunk);
+      const expected = await checkpointLogits(
+        checkpoint.info.architecture as ResNetSpec,
+        checkpoint.params,
+        metadata.schedule.survivalProbs,
+        chunk,
+      );
       const nchw = nhwcToNchw({ shape: [rows, height, width, channels], data: chunk });
-      const output = await session.run({ [metadata.input.name]: new ort.Tensor('float32', nchw.data, nchw.shape as number[]) });
+      const output = await session.run({
+        [metadata.input.name]: new ort.Tensor('float32', nchw.data, nchw.shape as number[]),
+      });
       const got = output[metadata.output.name]!.data as Float32Array;
       for (let i = 0; i < rows; i++) {
-        for (let k = 0; k < classes; k++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(got[i * classes + k]! - expected[i * classes + k]!));
+        for (let k = 0; k < classes; k++)
+          maxAbsDiff = Math.max(maxAbsDiff, Math.abs(got[i * classes + k]! - expected[i * classes + k]!));
         if (argmax(got, i * classes, classes) === argmax(expected, i * classes, classes)) top1Agree++;
       }
       onChunk?.(start + rows, n);

@@ -10,10 +10,20 @@ const NAME = /^[A-Za-z0-9._-]+$/;
 export const sweepOptionsSchema = trainConfigSchema
   .omit({ name: true, runDir: true, survivalRule: true, survivalProb: true, resume: true })
   .extend({
-    name: z.string().regex(NAME, 'letters, digits, ".", "_" or "-"').optional()
-      .describe('sweep name: runs go to <runs>/sweep-NAME/<rule>-d<depth>-p<pL> (default: <dataset>-d<depths>-e<epochs>)'),
-    rules: z.string().default('linear,uniform').describe(`comma-separated survival rules (${SURVIVAL_RULES.join(', ')}; none = constant depth)`),
-    survivalProbs: z.string().default('0.2,0.4,0.5,0.6,0.8,1')
+    name: z
+      .string()
+      .regex(NAME, 'letters, digits, ".", "_" or "-"')
+      .optional()
+      .describe(
+        'sweep name: runs go to <runs>/sweep-NAME/<rule>-d<depth>-p<pL> (default: <dataset>-d<depths>-e<epochs>)',
+      ),
+    rules: z
+      .string()
+      .default('linear,uniform')
+      .describe(`comma-separated survival rules (${SURVIVAL_RULES.join(', ')}; none = constant depth)`),
+    survivalProbs: z
+      .string()
+      .default('0.2,0.4,0.5,0.6,0.8,1')
       .describe('comma-separated p_L values; 1 is constant depth, trained once for every rule'),
     depths: z.string().optional().describe('comma-separated depths 6n+2 to sweep (default: --depth)'),
     runs: z.string().default('runs').describe('folder that holds the sweep directory'),
@@ -34,7 +44,10 @@ export function sweepHelp(): string {
 
 /** A comma-separated list, each item parsed by `item`; the error names the flag. */
 export function parseList<T>(text: string, flag: string, expected: string, item: (s: string) => T | undefined): T[] {
-  const parts = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const values = parts.map(item);
   if (!parts.length || values.some((v) => v === undefined)) {
     throw new Error(`--${flag}: expected ${expected} separated by commas, received ${JSON.stringify(text)}`);
@@ -46,10 +59,19 @@ export function parseList<T>(text: string, flag: string, expected: string, item:
 export function parseSweepCommandLine(argv: readonly string[]): SweepOptions | 'help' {
   const raw = parseCommandLine(argv, sweepOptionsSchema);
   if (raw === 'help') return 'help';
-  const { name, rules, survivalProbs, depths, runs, out, title, ...train } = parseWith(sweepOptionsSchema, raw, 'sweep');
+  const { name, rules, survivalProbs, depths, runs, out, title, ...train } = parseWith(
+    sweepOptionsSchema,
+    raw,
+    'sweep',
+  );
   const grid = {
-    rules: parseList(rules, 'rules', SURVIVAL_RULES.join(' or '), (s) => (SURVIVAL_RULES.includes(s as SurvivalRule) ? (s as SurvivalRule) : undefined)),
-    depths: depths === undefined ? [train.depth] : parseList(depths, 'depths', 'depths 6n+2', (s) => (/^\d+$/.test(s) ? Number(s) : undefined)),
+    rules: parseList(rules, 'rules', SURVIVAL_RULES.join(' or '), (s) =>
+      SURVIVAL_RULES.includes(s as SurvivalRule) ? (s as SurvivalRule) : undefined,
+    ),
+    depths:
+      depths === undefined
+        ? [train.depth]
+        : parseList(depths, 'depths', 'depths 6n+2', (s) => (/^\d+$/.test(s) ? Number(s) : undefined)),
     survivalProbs: parseList(survivalProbs, 'survival-probs', 'numbers in (0, 1]', (s) => {
       const n = Number(s);
       return s !== '' && n > 0 && n <= 1 ? n : undefined;

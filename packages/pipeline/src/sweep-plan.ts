@@ -31,7 +31,10 @@ export interface SweepPoint {
 }
 
 /** The train options a sweep's runs share: everything but what the sweep sets per run. */
-export type SweepTrainOptions = Omit<TrainConfigInput, 'name' | 'runDir' | 'depth' | 'survivalRule' | 'survivalProb' | 'resume'>;
+export type SweepTrainOptions = Omit<
+  TrainConfigInput,
+  'name' | 'runDir' | 'depth' | 'survivalRule' | 'survivalProb' | 'resume'
+>;
 
 /** Where a sweep lives and what it trains. */
 export interface SweepSpec {
@@ -83,7 +86,8 @@ export function expandGrid(grid: SweepGrid): SweepPoint[] {
   if (!grid.rules.length) throw new Error('no survival rules to sweep');
   if (!grid.depths.length) throw new Error('no depths to sweep');
   for (const rule of grid.rules) {
-    if (!SURVIVAL_RULES.includes(rule)) throw new Error(`rule: expected one of ${SURVIVAL_RULES.join(', ')}, received ${JSON.stringify(rule)}`);
+    if (!SURVIVAL_RULES.includes(rule))
+      throw new Error(`rule: expected one of ${SURVIVAL_RULES.join(', ')}, received ${JSON.stringify(rule)}`);
   }
   for (const p of grid.survivalProbs) {
     if (!(p > 0 && p <= 1)) throw new Error(`p_L: expected numbers in (0, 1], received ${p}`);
@@ -121,7 +125,16 @@ export async function inspectRun(runDir: string): Promise<RunStatus> {
 // Settings that name, locate or schedule a run on a machine and do not change what it learns; every other setting
 // must match for a run to count as part of the sweep (a resumed run keeps its stored settings, so a silent
 // difference would mix budgets in one chart).
-const NOT_COMPARED = new Set<keyof TrainConfig>(['name', 'runDir', 'data', 'backend', 'workers', 'threads', 'resume', 'evalBatchSize']);
+const NOT_COMPARED = new Set<keyof TrainConfig>([
+  'name',
+  'runDir',
+  'data',
+  'backend',
+  'workers',
+  'threads',
+  'resume',
+  'evalBatchSize',
+]);
 
 /** The settings in which a stored run differs from the one the sweep asks for, as `key: stored -> asked`. */
 export function configDifferences(stored: Record<string, unknown>, asked: TrainConfig): string[] {
@@ -161,7 +174,13 @@ export function planRun(point: SweepPoint, runDir: string, config: TrainConfig, 
   else if (status.hasCheckpoint) action = 'resume';
   // Epochs without a checkpoint cannot be continued; the trainer starts the run over and rewrites its metrics.
   else action = 'start';
-  return { ...point, runDir, action, epochsDone: status.epochsDone, config: { ...config, resume: action === 'resume' } };
+  return {
+    ...point,
+    runDir,
+    action,
+    epochsDone: status.epochsDone,
+    config: { ...config, resume: action === 'resume' },
+  };
 }
 
 /** The sweep's runs and what to do about each. */

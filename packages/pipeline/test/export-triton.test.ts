@@ -17,7 +17,8 @@ const EXPORT_CLI = fileURLToPath(new URL('../src/cli/export.ts', import.meta.url
 
 function checkDir(dir: string): { status: number | null; output: string } {
   const r = spawnSync(PYTHON, [CHECKER, dir], { encoding: 'utf8' });
-  if (r.error) assert.fail(`${PYTHON} did not run (${r.error.message}); install python3-onnx (it brings python3-protobuf)`);
+  if (r.error)
+    assert.fail(`${PYTHON} did not run (${r.error.message}); install python3-onnx (it brings python3-protobuf)`);
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
@@ -32,13 +33,21 @@ test('pnpm export --triton DIR writes the verified model and its repository', { 
     await saveCheckpoint(checkpointPath, randomCheckpoint(CASES[0]!));
     const out = join(dir, 'tiny-fashion.onnx');
     const repo = join(dir, 'triton');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', EXPORT_CLI, '--checkpoint', checkpointPath, '--out', out, '--triton', repo, '--probe', '8'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', EXPORT_CLI, '--checkpoint', checkpointPath, '--out', out, '--triton', repo, '--probe', '8'],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
     assert.match(r.stdout, /triton: .*tiny-fashion \(1\/model\.onnx, config\.pbtxt, labels\.txt/);
     assert.deepEqual(readFileSync(join(repo, 'tiny-fashion', '1', 'model.onnx')), readFileSync(out));
     const check = checkDir(join(repo, 'tiny-fashion'));
     assert.equal(check.status, 0, check.output);
-    const unfolded = spawnSync(process.execPath, ['--import', 'tsx', EXPORT_CLI, '--checkpoint', checkpointPath, '--out', out, '--triton', repo, '--unfolded'], { encoding: 'utf8' });
+    const unfolded = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', EXPORT_CLI, '--checkpoint', checkpointPath, '--out', out, '--triton', repo, '--unfolded'],
+      { encoding: 'utf8' },
+    );
     assert.equal(unfolded.status, 1);
     assert.match(unfolded.stderr, /--triton exports the folded model/);
   });

@@ -18,7 +18,10 @@ test('wilsonInterval: closed forms at 0 and n, and the textbook value in between
   assert.equal(none.low, 0);
   assert.ok(Math.abs(none.high - z2 / (10 + z2)) < 1e-12, `0 of 10: upper ${none.high}`);
   const all = wilsonInterval(10, 10);
-  assert.ok(Math.abs(all.low - 10 / (10 + z2)) < 1e-12 && Math.abs(all.high - 1) < 1e-12, `10 of 10: ${all.low} ${all.high}`);
+  assert.ok(
+    Math.abs(all.low - 10 / (10 + z2)) < 1e-12 && Math.abs(all.high - 1) < 1e-12,
+    `10 of 10: ${all.low} ${all.high}`,
+  );
   // 9,400 of 10,000, by hand: centre (0.94 + z²/2n) / (1 + z²/n) = 0.939831, half-width
   // z sqrt(0.94 * 0.06 / n + z²/4n²) / (1 + z²/n) = 0.004657.
   const mid = wilsonInterval(9400, 10000);

@@ -4,35 +4,79 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseWith, trainConfigSchema } from '@depthfold/core';
-import { configDifferences, expandGrid, parseSweepCommandLine, planSweep, sweepDir, type SweepSpec } from '../src/index.js';
+import {
+  configDifferences,
+  expandGrid,
+  parseSweepCommandLine,
+  planSweep,
+  sweepDir,
+  type SweepSpec,
+} from '../src/index.js';
 import { tempDir } from './fixtures.js';
 
 const work = tempDir('plan');
 after(() => rmSync(work, { recursive: true, force: true }));
 
 test('expandGrid: every rule x p_L, with p_L = 1 trained once as constant depth, first', () => {
-  const points = expandGrid({ rules: ['linear', 'uniform'], depths: [20], survivalProbs: [0.2, 0.4, 0.5, 0.6, 0.8, 1] });
-  assert.deepEqual(points.map((p) => p.id), [
-    'none-d20-p1',
-    'linear-d20-p0.2', 'linear-d20-p0.4', 'linear-d20-p0.5', 'linear-d20-p0.6', 'linear-d20-p0.8',
-    'uniform-d20-p0.2', 'uniform-d20-p0.4', 'uniform-d20-p0.5', 'uniform-d20-p0.6', 'uniform-d20-p0.8',
-  ]);
+  const points = expandGrid({
+    rules: ['linear', 'uniform'],
+    depths: [20],
+    survivalProbs: [0.2, 0.4, 0.5, 0.6, 0.8, 1],
+  });
+  assert.deepEqual(
+    points.map((p) => p.id),
+    [
+      'none-d20-p1',
+      'linear-d20-p0.2',
+      'linear-d20-p0.4',
+      'linear-d20-p0.5',
+      'linear-d20-p0.6',
+      'linear-d20-p0.8',
+      'uniform-d20-p0.2',
+      'uniform-d20-p0.4',
+      'uniform-d20-p0.5',
+      'uniform-d20-p0.6',
+      'uniform-d20-p0.8',
+    ],
+  );
   assert.deepEqual(points[0], { id: 'none-d20-p1', rule: 'none', depth: 20, survivalProb: 1 });
   assert.deepEqual(points[3], { id: 'linear-d20-p0.5', rule: 'linear', depth: 20, survivalProb: 0.5 });
 });
 
 test('expandGrid: depths, duplicates, constant depth only where asked, and bad grids', () => {
   const two = expandGrid({ rules: ['linear'], depths: [8, 14, 8], survivalProbs: [0.5, 0.5] });
-  assert.deepEqual(two.map((p) => p.id), ['linear-d8-p0.5', 'linear-d14-p0.5']);
-  assert.deepEqual(expandGrid({ rules: ['none'], depths: [8], survivalProbs: [] }).map((p) => p.id), ['none-d8-p1']);
-  assert.deepEqual(expandGrid({ rules: ['uniform', 'none'], depths: [8], survivalProbs: [0.5] }).map((p) => p.id), ['none-d8-p1', 'uniform-d8-p0.5']);
-  assert.throws(() => expandGrid({ rules: ['linear'], depths: [8], survivalProbs: [0] }), /p_L: expected numbers in \(0, 1\], received 0/);
+  assert.deepEqual(
+    two.map((p) => p.id),
+    ['linear-d8-p0.5', 'linear-d14-p0.5'],
+  );
+  assert.deepEqual(
+    expandGrid({ rules: ['none'], depths: [8], survivalProbs: [] }).map((p) => p.id),
+    ['none-d8-p1'],
+  );
+  assert.deepEqual(
+    expandGrid({ rules: ['uniform', 'none'], depths: [8], survivalProbs: [0.5] }).map((p) => p.id),
+    ['none-d8-p1', 'uniform-d8-p0.5'],
+  );
+  assert.throws(
+    () => expandGrid({ rules: ['linear'], depths: [8], survivalProbs: [0] }),
+    /p_L: expected numbers in \(0, 1\], received 0/,
+  );
   assert.throws(() => expandGrid({ rules: [], depths: [8], survivalProbs: [0.5] }), /no survival rules/);
   assert.throws(() => expandGrid({ rules: ['linear'], depths: [8], survivalProbs: [] }), /no p_L values/);
 });
 
 test('sweep command line: train options pass through, lists are parsed, the default name follows the budget', () => {
-  const options = parseSweepCommandLine(['--epochs', '3', '--rules', 'linear', '--survival-probs', '0.5, 1', '--train-limit', '256', '--no-flip']);
+  const options = parseSweepCommandLine([
+    '--epochs',
+    '3',
+    '--rules',
+    'linear',
+    '--survival-probs',
+    '0.5, 1',
+    '--train-limit',
+    '256',
+    '--no-flip',
+  ]);
   assert.notEqual(options, 'help');
   if (options === 'help') return;
   assert.equal(options.name, 'fashion-mnist-d20-e3');
@@ -41,10 +85,21 @@ test('sweep command line: train options pass through, lists are parsed, the defa
   assert.equal(options.train.trainLimit, 256);
   assert.equal(options.train.epochs, 3);
   assert.equal(options.train.flip, false);
-  assert.equal('depth' in options.train, false, 'the depth is the grid\'s');
+  assert.equal('depth' in options.train, false, "the depth is the grid's");
   assert.equal(sweepDir(options), join('runs', 'sweep-fashion-mnist-d20-e3'));
 
-  const named = parseSweepCommandLine(['--name', 'big', '--depths', '20,56', '--runs', '/tmp/x', '--out', 'r', '--title', 'T']);
+  const named = parseSweepCommandLine([
+    '--name',
+    'big',
+    '--depths',
+    '20,56',
+    '--runs',
+    '/tmp/x',
+    '--out',
+    'r',
+    '--title',
+    'T',
+  ]);
   assert.ok(named !== 'help');
   assert.equal(named.name, 'big');
   assert.deepEqual(named.grid.depths, [20, 56]);
@@ -53,8 +108,14 @@ test('sweep command line: train options pass through, lists are parsed, the defa
   assert.equal(named.out, 'r');
 
   assert.equal(parseSweepCommandLine(['--help']), 'help');
-  assert.throws(() => parseSweepCommandLine(['--rules', 'linear,sideways']), /--rules: expected linear or uniform or none separated by commas, received "linear,sideways"/);
-  assert.throws(() => parseSweepCommandLine(['--survival-probs', '0.5,1.5']), /--survival-probs: expected numbers in \(0, 1\]/);
+  assert.throws(
+    () => parseSweepCommandLine(['--rules', 'linear,sideways']),
+    /--rules: expected linear or uniform or none separated by commas, received "linear,sideways"/,
+  );
+  assert.throws(
+    () => parseSweepCommandLine(['--survival-probs', '0.5,1.5']),
+    /--survival-probs: expected numbers in \(0, 1\]/,
+  );
   assert.throws(() => parseSweepCommandLine(['--depths', '20,x']), /--depths/);
   assert.throws(() => parseSweepCommandLine(['--survival-prob', '0.5']), /survival-prob/, 'the sweep sets p_L itself');
   assert.throws(() => parseSweepCommandLine(['--name', 'a/b']), /name/);
@@ -78,11 +139,26 @@ test('planSweep: finished runs are skipped, partial ones resumed, the rest start
     train: { epochs: 3, trainLimit: 256, seed: 7 },
   };
   const fresh = await planSweep(spec);
-  assert.deepEqual(fresh.map((r) => [r.id, r.action]), [['none-d8-p1', 'start'], ['linear-d8-p0.2', 'start'], ['linear-d8-p0.5', 'start'], ['linear-d8-p0.8', 'start']]);
+  assert.deepEqual(
+    fresh.map((r) => [r.id, r.action]),
+    [
+      ['none-d8-p1', 'start'],
+      ['linear-d8-p0.2', 'start'],
+      ['linear-d8-p0.5', 'start'],
+      ['linear-d8-p0.8', 'start'],
+    ],
+  );
   const [constant, p02, p05, p08] = fresh;
   assert.equal(constant!.runDir, join(spec.root!, 'sweep-plan', 'none-d8-p1'));
   assert.deepEqual(
-    [constant!.config.depth, constant!.config.survivalRule, constant!.config.survivalProb, constant!.config.epochs, constant!.config.seed, constant!.config.trainLimit],
+    [
+      constant!.config.depth,
+      constant!.config.survivalRule,
+      constant!.config.survivalProb,
+      constant!.config.epochs,
+      constant!.config.seed,
+      constant!.config.trainLimit,
+    ],
     [8, 'none', 1, 3, 7, 256],
   );
   assert.equal(p05!.config.name, 'plan-linear-d8-p0.5');
@@ -95,7 +171,12 @@ test('planSweep: finished runs are skipped, partial ones resumed, the rest start
   const plan = await planSweep(spec);
   assert.deepEqual(
     plan.map((r) => [r.id, r.action, r.epochsDone, r.config.resume]),
-    [['none-d8-p1', 'skip', 3, false], ['linear-d8-p0.2', 'resume', 1, true], ['linear-d8-p0.5', 'start', 2, false], ['linear-d8-p0.8', 'start', 0, false]],
+    [
+      ['none-d8-p1', 'skip', 3, false],
+      ['linear-d8-p0.2', 'resume', 1, true],
+      ['linear-d8-p0.5', 'start', 2, false],
+      ['linear-d8-p0.8', 'start', 0, false],
+    ],
   );
   assert.equal(p08!.epochsDone, 0);
 
@@ -105,11 +186,19 @@ test('planSweep: finished runs are skipped, partial ones resumed, the rest start
 });
 
 test('planSweep: a run trained with other settings stops the sweep with the differences named', async () => {
-  const spec: SweepSpec = { name: 'other', root: join(work, 'b'), grid: { rules: ['uniform'], depths: [8], survivalProbs: [0.5] }, train: { epochs: 2 } };
+  const spec: SweepSpec = {
+    name: 'other',
+    root: join(work, 'b'),
+    grid: { rules: ['uniform'], depths: [8], survivalProbs: [0.5] },
+    train: { epochs: 2 },
+  };
   const [run] = await planSweep(spec);
   fakeRun(run!.runDir, { ...run!.config, seed: 2, trainLimit: 512 }, 1, true);
   await assert.rejects(planSweep(spec), (error: Error) => {
-    assert.match(error.message, /uniform-d8-p0\.5 was trained with other settings \(trainLimit: 512 -> unset, seed: 2 -> 1\)/);
+    assert.match(
+      error.message,
+      /uniform-d8-p0\.5 was trained with other settings \(trainLimit: 512 -> unset, seed: 2 -> 1\)/,
+    );
     assert.match(error.message, /choose another --name/);
     return true;
   });
@@ -125,7 +214,13 @@ test('configDifferences: a field an older trainer did not write was at its defau
   const asked = parseWith(trainConfigSchema, { depth: 8, trainLimit: 256 }, 'test');
   const { warmupEpochs: _omitted, ...older } = asked;
   assert.deepEqual(configDifferences({ ...older, someFutureField: 3 }, asked), []);
-  assert.deepEqual(configDifferences({ ...asked, name: 'x', runDir: 'y', backend: 'cpu', workers: 4, evalBatchSize: 100, data: '/d' }, asked), []);
+  assert.deepEqual(
+    configDifferences(
+      { ...asked, name: 'x', runDir: 'y', backend: 'cpu', workers: 4, evalBatchSize: 100, data: '/d' },
+      asked,
+    ),
+    [],
+  );
   assert.deepEqual(configDifferences({ ...asked, trainLimit: undefined }, asked), ['trainLimit: unset -> 256']);
   assert.deepEqual(configDifferences({ ...asked, learningRate: 0.05 }, asked), ['learningRate: 0.05 -> 0.1']);
 });

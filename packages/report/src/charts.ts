@@ -40,7 +40,11 @@ function epochAxis(runs: readonly RunData[]) {
   };
 }
 
-const config = { view: { stroke: null }, font: 'Helvetica, Arial, sans-serif', title: { anchor: 'start' as const, fontSize: 14 } };
+const config = {
+  view: { stroke: null },
+  font: 'Helvetica, Arial, sans-serif',
+  title: { anchor: 'start' as const, fontSize: 14 },
+};
 
 /**
  * Test error (solid; validation error dotted, for runs that hold a split out) and training loss (dashed) per
@@ -50,7 +54,9 @@ export function lossErrorChart(runs: readonly RunData[]): ChartSpec {
   const values = runs.flatMap((run) =>
     run.metrics.flatMap((m) => [
       { run: run.label, epoch: m.epoch, split: 'test', error: m.testError ?? null, trainLoss: m.trainLoss ?? null },
-      ...(typeof m.validationError === 'number' ? [{ run: run.label, epoch: m.epoch, split: 'validation', error: m.validationError, trainLoss: null }] : []),
+      ...(typeof m.validationError === 'number'
+        ? [{ run: run.label, epoch: m.epoch, split: 'validation', error: m.validationError, trainLoss: null }]
+        : []),
     ]),
   );
   const hasValidation = values.some((v) => v.split === 'validation');
@@ -59,7 +65,12 @@ export function lossErrorChart(runs: readonly RunData[]): ChartSpec {
     width: 340,
     height: 240,
     transform: [{ filter: `isValid(datum.${field}) && isFinite(datum.${field})` }],
-    mark: { type: 'line' as const, point: true, strokeWidth: 2, ...(field === 'trainLoss' ? { strokeDash: [6, 4] } : {}) },
+    mark: {
+      type: 'line' as const,
+      point: true,
+      strokeWidth: 2,
+      ...(field === 'trainLoss' ? { strokeDash: [6, 4] } : {}),
+    },
     encoding: {
       x: epochAxis(runs),
       y: {
@@ -74,7 +85,19 @@ export function lossErrorChart(runs: readonly RunData[]): ChartSpec {
       ...(field === 'error'
         ? {
             detail: { field: 'split', type: 'nominal' as const },
-            strokeDash: { field: 'split', type: 'nominal' as const, title: 'split', scale: { domain: ['test', 'validation'], range: [[1, 0], [2, 3]] }, legend: hasValidation ? { orient: 'bottom' as const } : null },
+            strokeDash: {
+              field: 'split',
+              type: 'nominal' as const,
+              title: 'split',
+              scale: {
+                domain: ['test', 'validation'],
+                range: [
+                  [1, 0],
+                  [2, 3],
+                ],
+              },
+              legend: hasValidation ? { orient: 'bottom' as const } : null,
+            },
           }
         : {}),
     },
@@ -83,14 +106,18 @@ export function lossErrorChart(runs: readonly RunData[]): ChartSpec {
     name: 'loss-error',
     title: 'Test error and training loss per epoch',
     caption:
-      'Solid: test error after each epoch' + (hasValidation ? '; dotted: validation error (the held-out split used to choose a model)' : '') +
+      'Solid: test error after each epoch' +
+      (hasValidation ? '; dotted: validation error (the held-out split used to choose a model)' : '') +
       '. Dashed: mean training loss over the epoch (with blocks dropped, so it is not comparable to a test loss). ' +
-      'The paper\'s Figure 3 compares constant and stochastic depth this way.',
+      "The paper's Figure 3 compares constant and stochastic depth this way.",
     spec: {
       $schema: SCHEMA,
       config,
       data: { values },
-      hconcat: [panel('error', hasValidation ? 'Test (solid) and validation (dotted) error' : 'Test error (solid)'), panel('trainLoss', 'Training loss (dashed)')],
+      hconcat: [
+        panel('error', hasValidation ? 'Test (solid) and validation (dotted) error' : 'Test error (solid)'),
+        panel('trainLoss', 'Training loss (dashed)'),
+      ],
     },
   };
 }
@@ -98,7 +125,9 @@ export function lossErrorChart(runs: readonly RunData[]): ChartSpec {
 /** Training seconds per epoch. */
 export function epochTimeChart(runs: readonly RunData[]): ChartSpec {
   const values = runs.flatMap((run) =>
-    run.metrics.filter((m) => typeof m.seconds === 'number').map((m) => ({ run: run.label, epoch: m.epoch, seconds: m.seconds })),
+    run.metrics
+      .filter((m) => typeof m.seconds === 'number')
+      .map((m) => ({ run: run.label, epoch: m.epoch, seconds: m.seconds })),
   );
   return {
     name: 'epoch-time',
@@ -135,8 +164,16 @@ export function depthChart(runs: readonly RunData[]): ChartSpec {
     return rows;
   });
   // L = (depth - 2) / 2 residual blocks in a CIFAR ResNet-(6n+2): the depth with no block dropped.
-  const totals = runs.filter((r) => r.config.depth !== undefined).map((r) => ({ run: r.label, blocks: (r.config.depth! - 2) / 2 }));
-  const y = { field: 'run', type: 'nominal' as const, title: null, sort: runs.map((r) => r.label), axis: { labelLimit: 320 } };
+  const totals = runs
+    .filter((r) => r.config.depth !== undefined)
+    .map((r) => ({ run: r.label, blocks: (r.config.depth! - 2) / 2 }));
+  const y = {
+    field: 'run',
+    type: 'nominal' as const,
+    title: null,
+    sort: runs.map((r) => r.label),
+    axis: { labelLimit: 320 },
+  };
   return {
     name: 'depth',
     title: 'Expected vs realised depth',
@@ -156,7 +193,13 @@ export function depthChart(runs: readonly RunData[]): ChartSpec {
             y,
             yOffset: { field: 'measure', type: 'nominal', sort: [EXPECTED, REALISED] },
             x: { field: 'blocks', type: 'quantitative', title: 'residual blocks' },
-            color: { field: 'measure', type: 'nominal', title: null, sort: [EXPECTED, REALISED], legend: { orient: 'bottom', labelLimit: 320 } },
+            color: {
+              field: 'measure',
+              type: 'nominal',
+              title: null,
+              sort: [EXPECTED, REALISED],
+              legend: { orient: 'bottom', labelLimit: 320 },
+            },
           },
         },
         {
@@ -193,8 +236,8 @@ export function gradientChart(runs: readonly RunData[]): ChartSpec {
     name: 'grad-magnitude',
     title: 'Mean gradient magnitude per stage',
     caption:
-      'Mean |dL/dW| over each epoch\'s steps, of the stem conv and of the first conv of each block that ran, per stage ' +
-      '(log scale). The paper\'s Figure 7: stochastic depth keeps the gradients of early layers larger.',
+      "Mean |dL/dW| over each epoch's steps, of the stem conv and of the first conv of each block that ran, per stage " +
+      "(log scale). The paper's Figure 7: stochastic depth keeps the gradients of early layers larger.",
     spec: {
       $schema: SCHEMA,
       config,
@@ -207,7 +250,13 @@ export function gradientChart(runs: readonly RunData[]): ChartSpec {
         mark: { type: 'line', point: true, strokeWidth: 2 },
         encoding: {
           x: epochAxis(runs),
-          y: { field: 'magnitude', type: 'quantitative', title: 'mean |dL/dW|', scale: { type: 'log' }, axis: { format: '.1e' } },
+          y: {
+            field: 'magnitude',
+            type: 'quantitative',
+            title: 'mean |dL/dW|',
+            scale: { type: 'log' },
+            axis: { format: '.1e' },
+          },
           color: runColor(runs),
         },
       },
@@ -230,17 +279,33 @@ export interface SweepPointResult {
 export function sweepPoints(runs: readonly RunData[]): SweepPointResult[] {
   const finished = runs
     .map((run) => ({ run, s: summarise(run) }))
-    .filter(({ run, s }) => s.finalTestError !== undefined && run.config.depth !== undefined && (run.config.epochs ?? 0) <= s.epochsDone);
+    .filter(
+      ({ run, s }) =>
+        s.finalTestError !== undefined && run.config.depth !== undefined && (run.config.epochs ?? 0) <= s.epochsDone,
+    );
   const points: SweepPointResult[] = [];
   const constant = finished.filter(({ run }) => run.config.survivalRule === 'none' || run.config.survivalProb === 1);
-  const rules = [...new Set(finished.map(({ run }) => run.config.survivalRule).filter((r) => r !== undefined && r !== 'none'))] as string[];
+  const rules = [
+    ...new Set(finished.map(({ run }) => run.config.survivalRule).filter((r) => r !== undefined && r !== 'none')),
+  ] as string[];
   for (const { run, s } of finished) {
-    if (run.config.survivalRule === 'none' || run.config.survivalRule === undefined || run.config.survivalProb === undefined) continue;
+    if (
+      run.config.survivalRule === 'none' ||
+      run.config.survivalRule === undefined ||
+      run.config.survivalProb === undefined
+    )
+      continue;
     if (run.config.survivalProb === 1) continue;
-    points.push({ rule: run.config.survivalRule, depth: run.config.depth!, survivalProb: run.config.survivalProb, testError: s.finalTestError! });
+    points.push({
+      rule: run.config.survivalRule,
+      depth: run.config.depth!,
+      survivalProb: run.config.survivalProb,
+      testError: s.finalTestError!,
+    });
   }
   for (const { run, s } of constant) {
-    for (const rule of rules) points.push({ rule, depth: run.config.depth!, survivalProb: 1, testError: s.finalTestError! });
+    for (const rule of rules)
+      points.push({ rule, depth: run.config.depth!, survivalProb: 1, testError: s.finalTestError! });
   }
   return points.sort((a, b) => a.rule.localeCompare(b.rule) || a.depth - b.depth || a.survivalProb - b.survivalProb);
 }
@@ -251,16 +316,18 @@ export function sweepChart(runs: readonly RunData[]): ChartSpec {
   const depths = new Set(points.map((p) => p.depth));
   const values = points.map((p) => ({ ...p, series: depths.size > 1 ? `${p.rule}, ResNet-${p.depth}` : p.rule }));
   // The constant-depth baseline as a dashed rule across the chart, so each rule's points read as better or worse.
-  const baselines = [...new Map(points.filter((p) => p.survivalProb === 1).map((p) => [p.depth, p])).values()].map((p) => ({
-    testError: p.testError,
-    label: depths.size > 1 ? `constant depth, ResNet-${p.depth}` : 'constant depth',
-  }));
+  const baselines = [...new Map(points.filter((p) => p.survivalProb === 1).map((p) => [p.depth, p])).values()].map(
+    (p) => ({
+      testError: p.testError,
+      label: depths.size > 1 ? `constant depth, ResNet-${p.depth}` : 'constant depth',
+    }),
+  );
   return {
     name: 'survival-sweep',
     title: 'Final test error vs p_L',
     caption:
       'Test error after the last epoch of each finished run, against the survival probability p_L of the last block, ' +
-      'one line per survival rule; at p_L = 1 both rules are constant depth (one run). The paper\'s Figure 8.',
+      "one line per survival rule; at p_L = 1 both rules are constant depth (one run). The paper's Figure 8.",
     spec: {
       $schema: SCHEMA,
       config,
@@ -282,8 +349,19 @@ export function sweepChart(runs: readonly RunData[]): ChartSpec {
           data: { values },
           mark: { type: 'line', point: { size: 50 }, strokeWidth: 2 },
           encoding: {
-            x: { field: 'survivalProb', type: 'quantitative', title: 'p_L (survival probability of the last block)', scale: { domain: [0, 1] } },
-            y: { field: 'testError', type: 'quantitative', title: 'final test error', scale: { zero: false }, axis: { format: '.1%' } },
+            x: {
+              field: 'survivalProb',
+              type: 'quantitative',
+              title: 'p_L (survival probability of the last block)',
+              scale: { domain: [0, 1] },
+            },
+            y: {
+              field: 'testError',
+              type: 'quantitative',
+              title: 'final test error',
+              scale: { zero: false },
+              axis: { format: '.1%' },
+            },
             color: { field: 'series', type: 'nominal', title: 'survival rule', legend: { orient: 'bottom' } },
           },
         },

@@ -28,7 +28,12 @@ export function parseReportCommandLine(argv: readonly string[]): ReportCommand |
   try {
     parsed = parseArgs({
       args: [...argv],
-      options: { out: { type: 'string' }, title: { type: 'string' }, sweep: { type: 'boolean' }, help: { type: 'boolean' } },
+      options: {
+        out: { type: 'string' },
+        title: { type: 'string' },
+        sweep: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -37,6 +42,9 @@ export function parseReportCommandLine(argv: readonly string[]): ReportCommand |
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
-  if (!positionals.length) throw new Error('expected at least one run directory, e.g. pnpm report runs/a runs/b\nRun with --help for the usage.');
+  if (!positionals.length)
+    throw new Error(
+      'expected at least one run directory, e.g. pnpm report runs/a runs/b\nRun with --help for the usage.',
+    );
   return { runDirs: positionals, options: { out: values.out, title: values.title, sweep: values.sweep ?? false } };
 }

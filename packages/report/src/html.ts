@@ -50,7 +50,10 @@ function cell(field: string, value: number | string | undefined, text: string, n
 }
 
 function runRow(s: RunSummary, testExamples: number | undefined): string {
-  const epochs = s.epochsPlanned !== undefined && s.epochsPlanned !== s.epochsDone ? `${s.epochsDone} of ${s.epochsPlanned}` : String(s.epochsDone);
+  const epochs =
+    s.epochsPlanned !== undefined && s.epochsPlanned !== s.epochsDone
+      ? `${s.epochsDone} of ${s.epochsPlanned}`
+      : String(s.epochsDone);
   return [
     '<tr>',
     cell('label', s.label, s.label, false),
@@ -69,13 +72,19 @@ function runRow(s: RunSummary, testExamples: number | undefined): string {
     cell(
       'chosenTestError',
       s.chosenTestError,
-      s.chosenEpoch === undefined ? '-' : `${percent(s.chosenTestError)} (epoch ${s.chosenEpoch}, validation ${percent(s.chosenValidationError)})`,
+      s.chosenEpoch === undefined
+        ? '-'
+        : `${percent(s.chosenTestError)} (epoch ${s.chosenEpoch}, validation ${percent(s.chosenValidationError)})`,
       true,
       s.chosenEpoch === undefined ? '' : ` data-epoch="${s.chosenEpoch}"`,
     ),
     cell('testExamples', testExamples, testExamples === undefined ? '-' : String(testExamples)),
     cell('totalSeconds', s.totalSeconds, duration(s.totalSeconds)),
-    cell('medianImagesPerSecond', s.medianImagesPerSecond, s.medianImagesPerSecond === undefined ? '-' : s.medianImagesPerSecond.toFixed(1)),
+    cell(
+      'medianImagesPerSecond',
+      s.medianImagesPerSecond,
+      s.medianImagesPerSecond === undefined ? '-' : s.medianImagesPerSecond.toFixed(1),
+    ),
     cell('backend', s.backends.join(', '), s.backends.join(', ') || '-', false),
     cell('dir', s.dir, s.dir, false),
     '</tr>',
@@ -83,8 +92,24 @@ function runRow(s: RunSummary, testExamples: number | undefined): string {
 }
 
 function runsTable(runs: readonly RunData[]): string {
-  const head = ['run', 'depth', 'rule', 'p_L', 'epochs', 'final test error', 'best test error', 'test error of the epoch chosen by validation', 'test images', 'training time', 'images/s (median)', 'backend', 'directory'];
-  const rows = runs.map((run) => runRow(summarise(run), run.metrics[run.metrics.length - 1]!.testExamples ?? undefined));
+  const head = [
+    'run',
+    'depth',
+    'rule',
+    'p_L',
+    'epochs',
+    'final test error',
+    'best test error',
+    'test error of the epoch chosen by validation',
+    'test images',
+    'training time',
+    'images/s (median)',
+    'backend',
+    'directory',
+  ];
+  const rows = runs.map((run) =>
+    runRow(summarise(run), run.metrics[run.metrics.length - 1]!.testExamples ?? undefined),
+  );
   return `<table class="runs"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
@@ -124,19 +149,28 @@ function settings(runs: readonly RunData[]): string {
     if (values.every((v) => v === values[0]) && runs[0]!.config[key] !== undefined) common.push(key);
     else differing.push(key);
   }
-  const commonList = common.map((k) => `<code>${escapeHtml(k)}</code>&nbsp;${escapeHtml(show(runs[0]!.config[k]))}`).join(', ');
+  const commonList = common
+    .map((k) => `<code>${escapeHtml(k)}</code>&nbsp;${escapeHtml(show(runs[0]!.config[k]))}`)
+    .join(', ');
   let html = `<p><b>Shared by every run:</b> ${commonList || 'nothing'}.</p>`;
   if (differing.length && runs.length > 1) {
     const head = `<tr><th>run</th>${differing.map((k) => `<th>${escapeHtml(k)}</th>`).join('')}</tr>`;
-    const rows = runs.map((r) => `<tr><td>${escapeHtml(r.label)}</td>${differing.map((k) => `<td>${escapeHtml(show(r.config[k]))}</td>`).join('')}</tr>`);
+    const rows = runs.map(
+      (r) =>
+        `<tr><td>${escapeHtml(r.label)}</td>${differing.map((k) => `<td>${escapeHtml(show(r.config[k]))}</td>`).join('')}</tr>`,
+    );
     html += `<table class="settings"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
   }
   return html;
 }
 
 function notes(runs: readonly RunData[]): string {
-  const items = runs.flatMap((r) => runNotes(r).map((n) => `<li><b>${escapeHtml(r.label)}</b> (${escapeHtml(r.dir)}): ${escapeHtml(n)}</li>`));
-  return items.length ? `<ul class="notes">${items.join('')}</ul>` : '<p>None: every run finished and recorded every field.</p>';
+  const items = runs.flatMap((r) =>
+    runNotes(r).map((n) => `<li><b>${escapeHtml(r.label)}</b> (${escapeHtml(r.dir)}): ${escapeHtml(n)}</li>`),
+  );
+  return items.length
+    ? `<ul class="notes">${items.join('')}</ul>`
+    : '<p>None: every run finished and recorded every field.</p>';
 }
 
 function figure(chart: RenderedChart): string {
@@ -175,5 +209,5 @@ export function reportHtml(input: PageInput): string {
   if (sweep) parts.push('<h2>Sweep: final test error by p_L</h2>', sweepTable(runs));
   parts.push('<h2>Charts</h2>', ...charts.map(figure));
   parts.push('<h2>Settings</h2>', settings(runs), '<h2>Notes</h2>', notes(runs), '</body></html>');
-  return parts.join('\n') + '\n';
+  return `${parts.join('\n')}\n`;
 }

@@ -33,7 +33,13 @@ const SAFE = /[^A-Za-z0-9._+-]+/g;
 export function defaultReportDir(runDirs: readonly string[], now: Date): string {
   const names = [...new Set(runDirs.map((d) => basename(resolve(d)).replace(SAFE, '_')))].join('+');
   if (runDirs.length <= 4 && names.length <= 80) return join('reports', names);
-  return join('reports', now.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z'));
+  return join(
+    'reports',
+    now
+      .toISOString()
+      .replace(/:/g, '-')
+      .replace(/\.\d+Z$/, 'Z'),
+  );
 }
 
 /** Writes `<out>/index.html` and one SVG per chart beside it, comparing the runs in `runDirs`. */
@@ -47,9 +53,16 @@ export async function writeReport(runDirs: readonly string[], options: ReportOpt
     const svg = await renderSvg(chart.spec);
     const file = `${chart.name}.svg`;
     await writeFile(join(outDir, file), svg);
-    rendered.push({ name: chart.name, title: chart.title, caption: chart.caption, file, svg: namespaceSvgIds(svg, chart.name) });
+    rendered.push({
+      name: chart.name,
+      title: chart.title,
+      caption: chart.caption,
+      file,
+      svg: namespaceSvgIds(svg, chart.name),
+    });
   }
-  const title = options.title ?? `depthfold: ${runs.length <= 4 ? runs.map((r) => r.label).join(' vs ') : `${runs.length} runs`}`;
+  const title =
+    options.title ?? `depthfold: ${runs.length <= 4 ? runs.map((r) => r.label).join(' vs ') : `${runs.length} runs`}`;
   const html = join(outDir, 'index.html');
   await writeFile(html, reportHtml({ title, generated: now, runs, charts: rendered, sweep: options.sweep ?? false }));
   return { outDir, html, charts: rendered.map((c) => ({ name: c.name, file: join(outDir, c.file) })), runs };

@@ -63,7 +63,9 @@ export async function loadRun(dir: string): Promise<RunData> {
   if (!info?.isDirectory()) throw new Error(`${where}: no such directory`);
   const paths = runPaths(dir);
   if (!existsSync(paths.metrics)) {
-    throw new Error(`${where}: ${paths.metrics} is missing (not a run directory, or a run that has not finished an epoch)`);
+    throw new Error(
+      `${where}: ${paths.metrics} is missing (not a run directory, or a run that has not finished an epoch)`,
+    );
   }
   const metrics = await readMetrics(dir);
   if (metrics.length === 0) throw new Error(`${where}: ${paths.metrics} has no epochs yet`);

@@ -76,7 +76,11 @@ export function summarise(run: RunData): RunSummary {
   const chosen = lowestEpoch(metrics, 'validationError');
   const seconds = series(metrics, 'seconds');
   const backends = [
-    ...new Set(metrics.map((m) => (m.backend ? `${m.backend}${typeof m.workers === 'number' ? ` x${m.workers}` : ''}` : undefined)).filter((b) => b !== undefined)),
+    ...new Set(
+      metrics
+        .map((m) => (m.backend ? `${m.backend}${typeof m.workers === 'number' ? ` x${m.workers}` : ''}` : undefined))
+        .filter((b) => b !== undefined),
+    ),
   ];
   return {
     label: run.label,
@@ -113,9 +117,9 @@ export function runNotes(run: RunData): string[] {
   }
   const gaps = metrics.filter((m, i) => m.epoch !== i + 1).length;
   if (gaps) notes.push(`metrics.jsonl lacks some epochs (it has ${metrics.map((m) => m.epoch).join(', ')})`);
-  const missing = (['trainLoss', 'testError', 'seconds', 'imagesPerSecond', 'expectedDepth', 'realisedDepth'] as const).filter(
-    (field) => series(metrics, field).length < metrics.length,
-  );
+  const missing = (
+    ['trainLoss', 'testError', 'seconds', 'imagesPerSecond', 'expectedDepth', 'realisedDepth'] as const
+  ).filter((field) => series(metrics, field).length < metrics.length);
   if (missing.length) notes.push(`some epochs lack ${missing.join(', ')}`);
   if (!metrics.some((m) => m.gradMagnitude && Object.keys(m.gradMagnitude).length)) {
     notes.push('no gradient magnitudes (written by a trainer that did not record them)');

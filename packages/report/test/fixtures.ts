@@ -51,7 +51,7 @@ export function writeRun(dir: string, run: SyntheticRun): string {
     resume: false,
     ...run.config,
   };
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   const lines = run.testErrors.map((testError, i) => {
     const epoch = i + 1;
     const line: Record<string, unknown> = {
@@ -63,7 +63,9 @@ export function writeRun(dir: string, run: SyntheticRun): string {
       testLoss: testError * 3,
       testError,
       testExamples: 1000,
-      ...(run.validationErrors ? { validationError: run.validationErrors[i], validationLoss: run.validationErrors[i]! * 3 } : {}),
+      ...(run.validationErrors
+        ? { validationError: run.validationErrors[i], validationLoss: run.validationErrors[i]! * 3 }
+        : {}),
       seconds: run.seconds?.[i] ?? 10 * (expected / blocks) + epoch * 0.1,
       imagesPerSecond: run.imagesPerSecond?.[i] ?? 1280 / (10 * (expected / blocks)),
       expectedDepth: expected,
@@ -83,6 +85,6 @@ export function writeRun(dir: string, run: SyntheticRun): string {
     }
     return JSON.stringify(line);
   });
-  writeFileSync(join(dir, 'metrics.jsonl'), lines.join('\n') + '\n');
+  writeFileSync(join(dir, 'metrics.jsonl'), `${lines.join('\n')}\n`);
   return dir;
 }

@@ -15,16 +15,30 @@ const linear = writeRun(join(work, 'linear'), {
   imagesPerSecond: [100, 300, 200, 250, 150],
   validationErrors: [0.41, 0.31, 0.27, 0.24, 0.25],
 });
-const constant = writeRun(join(work, 'constant'), { survivalRule: 'none', testErrors: [0.42, 0.33, 0.29, 0.28, 0.281], oldFormat: true });
-const partial = writeRun(join(work, 'partial'), { survivalRule: 'uniform', survivalProb: 0.8, epochs: 5, testErrors: [0.45, 0.35, 0.3] });
+const constant = writeRun(join(work, 'constant'), {
+  survivalRule: 'none',
+  testErrors: [0.42, 0.33, 0.29, 0.28, 0.281],
+  oldFormat: true,
+});
+const partial = writeRun(join(work, 'partial'), {
+  survivalRule: 'uniform',
+  survivalProb: 0.8,
+  epochs: 5,
+  testErrors: [0.45, 0.35, 0.3],
+});
 
 /** The cells of the runs table row whose label is `label`, by data-field. */
-function row(html: string, label: string): Map<string, { value: string | undefined; epoch: string | undefined; text: string }> {
+function row(
+  html: string,
+  label: string,
+): Map<string, { value: string | undefined; epoch: string | undefined; text: string }> {
   const rows = html.match(/<tr>.*?<\/tr>/g) ?? [];
   const match = rows.find((r) => r.includes(`data-field="label" data-value="${label}"`));
   assert.ok(match, `a table row for ${label}`);
   const cells = new Map<string, { value: string | undefined; epoch: string | undefined; text: string }>();
-  for (const m of match.matchAll(/<td data-field="([^"]+)"(?: data-value="([^"]*)")?(?: data-epoch="([^"]*)")?[^>]*>(.*?)<\/td>/g)) {
+  for (const m of match.matchAll(
+    /<td data-field="([^"]+)"(?: data-value="([^"]*)")?(?: data-epoch="([^"]*)")?[^>]*>(.*?)<\/td>/g,
+  )) {
     cells.set(m[1]!, { value: m[2], epoch: m[3], text: m[4]! });
   }
   return cells;
@@ -32,9 +46,16 @@ function row(html: string, label: string): Map<string, { value: string | undefin
 
 test('report: index.html with one inline <svg> per chart and the SVG files beside it', async () => {
   const out = join(work, 'report');
-  const result = await writeReport([linear, constant, partial], { out, title: 'Three runs <test>', now: new Date('2026-01-02T03:04:05Z') });
+  const result = await writeReport([linear, constant, partial], {
+    out,
+    title: 'Three runs <test>',
+    now: new Date('2026-01-02T03:04:05Z'),
+  });
   const html = readFileSync(join(out, 'index.html'), 'utf8');
-  assert.deepEqual(result.charts.map((c) => c.name), ['loss-error', 'epoch-time', 'depth', 'grad-magnitude']);
+  assert.deepEqual(
+    result.charts.map((c) => c.name),
+    ['loss-error', 'epoch-time', 'depth', 'grad-magnitude'],
+  );
   for (const chart of result.charts) {
     assert.match(readFileSync(chart.file, 'utf8'), /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/, chart.file);
     assert.ok(html.includes(`href="${chart.name}.svg"`), `links ${chart.name}.svg`);
@@ -51,7 +72,10 @@ test('report: index.html with one inline <svg> per chart and the SVG files besid
 
 test('report: labels runs by their config, in the table and in the charts', async () => {
   const result = await writeReport([linear, constant, partial], { out: join(work, 'labels') });
-  assert.deepEqual(result.runs.map((r) => r.label), ['ResNet-20 linear p_L=0.5', 'ResNet-20 constant depth', 'ResNet-20 uniform p_L=0.8']);
+  assert.deepEqual(
+    result.runs.map((r) => r.label),
+    ['ResNet-20 linear p_L=0.5', 'ResNet-20 constant depth', 'ResNet-20 uniform p_L=0.8'],
+  );
   const legend = readFileSync(join(work, 'labels', 'loss-error.svg'), 'utf8');
   for (const run of result.runs) assert.ok(legend.includes(run.label), `legend names ${run.label}`);
   assert.ok(legend.includes('validation'), 'the validation split has its own line and legend entry');
@@ -100,7 +124,10 @@ test('report: the table has final and best test error with its epoch, training t
 
 test('report: runs without gradient magnitudes get no gradient chart', async () => {
   const result = await writeReport([constant], { out: join(work, 'old') });
-  assert.deepEqual(result.charts.map((c) => c.name), ['loss-error', 'epoch-time', 'depth']);
+  assert.deepEqual(
+    result.charts.map((c) => c.name),
+    ['loss-error', 'epoch-time', 'depth'],
+  );
   assert.equal(readFileSync(join(work, 'old', 'index.html'), 'utf8').match(/<svg/g)?.length, 3);
 });
 
@@ -110,21 +137,33 @@ test('report --sweep: final test error vs p_L per rule, constant depth at p_L = 
     writeRun(join(sweep, 'none-d20-p1'), { survivalRule: 'none', survivalProb: 1, testErrors: [0.3, 0.2] }),
     writeRun(join(sweep, 'linear-d20-p0.5'), { survivalRule: 'linear', survivalProb: 0.5, testErrors: [0.3, 0.18] }),
     writeRun(join(sweep, 'uniform-d20-p0.5'), { survivalRule: 'uniform', survivalProb: 0.5, testErrors: [0.3, 0.22] }),
-    writeRun(join(sweep, 'uniform-d20-p0.8'), { survivalRule: 'uniform', survivalProb: 0.8, epochs: 2, testErrors: [0.3] }),
+    writeRun(join(sweep, 'uniform-d20-p0.8'), {
+      survivalRule: 'uniform',
+      survivalProb: 0.8,
+      epochs: 2,
+      testErrors: [0.3],
+    }),
   ];
   const runs = await loadRuns(dirs);
-  assert.deepEqual(sweepPoints(runs), [
-    { rule: 'linear', depth: 20, survivalProb: 0.5, testError: 0.18 },
-    { rule: 'linear', depth: 20, survivalProb: 1, testError: 0.2 },
-    { rule: 'uniform', depth: 20, survivalProb: 0.5, testError: 0.22 },
-    { rule: 'uniform', depth: 20, survivalProb: 1, testError: 0.2 },
-  ], 'the unfinished run is left out');
+  assert.deepEqual(
+    sweepPoints(runs),
+    [
+      { rule: 'linear', depth: 20, survivalProb: 0.5, testError: 0.18 },
+      { rule: 'linear', depth: 20, survivalProb: 1, testError: 0.2 },
+      { rule: 'uniform', depth: 20, survivalProb: 0.5, testError: 0.22 },
+      { rule: 'uniform', depth: 20, survivalProb: 1, testError: 0.2 },
+    ],
+    'the unfinished run is left out',
+  );
   const result = await writeReport(dirs, { out: join(sweep, 'report'), sweep: true });
   assert.equal(result.charts.at(-1)!.name, 'survival-sweep');
   const html = readFileSync(result.html, 'utf8');
   assert.equal(html.match(/<svg/g)?.length, result.charts.length);
   assert.match(html, /<h2>Sweep: final test error by p_L<\/h2>\n<table class="sweep">/);
-  assert.match(html, /<td class="num">0.5<\/td><td data-field="linear" data-value="0.18" class="num best">18.00%<\/td><td data-field="uniform" data-value="0.22" class="num">22.00%/);
+  assert.match(
+    html,
+    /<td class="num">0.5<\/td><td data-field="linear" data-value="0.18" class="num best">18.00%<\/td><td data-field="uniform" data-value="0.22" class="num">22.00%/,
+  );
   assert.match(html, /<td class="num">1 \(constant depth\)<\/td><td data-field="linear" data-value="0.2"/);
 });
 
@@ -142,13 +181,19 @@ test('report: a directory without metrics.jsonl is an error naming it', async ()
   rmSync(join(noConfig, 'config.json'));
   await assert.rejects(loadRun(noConfig), /no-config\/config\.json is missing/);
   const bad = writeRun(join(work, 'bad-line'), { testErrors: [0.5, 0.4] });
-  writeFileSync(join(bad, 'metrics.jsonl'), `${readFileSync(join(bad, 'metrics.jsonl'), 'utf8')}{"epoch": 3, "testError": "x"}\n`);
+  writeFileSync(
+    join(bad, 'metrics.jsonl'),
+    `${readFileSync(join(bad, 'metrics.jsonl'), 'utf8')}{"epoch": 3, "testError": "x"}\n`,
+  );
   await assert.rejects(loadRun(bad), /bad-line\/metrics\.jsonl line 3: testError: expected a number, received "x"/);
 });
 
 test('report CLI: arguments, and a clear error with exit status 1', () => {
   assert.equal(parseReportCommandLine(['--help']), 'help');
-  assert.deepEqual(parseReportCommandLine(['a', 'b', '--out', 'o', '--title', 'T']), { runDirs: ['a', 'b'], options: { out: 'o', title: 'T', sweep: false } });
+  assert.deepEqual(parseReportCommandLine(['a', 'b', '--out', 'o', '--title', 'T']), {
+    runDirs: ['a', 'b'],
+    options: { out: 'o', title: 'T', sweep: false },
+  });
   assert.throws(() => parseReportCommandLine([]), /at least one run directory/);
   assert.throws(() => parseReportCommandLine(['a', '--bogus']), /--bogus/);
   const cli = join(import.meta.dirname, '..', 'dist', 'cli', 'report.js');

@@ -84,21 +84,59 @@ const classes = metadata.labels.length;
 
 // Seeded inputs roughly like normalised images, so every run sends the same requests.
 let seed = 12345;
-const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const rand = (): number => {
+  seed = (seed * 1103515245 + 12345) >>> 0;
+  return seed / 2 ** 32;
+};
 const inputs = Array.from({ length: DISTINCT }, () => Float32Array.from({ length: size }, () => (rand() - 0.5) * 4));
-const bodies = inputs.map((data, i) => JSON.stringify({ id: `bench-${i}`, inputs: [{ name: metadata.input.name, shape: [1, channels, height, width], datatype: 'FP32', data: Array.from(data, (v) => Number(v.toPrecision(9))) }] }));
-const fp32Le = (data: Float32Array): Buffer => Buffer.from(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+const bodies = inputs.map((data, i) =>
+  JSON.stringify({
+    id: `bench-${i}`,
+    inputs: [
+      {
+        name: metadata.input.name,
+        shape: [1, channels, height, width],
+        datatype: 'FP32',
+        data: Array.from(data, (v) => Number(v.toPrecision(9))),
+      },
+    ],
+  }),
+);
+const fp32Le = (data: Float32Array): Buffer =>
+  Buffer.from(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
 // Binary tensor data: the JSON header, then the row's 4 * C * H * W bytes.
 const binaryBodies = inputs.map((data, i) => {
-  const header = Buffer.from(JSON.stringify({ id: `bench-${i}`, inputs: [{ name: metadata.input.name, shape: [1, channels, height, width], datatype: 'FP32', parameters: { binary_data_size: data.length * 4 } }] }));
+  const header = Buffer.from(
+    JSON.stringify({
+      id: `bench-${i}`,
+      inputs: [
+        {
+          name: metadata.input.name,
+          shape: [1, channels, height, width],
+          datatype: 'FP32',
+          parameters: { binary_data_size: data.length * 4 },
+        },
+      ],
+    }),
+  );
   return { body: Buffer.concat([header, fp32Le(data)]), headerLength: header.length };
 });
-const grpcRequests = inputs.map((data, i) => ({ model_name: '', id: `bench-${i}`, inputs: [{ name: metadata.input.name, datatype: 'FP32', shape: [1, channels, height, width] }], raw_input_contents: [fp32Le(data)] }));
+const grpcRequests = inputs.map((data, i) => ({
+  model_name: '',
+  id: `bench-${i}`,
+  inputs: [{ name: metadata.input.name, datatype: 'FP32', shape: [1, channels, height, width] }],
+  raw_input_contents: [fp32Le(data)],
+}));
 
-const sessionOptions: InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', ...(THREADS > 0 ? { intraOpNumThreads: THREADS } : {}) };
+const sessionOptions: InferenceSession.SessionOptions = {
+  graphOptimizationLevel: 'all',
+  ...(THREADS > 0 ? { intraOpNumThreads: THREADS } : {}),
+};
 const session = await InferenceSession.create(bytes, sessionOptions);
 const runBatch = async (data: Float32Array, rows: number): Promise<Float32Array> => {
-  const out = await session.run({ [metadata.input.name]: new Tensor('float32', data, [rows, channels, height, width]) });
+  const out = await session.run({
+    [metadata.input.name]: new Tensor('float32', data, [rows, channels, height, width]),
+  });
   return out[metadata.output.name]!.data as Float32Array;
 };
 
@@ -106,7 +144,10 @@ const runBatch = async (data: Float32Array, rows: number): Promise<Float32Array>
 const expected = await Promise.all(inputs.map((data) => runBatch(data, 1)));
 
 /** Images per second, mean and 99th-percentile ms per call of `rows`-row calls for `seconds`. */
-async function inProcess(rows: number, seconds: number): Promise<{ imagesPerSecond: number; msPerCall: number; p99MsPerCall: number }> {
+async function inProcess(
+  rows: number,
+  seconds: number,
+): Promise<{ imagesPerSecond: number; msPerCall: number; p99MsPerCall: number }> {
   const batch = new Float32Array(rows * size);
   for (let r = 0; r < rows; r++) batch.set(inputs[r % DISTINCT]!, r * size);
   for (let i = 0; i < 3; i++) await runBatch(batch, rows);
@@ -119,7 +160,11 @@ async function inProcess(rows: number, seconds: number): Promise<{ imagesPerSeco
   }
   const ms = performance.now() - t0;
   callMs.sort((a, b) => a - b);
-  return { imagesPerSecond: (callMs.length * rows * 1000) / ms, msPerCall: ms / callMs.length, p99MsPerCall: quantile(callMs, 0.99) };
+  return {
+    imagesPerSecond: (callMs.length * rows * 1000) / ms,
+    msPerCall: ms / callMs.length,
+    p99MsPerCall: quantile(callMs, 0.99),
+  };
 }
 
 interface ServerCase {
@@ -140,8 +185,27 @@ interface ServerCase {
   serverProcessMs: number;
 }
 
-async function startServer(batching: boolean): Promise<{ url: string; grpcTarget: string; stop: () => Promise<string> }> {
-  const args = [CLI, '--model', MODEL, '--port', '0', '--grpc-port', '0', '--batch-delay-ms', String(DELAY_MS), '--threads', String(THREADS), '--max-inflight', String(MAX_INFLIGHT), '--max-batch', String(MAX_BATCH), ...(batching ? [] : ['--no-batching'])];
+async function startServer(
+  batching: boolean,
+): Promise<{ url: string; grpcTarget: string; stop: () => Promise<string> }> {
+  const args = [
+    CLI,
+    '--model',
+    MODEL,
+    '--port',
+    '0',
+    '--grpc-port',
+    '0',
+    '--batch-delay-ms',
+    String(DELAY_MS),
+    '--threads',
+    String(THREADS),
+    '--max-inflight',
+    String(MAX_INFLIGHT),
+    '--max-batch',
+    String(MAX_BATCH),
+    ...(batching ? [] : ['--no-batching']),
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -182,13 +246,25 @@ interface Measured {
   duration: number;
 }
 
-async function httpLoad(url: string, connections: number, seconds: number, binary: boolean, sample: (index: number, id: string, logits: number[]) => void): Promise<Measured> {
+async function httpLoad(
+  url: string,
+  connections: number,
+  seconds: number,
+  binary: boolean,
+  sample: (index: number, id: string, logits: number[]) => void,
+): Promise<Measured> {
   const path = `/v2/models/${name}/infer`;
   const requests = inputs.map((_, index) => ({
     method: 'POST' as const,
     path,
     ...(binary
-      ? { body: binaryBodies[index]!.body, headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(binaryBodies[index]!.headerLength) } }
+      ? {
+          body: binaryBodies[index]!.body,
+          headers: {
+            'content-type': 'application/octet-stream',
+            'inference-header-content-length': String(binaryBodies[index]!.headerLength),
+          },
+        }
       : { body: bodies[index]!, headers: { 'content-type': 'application/json' } }),
     onResponse: (status: number, text: string) => {
       if (status !== 200 || Math.random() >= 0.05) return;
@@ -197,7 +273,13 @@ async function httpLoad(url: string, connections: number, seconds: number, binar
     },
   }));
   const result = await autocannon({ url, connections, duration: seconds, requests });
-  return { requestsPerSecond: result['2xx'] / result.duration, p50: result.latency.p50, p99: result.latency.p99, failures: result.errors + result.timeouts + result.non2xx, duration: result.duration };
+  return {
+    requestsPerSecond: result['2xx'] / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.errors + result.timeouts + result.non2xx,
+    duration: result.duration,
+  };
 }
 
 async function loadTest(protocol: Protocol, batching: boolean, connections: number): Promise<ServerCase> {
@@ -205,7 +287,8 @@ async function loadTest(protocol: Protocol, batching: boolean, connections: numb
   let checked = 0;
   let wrong = 0;
   let counting = false;
-  const argmax = (a: ArrayLike<number>): number => Array.from(a).reduce((best, v, i, all) => (v > all[best]! ? i : best), 0);
+  const argmax = (a: ArrayLike<number>): number =>
+    Array.from(a).reduce((best, v, i, all) => (v > all[best]! ? i : best), 0);
   const sample = (index: number, id: string, got: number[]): void => {
     if (!counting || checked >= 256) return;
     checked++;
@@ -218,7 +301,11 @@ async function loadTest(protocol: Protocol, batching: boolean, connections: numb
     const requests = grpcRequests.map((r) => ({ ...r, model_name: name }));
     return grpcLoad(server.grpcTarget, connections, seconds, requests, (index, reply) => {
       const raw = reply.raw_output_contents[0]!;
-      sample(index, reply.id, Array.from({ length: raw.length / 4 }, (_, i) => raw.readFloatLE(i * 4)));
+      sample(
+        index,
+        reply.id,
+        Array.from({ length: raw.length / 4 }, (_, i) => raw.readFloatLE(i * 4)),
+      );
     });
   };
   await run(1); // warm-up, not measured
@@ -247,7 +334,9 @@ async function loadTest(protocol: Protocol, batching: boolean, connections: numb
   };
 }
 
-process.stdout.write(`bench: ${MODEL} (${metadata.architecture.depth} layers, input ${channels}x${height}x${width}), ${DURATION} s per case, batch delay ${DELAY_MS} ms, ORT threads ${THREADS || 'default'}, ${MAX_INFLIGHT} ORT call(s) in flight\n`);
+process.stdout.write(
+  `bench: ${MODEL} (${metadata.architecture.depth} layers, input ${channels}x${height}x${width}), ${DURATION} s per case, batch delay ${DELAY_MS} ms, ORT threads ${THREADS || 'default'}, ${MAX_INFLIGHT} ORT call(s) in flight\n`,
+);
 // The machine's speed drifts by 10-20% within minutes, so the ceiling is measured again before every server case
 // and the median window is the reference: one unlucky window would otherwise move every ratio and the p99 bound.
 const windows = [await inProcess(CEILING_BATCH, Math.min(DURATION, 5))];
@@ -279,7 +368,14 @@ const p99Range = (i: number): string => {
 };
 const msPerBatch = windows.map((w) => w.msPerCall).sort((a, b) => a - b);
 const medianMs = quantile(msPerBatch, 0.5);
-const ceiling = { msPerCall: medianMs, imagesPerSecond: (CEILING_BATCH * 1000) / medianMs, p99MsPerCall: quantile(windows.map((w) => w.p99MsPerCall).sort((a, b) => a - b), 0.5) };
+const ceiling = {
+  msPerCall: medianMs,
+  imagesPerSecond: (CEILING_BATCH * 1000) / medianMs,
+  p99MsPerCall: quantile(
+    windows.map((w) => w.p99MsPerCall).sort((a, b) => a - b),
+    0.5,
+  ),
+};
 process.stdout.write(
   `in-process: batch ${CEILING_BATCH} ${ceiling.imagesPerSecond.toFixed(0)} images/s, median ${ceiling.msPerCall.toFixed(1)} ms per batch over ${windows.length} windows ` +
     `(${msPerBatch[0]!.toFixed(1)}-${msPerBatch.at(-1)!.toFixed(1)} ms); batch 1 ${single.imagesPerSecond.toFixed(0)} images/s (${single.msPerCall.toFixed(2)} ms)\n`,
@@ -296,39 +392,100 @@ function serverSummary(stats: string): { batch: string; latency: string } {
 }
 
 const rows: string[][] = [
-  ['case', 'protocol', 'conns', 'images/s', 'ceiling', 'ratio', 'p50 ms', 'p99 ms', ...(REPEAT > 1 ? ['p99 over runs'] : []), 'p99 bound', 'p99/bound', 'errors', 'checked (wrong)', 'mean batch, ORT call p50 / p99 ms', 'in batcher p50 / p99 ms', 'server CPU ms/req, main thread / process', 'load generator cores'],
-  ['in-process batch 64', '-', '-', ceiling.imagesPerSecond.toFixed(0), '-', '1.00', '-', '-', ...(REPEAT > 1 ? ['-'] : []), '-', '-', '0', '-', `64 rows, ${ceiling.msPerCall.toFixed(1)} (mean) / ${ceiling.p99MsPerCall.toFixed(1)}`, '-', '-', '-'],
-  ['in-process batch 1', '-', '-', single.imagesPerSecond.toFixed(0), ceiling.imagesPerSecond.toFixed(0), (single.imagesPerSecond / ceiling.imagesPerSecond).toFixed(2), single.msPerCall.toFixed(2), '-', ...(REPEAT > 1 ? ['-'] : []), '-', '-', '0', '-', `1 row, ${single.msPerCall.toFixed(2)} (mean) / ${single.p99MsPerCall.toFixed(2)}`, '-', '-', '-'],
-  ...cases.map((c, i) => ({ c, i, server: serverSummary(c.stats) })).map(({ c, i, server }) => [
-    c.batching ? 'server, batching' : 'server, no batching',
-    c.protocol,
-    String(c.connections),
-    c.requestsPerSecond.toFixed(0),
+  [
+    'case',
+    'protocol',
+    'conns',
+    'images/s',
+    'ceiling',
+    'ratio',
+    'p50 ms',
+    'p99 ms',
+    ...(REPEAT > 1 ? ['p99 over runs'] : []),
+    'p99 bound',
+    'p99/bound',
+    'errors',
+    'checked (wrong)',
+    'mean batch, ORT call p50 / p99 ms',
+    'in batcher p50 / p99 ms',
+    'server CPU ms/req, main thread / process',
+    'load generator cores',
+  ],
+  [
+    'in-process batch 64',
+    '-',
+    '-',
     ceiling.imagesPerSecond.toFixed(0),
-    (c.requestsPerSecond / ceiling.imagesPerSecond).toFixed(2),
-    String(c.p50),
-    String(c.p99),
-    ...(REPEAT > 1 ? [p99Range(i)] : []),
-    bound.toFixed(1),
-    (c.p99 / bound).toFixed(2),
-    String(c.failures),
-    `${c.checked} (${c.wrong})`,
-    server.batch,
-    server.latency,
-    `${c.serverMainMs.toFixed(3)} / ${c.serverProcessMs.toFixed(3)}`,
-    c.clientCores.toFixed(2),
-  ]),
+    '-',
+    '1.00',
+    '-',
+    '-',
+    ...(REPEAT > 1 ? ['-'] : []),
+    '-',
+    '-',
+    '0',
+    '-',
+    `64 rows, ${ceiling.msPerCall.toFixed(1)} (mean) / ${ceiling.p99MsPerCall.toFixed(1)}`,
+    '-',
+    '-',
+    '-',
+  ],
+  [
+    'in-process batch 1',
+    '-',
+    '-',
+    single.imagesPerSecond.toFixed(0),
+    ceiling.imagesPerSecond.toFixed(0),
+    (single.imagesPerSecond / ceiling.imagesPerSecond).toFixed(2),
+    single.msPerCall.toFixed(2),
+    '-',
+    ...(REPEAT > 1 ? ['-'] : []),
+    '-',
+    '-',
+    '0',
+    '-',
+    `1 row, ${single.msPerCall.toFixed(2)} (mean) / ${single.p99MsPerCall.toFixed(2)}`,
+    '-',
+    '-',
+    '-',
+  ],
+  ...cases
+    .map((c, i) => ({ c, i, server: serverSummary(c.stats) }))
+    .map(({ c, i, server }) => [
+      c.batching ? 'server, batching' : 'server, no batching',
+      c.protocol,
+      String(c.connections),
+      c.requestsPerSecond.toFixed(0),
+      ceiling.imagesPerSecond.toFixed(0),
+      (c.requestsPerSecond / ceiling.imagesPerSecond).toFixed(2),
+      String(c.p50),
+      String(c.p99),
+      ...(REPEAT > 1 ? [p99Range(i)] : []),
+      bound.toFixed(1),
+      (c.p99 / bound).toFixed(2),
+      String(c.failures),
+      `${c.checked} (${c.wrong})`,
+      server.batch,
+      server.latency,
+      `${c.serverMainMs.toFixed(3)} / ${c.serverProcessMs.toFixed(3)}`,
+      c.clientCores.toFixed(2),
+    ]),
 ];
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 const line = (r: string[]): string => `| ${r.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
-process.stdout.write(`\n${line(rows[0]!)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.slice(1).map(line).join('\n')}\n`);
+process.stdout.write(
+  `\n${line(rows[0]!)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.slice(1).map(line).join('\n')}\n`,
+);
 
 const jsonAt64 = cases.find((c) => c.batching && c.connections === 64 && c.protocol === 'json');
 for (const [targetIndex, target] of cases.entries()) {
   if (!target.batching || target.connections !== 64) continue;
   const ratio = target.requestsPerSecond / ceiling.imagesPerSecond;
   const goal = target.protocol === 'json' ? 0.7 : 0.9;
-  const cpu = jsonAt64 && target.protocol !== 'json' ? `; main-thread CPU per request ${(jsonAt64.serverMainMs / target.serverMainMs).toFixed(2)}x lower than JSON (>= 1.5: ${jsonAt64.serverMainMs / target.serverMainMs >= 1.5 ? 'met' : 'missed'})` : '';
+  const cpu =
+    jsonAt64 && target.protocol !== 'json'
+      ? `; main-thread CPU per request ${(jsonAt64.serverMainMs / target.serverMainMs).toFixed(2)}x lower than JSON (>= 1.5: ${jsonAt64.serverMainMs / target.serverMainMs >= 1.5 ? 'met' : 'missed'})`
+      : '';
   process.stdout.write(
     `\ntargets (${target.protocol}, batching, 64 connections): throughput ${ratio.toFixed(2)} of in-process (>= ${goal.toFixed(2)}: ${ratio >= goal ? 'met' : 'missed'})${cpu}; ` +
       `p99 ${target.p99} ms${REPEAT > 1 ? ` (median of ${REPEAT} runs, range ${p99Range(targetIndex)})` : ''} vs 4 x ${DELAY_MS} ms + ${ceiling.msPerCall.toFixed(1)} ms = ${bound.toFixed(1)} ms (${target.p99 < bound ? 'met' : 'missed'})\n` +
@@ -338,6 +495,8 @@ for (const [targetIndex, target] of cases.entries()) {
 }
 const failed = runs.flat().filter((c) => c.failures > 0 || c.wrong > 0 || c.checked === 0);
 if (failed.length > 0) {
-  process.stdout.write(`bench: errors or wrong answers in ${failed.map((c) => `${c.protocol} ${c.batching ? 'batching' : 'no batching'} x${c.connections}`).join(', ')}\n`);
+  process.stdout.write(
+    `bench: errors or wrong answers in ${failed.map((c) => `${c.protocol} ${c.batching ? 'batching' : 'no batching'} x${c.connections}`).join(', ')}\n`,
+  );
   process.exitCode = 1;
 }

@@ -91,7 +91,13 @@ export class DynamicBatcher {
   #inflight = 0;
   #timer: NodeJS.Timeout | undefined;
   readonly #idle: (() => void)[] = [];
-  readonly #stats: Omit<BatcherStats, 'latencyMs' | 'callMs'> = { requests: 0, batches: 0, rows: 0, largestBatch: 0, refused: 0 };
+  readonly #stats: Omit<BatcherStats, 'latencyMs' | 'callMs'> = {
+    requests: 0,
+    batches: 0,
+    rows: 0,
+    largestBatch: 0,
+    refused: 0,
+  };
   readonly #latency = newHistogram();
   readonly #callTime = newHistogram();
   /** Told of every call and wait, when set. */
@@ -124,11 +130,17 @@ export class DynamicBatcher {
   submit(input: Float32Array, rows: number): Promise<Float32Array> {
     const { maxQueue, maxBatch, inputSize } = this.options;
     if (rows < 1 || rows > maxBatch || input.length !== rows * inputSize) {
-      return Promise.reject(new Error(`batcher: ${rows} rows of ${input.length / rows} values; expected 1 to ${maxBatch} rows of ${inputSize}`));
+      return Promise.reject(
+        new Error(
+          `batcher: ${rows} rows of ${input.length / rows} values; expected 1 to ${maxBatch} rows of ${inputSize}`,
+        ),
+      );
     }
     if (this.#queue.length >= maxQueue) {
       this.#stats.refused++;
-      return Promise.reject(new OverloadedError(`server overloaded: ${maxQueue} requests are already waiting (--max-queue); retry later`));
+      return Promise.reject(
+        new OverloadedError(`server overloaded: ${maxQueue} requests are already waiting (--max-queue); retry later`),
+      );
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ input, rows, since: performance.now(), resolve, reject });

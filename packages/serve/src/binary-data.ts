@@ -11,7 +11,8 @@ export const HEADER_LENGTH_HEADER = 'Inference-Header-Content-Length';
 
 // Typed arrays are read and written in the host's byte order, and the protocol's is little-endian; every platform
 // onnxruntime-node ships for is little-endian, so this only guards against a surprise.
-if (endianness() !== 'LE') throw new Error('@depthfold/serve reads binary tensor data as little-endian and needs a little-endian host');
+if (endianness() !== 'LE')
+  throw new Error('@depthfold/serve reads binary tensor data as little-endian and needs a little-endian host');
 
 /** A binary request body split into its JSON header and the binary tensor data after it. */
 export interface BinaryBody {
@@ -27,7 +28,10 @@ export function splitBinaryBody(body: Buffer, headerLength: string | string[]): 
   const text = Array.isArray(headerLength) ? headerLength.join(',') : headerLength;
   const length = /^\d{1,15}$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
   if (!Number.isInteger(length) || length > body.length) {
-    throw new HttpError(400, `${HEADER_LENGTH_HEADER}: expected the JSON header's length in bytes, an integer from 0 to the body's ${body.length}, received ${JSON.stringify(text)}`);
+    throw new HttpError(
+      400,
+      `${HEADER_LENGTH_HEADER}: expected the JSON header's length in bytes, an integer from 0 to the body's ${body.length}, received ${JSON.stringify(text)}`,
+    );
   }
   return { header: body.subarray(0, length), binary: body.subarray(length) };
 }
@@ -39,7 +43,8 @@ export function splitBinaryBody(body: Buffer, headerLength: string | string[]): 
  */
 export function binaryDataSize(value: unknown, field: string): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new DepthfoldInputError(field, 'a size in bytes (an integer >= 0)', value, 'inference request');
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+    throw new DepthfoldInputError(field, 'a size in bytes (an integer >= 0)', value, 'inference request');
   return value;
 }
 
@@ -71,9 +76,13 @@ export function decodeBytesElements(bytes: Uint8Array): string[] {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: string[] = [];
   for (let at = 0; at < buffer.length; ) {
-    if (at + 4 > buffer.length) throw new Error(`BYTES element at byte ${at}: a 4-byte length needs ${at + 4} bytes, the data has ${buffer.length}`);
+    if (at + 4 > buffer.length)
+      throw new Error(
+        `BYTES element at byte ${at}: a 4-byte length needs ${at + 4} bytes, the data has ${buffer.length}`,
+      );
     const length = buffer.readUInt32LE(at);
-    if (at + 4 + length > buffer.length) throw new Error(`BYTES element at byte ${at}: length ${length} runs past the data's ${buffer.length} bytes`);
+    if (at + 4 + length > buffer.length)
+      throw new Error(`BYTES element at byte ${at}: length ${length} runs past the data's ${buffer.length} bytes`);
     out.push(buffer.toString('utf8', at + 4, at + 4 + length));
     at += 4 + length;
   }

@@ -25,18 +25,29 @@ export class OverloadedError extends HttpError {
 }
 
 /** How a failed inference request is counted in the metrics (statistics.ts's `Outcome`, less success). */
-export function outcomeOf(error: unknown): 'invalid' | 'not_found' | 'overloaded' | 'unavailable' | 'too_large' | 'timeout' | 'error' {
+export function outcomeOf(
+  error: unknown,
+): 'invalid' | 'not_found' | 'overloaded' | 'unavailable' | 'too_large' | 'timeout' | 'error' {
   if (error instanceof DepthfoldInputError) return 'invalid';
   if (error instanceof OverloadedError) return 'overloaded';
   if (error instanceof HttpError) {
-    const byStatus: Record<number, 'not_found' | 'unavailable' | 'too_large' | 'timeout'> = { 404: 'not_found', 503: 'unavailable', 413: 'too_large', 408: 'timeout' };
+    const byStatus: Record<number, 'not_found' | 'unavailable' | 'too_large' | 'timeout'> = {
+      404: 'not_found',
+      503: 'unavailable',
+      413: 'too_large',
+      408: 'timeout',
+    };
     return byStatus[error.status] ?? (error.status < 500 ? 'invalid' : 'error');
   }
   return 'error';
 }
 
 /** The status and message a thrown value is answered with: bad input is 400, anything unforeseen 500. */
-export function replyOf(error: unknown): { status: number; message: string; headers: Readonly<Record<string, string>> } {
+export function replyOf(error: unknown): {
+  status: number;
+  message: string;
+  headers: Readonly<Record<string, string>>;
+} {
   if (error instanceof HttpError) return { status: error.status, message: error.message, headers: error.headers };
   if (error instanceof DepthfoldInputError) return { status: 400, message: error.message, headers: {} };
   const message = error instanceof Error ? error.message : String(error);

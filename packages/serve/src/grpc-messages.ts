@@ -33,7 +33,13 @@ export interface ModelInferRequest {
   model_version: string;
   id: string;
   parameters: Record<string, InferParameter>;
-  inputs: { name: string; datatype: string; shape: number[]; parameters: Record<string, InferParameter>; contents: InferTensorContents | null }[];
+  inputs: {
+    name: string;
+    datatype: string;
+    shape: number[];
+    parameters: Record<string, InferParameter>;
+    contents: InferTensorContents | null;
+  }[];
   outputs: { name: string; parameters: Record<string, InferParameter> }[];
   raw_input_contents: Buffer[];
 }
@@ -50,7 +56,10 @@ export interface ModelInferResponse {
 const CONTEXT = 'inference request';
 
 // The contents field each datatype the model takes is carried in.
-const CONTENTS_FIELD: Readonly<Record<string, keyof InferTensorContents>> = { FP32: 'fp32_contents', UINT8: 'uint_contents' };
+const CONTENTS_FIELD: Readonly<Record<string, keyof InferTensorContents>> = {
+  FP32: 'fp32_contents',
+  UINT8: 'uint_contents',
+};
 
 function parametersOf(map: Record<string, InferParameter> | undefined): Parameters | undefined {
   const entries = Object.entries(map ?? {});
@@ -70,23 +79,45 @@ function parametersOf(map: Record<string, InferParameter> | undefined): Paramete
 export function decodeGrpcInferRequest(message: ModelInferRequest, spec: ModelSpec): DecodedRequest {
   const raw = message.raw_input_contents ?? [];
   if (raw.length > 0 && raw.length !== message.inputs.length) {
-    throw new DepthfoldInputError('raw_input_contents', `one entry per input (${message.inputs.length})`, `${raw.length} entries`, CONTEXT);
+    throw new DepthfoldInputError(
+      'raw_input_contents',
+      `one entry per input (${message.inputs.length})`,
+      `${raw.length} entries`,
+      CONTEXT,
+    );
   }
   const inputs = message.inputs.map((input, i) => {
     const parameters = parametersOf(input.parameters);
     const base = { name: input.name, shape: input.shape, datatype: input.datatype };
     const contents = input.contents;
-    const typed = contents ? (Object.keys(contents) as (keyof InferTensorContents)[]).filter((k) => (contents[k]?.length ?? 0) > 0) : [];
+    const typed = contents
+      ? (Object.keys(contents) as (keyof InferTensorContents)[]).filter((k) => (contents[k]?.length ?? 0) > 0)
+      : [];
     if (raw.length > 0) {
-      if (typed.length > 0) throw new DepthfoldInputError(`inputs[${i}].contents`, 'absent when raw_input_contents is used', typed.join(', '), CONTEXT);
+      if (typed.length > 0)
+        throw new DepthfoldInputError(
+          `inputs[${i}].contents`,
+          'absent when raw_input_contents is used',
+          typed.join(', '),
+          CONTEXT,
+        );
       return { ...base, parameters: { ...parameters, binary_data_size: raw[i]!.length } };
     }
     const field = CONTENTS_FIELD[input.datatype];
     const stray = typed.filter((k) => k !== field);
     if (stray.length > 0) {
-      throw new DepthfoldInputError(`inputs[${i}].contents`, field ? `${field} for ${input.datatype} data` : 'the contents field of the input datatype', stray.join(', '), CONTEXT);
+      throw new DepthfoldInputError(
+        `inputs[${i}].contents`,
+        field ? `${field} for ${input.datatype} data` : 'the contents field of the input datatype',
+        stray.join(', '),
+        CONTEXT,
+      );
     }
-    return { ...base, ...(parameters ? { parameters } : {}), data: field ? (contents?.[field] as number[] | undefined) ?? [] : [] };
+    return {
+      ...base,
+      ...(parameters ? { parameters } : {}),
+      data: field ? ((contents?.[field] as number[] | undefined) ?? []) : [],
+    };
   });
   const outputs = message.outputs.map((o) => {
     const parameters = parametersOf(o.parameters);
@@ -98,12 +129,19 @@ export function decodeGrpcInferRequest(message: ModelInferRequest, spec: ModelSp
     ...(outputs.length > 0 ? { outputs } : {}),
   };
   const datatype = message.inputs[0]?.datatype ?? 'FP32';
-  const fields = { data: `inputs[0].contents.${CONTENTS_FIELD[datatype] ?? 'fp32_contents'}`, binarySize: 'raw_input_contents[0]' };
+  const fields = {
+    data: `inputs[0].contents.${CONTENTS_FIELD[datatype] ?? 'fp32_contents'}`,
+    binarySize: 'raw_input_contents[0]',
+  };
   return decodeInferRequest(body, spec, raw.length > 0 ? Buffer.concat(raw) : undefined, fields);
 }
 
 /** The ModelInferResponse of a request whose batch gave `logits`: every output in raw_output_contents, as Triton answers. */
-export function encodeGrpcInferResponse(spec: ModelSpec, request: DecodedRequest, logits: Float32Array): ModelInferResponse {
+export function encodeGrpcInferResponse(
+  spec: ModelSpec,
+  request: DecodedRequest,
+  logits: Float32Array,
+): ModelInferResponse {
   const tensors = outputTensors(spec, request, logits);
   return {
     model_name: spec.name,

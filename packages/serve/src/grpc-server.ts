@@ -3,7 +3,15 @@
 // protocol's status codes: INVALID_ARGUMENT for bad input, NOT_FOUND for an unknown model or version,
 // RESOURCE_EXHAUSTED for a full queue or an oversized message, UNAVAILABLE while not ready or shutting down.
 import { fileURLToPath } from 'node:url';
-import { Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  status,
+  type ServerUnaryCall,
+  type sendUnaryData,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { DepthfoldInputError } from '@depthfold/core';
 import { HttpError, outcomeOf, OverloadedError } from './errors.js';
@@ -46,7 +54,9 @@ let definition: ServiceDefinition | undefined;
 export function serviceDefinition(): ServiceDefinition {
   // keepCase: the protocol's snake_case names; longs as numbers (int64 shapes and parameters are small); oneofs
   // named, so that an InferParameter says which value it holds.
-  definition ??= loadSync(PROTO_PATH, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true })['inference.GRPCInferenceService'] as ServiceDefinition;
+  definition ??= loadSync(PROTO_PATH, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true })[
+    'inference.GRPCInferenceService'
+  ] as ServiceDefinition;
   return definition;
 }
 
@@ -64,10 +74,20 @@ function grpcErrorOf(error: unknown): { code: status; details: string } {
   if (error instanceof DepthfoldInputError) return { code: status.INVALID_ARGUMENT, details: error.message };
   if (error instanceof OverloadedError) return { code: status.RESOURCE_EXHAUSTED, details: error.message };
   if (error instanceof HttpError) {
-    const code = error.status === 404 ? status.NOT_FOUND : error.status === 503 ? status.UNAVAILABLE : error.status === 413 ? status.RESOURCE_EXHAUSTED : status.INVALID_ARGUMENT;
+    const code =
+      error.status === 404
+        ? status.NOT_FOUND
+        : error.status === 503
+          ? status.UNAVAILABLE
+          : error.status === 413
+            ? status.RESOURCE_EXHAUSTED
+            : status.INVALID_ARGUMENT;
     return { code, details: error.message };
   }
-  return { code: status.INTERNAL, details: `internal error: ${error instanceof Error ? error.message : String(error)}` };
+  return {
+    code: status.INTERNAL,
+    details: `internal error: ${error instanceof Error ? error.message : String(error)}`,
+  };
 }
 
 /**
@@ -81,27 +101,36 @@ export async function startGrpcService(model: ServedModel, options: GrpcOptions)
   const server = new Server({ 'grpc.max_receive_message_length': options.maxMessageBytes });
 
   const findModel = (name: string, version: string): void => {
-    if (name !== spec.name) throw new GrpcError(status.NOT_FOUND, `model ${JSON.stringify(name)} not found (this server serves ${JSON.stringify(spec.name)})`);
+    if (name !== spec.name)
+      throw new GrpcError(
+        status.NOT_FOUND,
+        `model ${JSON.stringify(name)} not found (this server serves ${JSON.stringify(spec.name)})`,
+      );
     if (version !== '' && version !== spec.version) {
-      throw new GrpcError(status.NOT_FOUND, `model ${JSON.stringify(name)} has no version ${JSON.stringify(version)} (versions: ${JSON.stringify(spec.version)})`);
+      throw new GrpcError(
+        status.NOT_FOUND,
+        `model ${JSON.stringify(name)} has no version ${JSON.stringify(version)} (versions: ${JSON.stringify(spec.version)})`,
+      );
     }
   };
   const ready = (): boolean => !options.draining() && model.ready;
 
   // Every handler: counted while it runs, and any failure turned into the protocol's status.
-  const unary = <Req, Res>(handle: (request: Req) => Res | Promise<Res>) => (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
-    active++;
-    Promise.resolve()
-      .then(() => handle(call.request))
-      .then(
-        (response) => callback(null, response),
-        (error: unknown) => {
-          const { code, details } = grpcErrorOf(error);
-          callback({ code, details });
-        },
-      )
-      .finally(() => active--);
-  };
+  const unary =
+    <Req, Res>(handle: (request: Req) => Res | Promise<Res>) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      active++;
+      Promise.resolve()
+        .then(() => handle(call.request))
+        .then(
+          (response) => callback(null, response),
+          (error: unknown) => {
+            const { code, details } = grpcErrorOf(error);
+            callback({ code, details });
+          },
+        )
+        .finally(() => active--);
+    };
 
   const implementation: UntypedServiceImplementation = {
     ServerLive: unary(() => ({ live: true })),
@@ -124,7 +153,8 @@ export async function startGrpcService(model: ServedModel, options: GrpcOptions)
         return reply;
       } catch (error) {
         const code = grpcErrorOf(error).code;
-        const outcome = code === status.NOT_FOUND ? 'not_found' : code === status.UNAVAILABLE ? 'unavailable' : outcomeOf(error);
+        const outcome =
+          code === status.NOT_FOUND ? 'not_found' : code === status.UNAVAILABLE ? 'unavailable' : outcomeOf(error);
         options.statistics.outcome('grpc', outcome, performance.now() - started);
         throw error;
       }
@@ -132,7 +162,8 @@ export async function startGrpcService(model: ServedModel, options: GrpcOptions)
   };
   const modelInfer = async (r: ModelInferRequest): Promise<ReturnType<typeof encodeGrpcInferResponse>> => {
     findModel(r.model_name, r.model_version);
-    if (options.draining()) throw new GrpcError(status.UNAVAILABLE, 'server is shutting down; retry on another instance');
+    if (options.draining())
+      throw new GrpcError(status.UNAVAILABLE, 'server is shutting down; retry on another instance');
     if (!model.ready) throw new GrpcError(status.UNAVAILABLE, `model ${JSON.stringify(spec.name)} is not ready`);
     const request = decodeGrpcInferRequest(r, spec);
     const logits = await model.infer(request.input, request.rows);
@@ -143,7 +174,9 @@ export async function startGrpcService(model: ServedModel, options: GrpcOptions)
 
   const port = await new Promise<number>((resolve, reject) => {
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-    server.bindAsync(`${host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+    server.bindAsync(`${host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
   });
 
   return {

@@ -83,9 +83,13 @@ function packageVersion(): string {
  * @throws the listen error (e.g. EADDRINUSE).
  */
 export async function startServer(model: ServedModel, options: ServerOptions = {}): Promise<InferenceServer> {
-  const { host, port, maxBodyBytes, headersTimeoutMs, bodyTimeoutMs, keepAliveTimeoutMs } = { ...SERVER_DEFAULTS, ...options };
+  const { host, port, maxBodyBytes, headersTimeoutMs, bodyTimeoutMs, keepAliveTimeoutMs } = {
+    ...SERVER_DEFAULTS,
+    ...options,
+  };
   for (const [field, value] of Object.entries({ maxBodyBytes, headersTimeoutMs, bodyTimeoutMs, keepAliveTimeoutMs })) {
-    if (!Number.isInteger(value) || value < 1) throw new DepthfoldInputError(field, 'an integer >= 1', value, 'server options');
+    if (!Number.isInteger(value) || value < 1)
+      throw new DepthfoldInputError(field, 'an integer >= 1', value, 'server options');
   }
   const serverMetadata: ServerMetadata = { name: 'depthfold', version: packageVersion(), extensions: [...EXTENSIONS] };
   const spec = model.spec;
@@ -95,7 +99,12 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
   let active = 0;
   let wakeWhenIdle: (() => void) | undefined;
 
-  const send = (res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Readonly<Record<string, string>> = {},
+  ): void => {
     if (res.headersSent) return;
     const text = body === undefined ? '' : JSON.stringify(body);
     res.writeHead(status, {
@@ -122,9 +131,16 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
   };
 
   const findModel = (name: string, version: string | undefined): void => {
-    if (name !== spec.name) throw new HttpError(404, `model ${JSON.stringify(name)} not found (this server serves ${JSON.stringify(spec.name)})`);
+    if (name !== spec.name)
+      throw new HttpError(
+        404,
+        `model ${JSON.stringify(name)} not found (this server serves ${JSON.stringify(spec.name)})`,
+      );
     if (version !== undefined && version !== spec.version) {
-      throw new HttpError(404, `model ${JSON.stringify(name)} has no version ${JSON.stringify(version)} (versions: ${JSON.stringify(spec.version)})`);
+      throw new HttpError(
+        404,
+        `model ${JSON.stringify(name)} has no version ${JSON.stringify(version)} (versions: ${JSON.stringify(spec.version)})`,
+      );
     }
   };
 
@@ -133,7 +149,13 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
     const route = matchRoute(req.method ?? 'GET', path);
     // A request on a connection kept alive from before the close: answered, not reset, and told to go elsewhere
     // (send() adds `Connection: close`). Health keeps the protocol's answers: live, and not ready.
-    if (draining && route.kind !== 'server-live' && route.kind !== 'server-ready' && route.kind !== 'model-ready' && route.kind !== 'metrics') {
+    if (
+      draining &&
+      route.kind !== 'server-live' &&
+      route.kind !== 'server-ready' &&
+      route.kind !== 'model-ready' &&
+      route.kind !== 'metrics'
+    ) {
       throw new HttpError(503, 'server is shutting down; retry on another instance');
     }
     switch (route.kind) {
@@ -155,7 +177,10 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
         return send(res, 200, statistics.modelStats());
       case 'metrics': {
         const text = await statistics.registry.metrics();
-        res.writeHead(200, { 'Content-Type': statistics.registry.contentType, 'Content-Length': Buffer.byteLength(text) });
+        res.writeHead(200, {
+          'Content-Type': statistics.registry.contentType,
+          'Content-Length': Buffer.byteLength(text),
+        });
         return void res.end(text);
       }
       case 'model-infer': {
@@ -173,7 +198,12 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
   };
 
   // One inference request, JSON or binary, answered in kind.
-  const infer = async (req: IncomingMessage, res: ServerResponse, name: string, version: string | undefined): Promise<void> => {
+  const infer = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    name: string,
+    version: string | undefined,
+  ): Promise<void> => {
     findModel(name, version);
     if (!model.ready) throw new HttpError(503, `model ${JSON.stringify(spec.name)} is not ready`);
     const body = await readBody(req, maxBodyBytes, bodyTimeoutMs);
@@ -234,7 +264,14 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
   let grpc: GrpcService | undefined;
   if (options.grpcPort !== undefined) {
     try {
-      grpc = await startGrpcService(model, { host, port: options.grpcPort, maxMessageBytes: maxBodyBytes, serverMetadata, statistics, draining: () => draining });
+      grpc = await startGrpcService(model, {
+        host,
+        port: options.grpcPort,
+        maxMessageBytes: maxBodyBytes,
+        serverMetadata,
+        statistics,
+        draining: () => draining,
+      });
     } catch (error) {
       server.close();
       throw error;
@@ -286,7 +323,8 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
 // Read with listeners rather than `for await`: leaving an async iterator early destroys the socket, and the
 // client would see a reset instead of the 413.
 function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
-  const tooLarge = (size: string): HttpError => new HttpError(413, `request body of ${size} exceeds the limit of ${limit} bytes (--max-body-bytes)`);
+  const tooLarge = (size: string): HttpError =>
+    new HttpError(413, `request body of ${size} exceeds the limit of ${limit} bytes (--max-body-bytes)`);
   const declared = Number(req.headers['content-length']);
   if (declared > limit) return Promise.reject(tooLarge(`${declared} bytes`));
   return new Promise((resolve, reject) => {
@@ -297,7 +335,16 @@ function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promi
       req.off('data', onData);
       reject(error);
     };
-    const timer = setTimeout(() => stop(new HttpError(408, `request body: expected it within ${timeoutMs} ms (--body-timeout-ms), received ${size} of ${Number.isFinite(declared) ? declared : 'an unknown number of'} bytes`)), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        stop(
+          new HttpError(
+            408,
+            `request body: expected it within ${timeoutMs} ms (--body-timeout-ms), received ${size} of ${Number.isFinite(declared) ? declared : 'an unknown number of'} bytes`,
+          ),
+        ),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size <= limit) return void chunks.push(chunk);

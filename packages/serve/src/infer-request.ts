@@ -47,25 +47,51 @@ const HTTP_FIELDS: TensorFields = { data: 'inputs[0].data', binarySize: 'inputs[
  *   each input that declares `parameters.binary_data_size`, in order, and nothing else.
  * @throws DepthfoldInputError naming the field at fault (answered with 400).
  */
-export function decodeInferRequest(body: unknown, spec: ModelSpec, binary?: Uint8Array, fields: TensorFields = HTTP_FIELDS): DecodedRequest {
+export function decodeInferRequest(
+  body: unknown,
+  spec: ModelSpec,
+  binary?: Uint8Array,
+  fields: TensorFields = HTTP_FIELDS,
+): DecodedRequest {
   const request = parseWith(inferenceRequestSchema, body, CONTEXT);
   const binaryOutput = booleanParameter(request.parameters, 'binary_data_output', 'parameters') ?? false;
   const { channels, height, width } = spec.input;
   const inputs = request.inputs;
   inputs.forEach((input, i) => {
     if (input.name !== spec.inputName) {
-      throw new DepthfoldInputError(`inputs[${i}].name`, `${JSON.stringify(spec.inputName)} (the model's only input)`, input.name, CONTEXT);
+      throw new DepthfoldInputError(
+        `inputs[${i}].name`,
+        `${JSON.stringify(spec.inputName)} (the model's only input)`,
+        input.name,
+        CONTEXT,
+      );
     }
-    if (i > 0) throw new DepthfoldInputError(`inputs[${i}].name`, `each input once (${JSON.stringify(spec.inputName)} is already inputs[0])`, input.name, CONTEXT);
+    if (i > 0)
+      throw new DepthfoldInputError(
+        `inputs[${i}].name`,
+        `each input once (${JSON.stringify(spec.inputName)} is already inputs[0])`,
+        input.name,
+        CONTEXT,
+      );
   });
   const [input] = inputs as [(typeof inputs)[number]];
   if (!INPUT_DATATYPES.includes(input.datatype)) {
-    throw new DepthfoldInputError('inputs[0].datatype', '"FP32" (normalised NCHW input) or "UINT8" (raw NCHW pixels, 0..255)', input.datatype, CONTEXT);
+    throw new DepthfoldInputError(
+      'inputs[0].datatype',
+      '"FP32" (normalised NCHW input) or "UINT8" (raw NCHW pixels, 0..255)',
+      input.datatype,
+      CONTEXT,
+    );
   }
   const { shape } = input;
   const [rows = 0, c, h, w] = shape;
   if (shape.length !== 4 || c !== channels || h !== height || w !== width || rows < 1 || rows > spec.maxBatch) {
-    throw new DepthfoldInputError('inputs[0].shape', `[N, ${channels}, ${height}, ${width}] with N from 1 to ${spec.maxBatch} (the max batch size)`, shape, CONTEXT);
+    throw new DepthfoldInputError(
+      'inputs[0].shape',
+      `[N, ${channels}, ${height}, ${width}] with N from 1 to ${spec.maxBatch} (the max batch size)`,
+      shape,
+      CONTEXT,
+    );
   }
   const shapeText = `[${shape.join(', ')}]`;
   const raw = input.datatype === 'UINT8';
@@ -73,38 +99,78 @@ export function decodeInferRequest(body: unknown, spec: ModelSpec, binary?: Uint
   const size = binaryDataSize(input.parameters?.binary_data_size, 'inputs[0].parameters.binary_data_size');
   let data: Float32Array;
   if (size === undefined) {
-    if (input.data === undefined) throw new DepthfoldInputError('inputs[0].data', 'tensor data (a JSON array), or parameters.binary_data_size with the bytes after the JSON header', undefined, CONTEXT);
+    if (input.data === undefined)
+      throw new DepthfoldInputError(
+        'inputs[0].data',
+        'tensor data (a JSON array), or parameters.binary_data_size with the bytes after the JSON header',
+        undefined,
+        CONTEXT,
+      );
     if (binary !== undefined && binary.length > 0) throw binaryLengthError(0, binary.length);
     data = readTensorData(input.data, count, raw ? UINT8_RULE : FP32_RULE, fields.data, shapeText);
   } else {
     if (binary === undefined) {
-      throw new DepthfoldInputError('inputs[0].parameters.binary_data_size', `absent in a JSON-only body (binary data needs the ${HEADER_LENGTH_HEADER} header)`, size, CONTEXT);
+      throw new DepthfoldInputError(
+        'inputs[0].parameters.binary_data_size',
+        `absent in a JSON-only body (binary data needs the ${HEADER_LENGTH_HEADER} header)`,
+        size,
+        CONTEXT,
+      );
     }
-    if (input.data !== undefined) throw new DepthfoldInputError('inputs[0].data', 'absent when parameters.binary_data_size is given (the data is binary)', 'JSON data as well', CONTEXT);
+    if (input.data !== undefined)
+      throw new DepthfoldInputError(
+        'inputs[0].data',
+        'absent when parameters.binary_data_size is given (the data is binary)',
+        'JSON data as well',
+        CONTEXT,
+      );
     data = readBinaryTensor(binary, size, count, raw, shapeText, fields.binarySize);
   }
   if (raw) normalizeInPlace(data, spec);
-  return { ...(request.id === undefined ? {} : { id: request.id }), rows, input: data, outputs: decodeOutputs(request.outputs, spec, binaryOutput) };
+  return {
+    ...(request.id === undefined ? {} : { id: request.id }),
+    rows,
+    input: data,
+    outputs: decodeOutputs(request.outputs, spec, binaryOutput),
+  };
 }
 
 function binaryLengthError(expected: number, received: number): DepthfoldInputError {
-  return new DepthfoldInputError('binary tensor data', `${expected} bytes after the JSON header (the sum of the inputs' binary_data_size)`, received, CONTEXT);
+  return new DepthfoldInputError(
+    'binary tensor data',
+    `${expected} bytes after the JSON header (the sum of the inputs' binary_data_size)`,
+    received,
+    CONTEXT,
+  );
 }
 
 /**
  * One input's data from its binary bytes: the declared size must be what the shape and datatype need, and the
  * bytes after the header exactly that size, both checked before anything is allocated.
  */
-function readBinaryTensor(binary: Uint8Array, size: number, count: number, raw: boolean, shapeText: string, field: string): Float32Array {
+function readBinaryTensor(
+  binary: Uint8Array,
+  size: number,
+  count: number,
+  raw: boolean,
+  shapeText: string,
+  field: string,
+): Float32Array {
   const expected = count * (raw ? 1 : 4);
   if (size !== expected) {
-    throw new DepthfoldInputError(field, `${expected} bytes (shape ${shapeText}, ${raw ? 'UINT8, 1 byte' : 'FP32, 4 bytes'} per element)`, size, CONTEXT);
+    throw new DepthfoldInputError(
+      field,
+      `${expected} bytes (shape ${shapeText}, ${raw ? 'UINT8, 1 byte' : 'FP32, 4 bytes'} per element)`,
+      size,
+      CONTEXT,
+    );
   }
   if (binary.length !== size) throw binaryLengthError(size, binary.length);
   if (raw) return Float32Array.from(binary);
   const data = float32Of(binary);
   for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i]!)) throw new DepthfoldInputError(`inputs[0] binary data element ${i}`, FP32_RULE.expected, String(data[i]), CONTEXT);
+    if (!Number.isFinite(data[i]!))
+      throw new DepthfoldInputError(`inputs[0] binary data element ${i}`, FP32_RULE.expected, String(data[i]), CONTEXT);
   }
   return data;
 }
@@ -116,22 +182,42 @@ function booleanParameter(parameters: Parameters | undefined, key: string, field
   throw new DepthfoldInputError(`${field}.${key}`, 'true or false', value, CONTEXT);
 }
 
-function decodeOutputs(outputs: { name: string; parameters?: Parameters | undefined }[] | undefined, spec: ModelSpec, binaryOutput: boolean): OutputRequest[] {
+function decodeOutputs(
+  outputs: { name: string; parameters?: Parameters | undefined }[] | undefined,
+  spec: ModelSpec,
+  binaryOutput: boolean,
+): OutputRequest[] {
   // The protocol: without `outputs`, every output of the model, raw.
   if (outputs === undefined) return [{ name: spec.outputName, ...(binaryOutput ? { binary: true } : {}) }];
   const classes = spec.labels.length;
   return outputs.map((output, i) => {
     if (output.name !== spec.outputName) {
-      throw new DepthfoldInputError(`outputs[${i}].name`, `${JSON.stringify(spec.outputName)} (the model's only output)`, output.name, CONTEXT);
+      throw new DepthfoldInputError(
+        `outputs[${i}].name`,
+        `${JSON.stringify(spec.outputName)} (the model's only output)`,
+        output.name,
+        CONTEXT,
+      );
     }
-    if (i > 0) throw new DepthfoldInputError(`outputs[${i}].name`, `each output once (${JSON.stringify(spec.outputName)} is already outputs[0])`, output.name, CONTEXT);
+    if (i > 0)
+      throw new DepthfoldInputError(
+        `outputs[${i}].name`,
+        `each output once (${JSON.stringify(spec.outputName)} is already outputs[0])`,
+        output.name,
+        CONTEXT,
+      );
     // An output's own `binary_data` wins over the request's `binary_data_output`.
     const binary = booleanParameter(output.parameters, 'binary_data', `outputs[${i}].parameters`) ?? binaryOutput;
     const base = { name: output.name, ...(binary ? { binary: true } : {}) };
     const k = output.parameters?.classification;
     if (k === undefined) return base;
     if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > classes) {
-      throw new DepthfoldInputError(`outputs[${i}].parameters.classification`, `an integer from 1 to ${classes} (the number of classes)`, k, CONTEXT);
+      throw new DepthfoldInputError(
+        `outputs[${i}].parameters.classification`,
+        `an integer from 1 to ${classes} (the number of classes)`,
+        k,
+        CONTEXT,
+      );
     }
     return { ...base, classification: k };
   });
@@ -202,10 +288,12 @@ export interface OutputTensor {
 export function outputTensors(spec: ModelSpec, request: DecodedRequest, logits: Float32Array): OutputTensor[] {
   const classes = spec.labels.length;
   return request.outputs.map((output) => {
-    if (output.classification === undefined) return { name: output.name, datatype: 'FP32', shape: [request.rows, classes], values: logits };
+    if (output.classification === undefined)
+      return { name: output.name, datatype: 'FP32', shape: [request.rows, classes], values: logits };
     const k = output.classification;
     const values: string[] = [];
-    for (let r = 0; r < request.rows; r++) values.push(...classifyRow(logits.subarray(r * classes, (r + 1) * classes), spec.labels, k));
+    for (let r = 0; r < request.rows; r++)
+      values.push(...classifyRow(logits.subarray(r * classes, (r + 1) * classes), spec.labels, k));
     return { name: output.name, datatype: 'BYTES', shape: [request.rows, k], values };
   });
 }
@@ -213,7 +301,9 @@ export function outputTensors(spec: ModelSpec, request: DecodedRequest, logits: 
 /** A tensor's bytes as the binary extension (and gRPC's raw contents) lay them out. */
 export function tensorBytes(tensor: OutputTensor): Buffer {
   const { values } = tensor;
-  return values instanceof Float32Array ? Buffer.from(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) : encodeBytesElements(values);
+  return values instanceof Float32Array
+    ? Buffer.from(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength))
+    : encodeBytesElements(values);
 }
 
 /** The reply to a request whose batch gave `logits`, with each output as JSON data or binary bytes as it asked. */
@@ -229,7 +319,15 @@ export function encodeInferReply(spec: ModelSpec, request: DecodedRequest, logit
     }
     return { name, datatype, shape, data: values instanceof Float32Array ? Array.from(values, float32Json) : values };
   });
-  return { response: { model_name: spec.name, model_version: spec.version, ...(request.id === undefined ? {} : { id: request.id }), outputs }, binary };
+  return {
+    response: {
+      model_name: spec.name,
+      model_version: spec.version,
+      ...(request.id === undefined ? {} : { id: request.id }),
+      outputs,
+    },
+    binary,
+  };
 }
 
 /** The JSON reply to a request whose batch gave `logits` (`rows * classes` values); binary outputs carry their size only. */

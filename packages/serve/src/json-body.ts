@@ -42,11 +42,18 @@ export function nestingPastLimit(body: Uint8Array, limit: number): number {
  */
 export function parseJsonBody(body: Buffer, what = 'request body'): unknown {
   const at = nestingPastLimit(body, MAX_JSON_DEPTH);
-  if (at >= 0) throw new HttpError(400, `${what}: expected JSON nested at most ${MAX_JSON_DEPTH} deep, received deeper nesting (at byte ${at})`);
+  if (at >= 0)
+    throw new HttpError(
+      400,
+      `${what}: expected JSON nested at most ${MAX_JSON_DEPTH} deep, received deeper nesting (at byte ${at})`,
+    );
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new HttpError(400, `${what}: expected a JSON inference request, received ${body.length === 0 ? 'an empty body' : `invalid JSON (${reason})`}`);
+    throw new HttpError(
+      400,
+      `${what}: expected a JSON inference request, received ${body.length === 0 ? 'an empty body' : `invalid JSON (${reason})`}`,
+    );
   }
 }

@@ -32,7 +32,11 @@ export interface ModelSpec {
  */
 export function modelSpecOf(name: string, metadata: ModelMetadata, maxBatch: number): ModelSpec {
   if (!MODEL_NAME.test(name)) {
-    throw new DepthfoldInputError('model name', 'letters, digits, ".", "_" and "-", starting with a letter or digit (the file name without .onnx)', name);
+    throw new DepthfoldInputError(
+      'model name',
+      'letters, digits, ".", "_" and "-", starting with a letter or digit (the file name without .onnx)',
+      name,
+    );
   }
   const { channels, height, width } = metadata.input;
   return Object.freeze({
@@ -42,7 +46,10 @@ export function modelSpecOf(name: string, metadata: ModelMetadata, maxBatch: num
     outputName: metadata.output.name,
     input: Object.freeze({ channels, height, width }),
     labels: Object.freeze([...metadata.labels]),
-    normalization: Object.freeze({ mean: Object.freeze([...metadata.normalization.mean]), std: Object.freeze([...metadata.normalization.std]) }) as Normalization,
+    normalization: Object.freeze({
+      mean: Object.freeze([...metadata.normalization.mean]),
+      std: Object.freeze([...metadata.normalization.std]),
+    }) as Normalization,
     maxBatch,
   });
 }

@@ -11,7 +11,8 @@ if (!port) throw new Error('ort-worker.ts runs as a worker thread of @depthfold/
 const init = workerData as WorkerInit;
 
 const reply = (message: WorkerReply, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
-const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+const reasonOf = (error: unknown): string =>
+  (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
 
 async function createSession(): Promise<InferenceSession | undefined> {
   const failures: ProviderFailure[] = [];
@@ -22,7 +23,13 @@ async function createSession(): Promise<InferenceSession | undefined> {
         graphOptimizationLevel: 'all',
         ...(init.threads > 0 ? { intraOpNumThreads: init.threads } : {}),
       });
-      reply({ type: 'ready', provider, failures, inputNames: [...session.inputNames], outputNames: [...session.outputNames] });
+      reply({
+        type: 'ready',
+        provider,
+        failures,
+        inputNames: [...session.inputNames],
+        outputNames: [...session.outputNames],
+      });
       return session;
     } catch (error) {
       failures.push({ provider, reason: provider === 'cuda' ? `${reasonOf(error)} (${CUDA_HINT})` : reasonOf(error) });
@@ -43,15 +50,17 @@ if (session) {
       return;
     }
     const { id, inputName, outputName, data, dims } = message;
-    session.run({ [inputName]: new Tensor('float32', data, dims) }, [outputName]).then(
-      (outputs) => {
+    session
+      .run({ [inputName]: new Tensor('float32', data, dims) }, [outputName])
+      .then((outputs) => {
         const output = outputs[outputName];
-        if (!output || output.type !== 'float32') throw new Error(`output ${JSON.stringify(outputName)} is ${output ? output.type : 'missing'}, not float32`);
+        if (output?.type !== 'float32')
+          throw new Error(`output ${JSON.stringify(outputName)} is ${output ? output.type : 'missing'}, not float32`);
         // A copy: the tensor's memory belongs to ORT and cannot be transferred.
         const values = new Float32Array(output.data as Float32Array);
         reply({ type: 'result', id, data: values, dims: [...output.dims] }, [values.buffer]);
-      },
-    ).catch((error: unknown) => reply({ type: 'error', id, message: reasonOf(error) }));
+      })
+      .catch((error: unknown) => reply({ type: 'error', id, message: reasonOf(error) }));
   });
 } else {
   port.close();

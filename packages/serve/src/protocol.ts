@@ -4,7 +4,22 @@
 import { z } from 'zod';
 
 /** The protocol's tensor datatypes (BF16 is Triton's addition). */
-export const V2_DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES', 'BF16'] as const;
+export const V2_DATATYPES = [
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
+  'BF16',
+] as const;
 
 /** A V2 tensor datatype. */
 export type V2Datatype = (typeof V2_DATATYPES)[number];
@@ -16,14 +31,21 @@ export const PLATFORM = 'onnxruntime_onnx';
 export const EXTENSIONS: readonly string[] = ['classification', 'binary_tensor_data', 'statistics'];
 
 /** `$parameters`: names mapped to a string, number or boolean. */
-export const parametersSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'a parameter value (a string, number or boolean)' }), {
-  error: 'an object of parameters, each a string, number or boolean',
-});
+export const parametersSchema = z.record(
+  z.string(),
+  z.union([z.string(), z.number(), z.boolean()], { error: 'a parameter value (a string, number or boolean)' }),
+  {
+    error: 'an object of parameters, each a string, number or boolean',
+  },
+);
 
 /** Request, input or output parameters. */
 export type Parameters = z.output<typeof parametersSchema>;
 
-const dimension = z.number({ error: 'a dimension (an integer >= 0)' }).int({ error: 'a dimension (an integer >= 0)' }).min(0, { error: 'a dimension (an integer >= 0)' });
+const dimension = z
+  .number({ error: 'a dimension (an integer >= 0)' })
+  .int({ error: 'a dimension (an integer >= 0)' })
+  .min(0, { error: 'a dimension (an integer >= 0)' });
 
 // Unknown keys are dropped rather than refused: later protocol revisions and clients add fields.
 /** `$request_input`. The data's elements are checked against the model's datatype later, in one pass. */
@@ -34,7 +56,9 @@ export const requestInputSchema = z.object({
   parameters: parametersSchema.optional(),
   // Only "an array" here: zod would visit every element, and readTensorData checks each against the datatype.
   // Absent when the tensor's bytes follow the JSON header (the binary tensor data extension).
-  data: z.custom<unknown[]>((v) => Array.isArray(v), { error: 'tensor data (a JSON array, flat or nested)' }).optional(),
+  data: z
+    .custom<unknown[]>((v) => Array.isArray(v), { error: 'tensor data (a JSON array, flat or nested)' })
+    .optional(),
 });
 
 /** `$request_output`. */
@@ -48,7 +72,9 @@ export const inferenceRequestSchema = z.object(
   {
     id: z.string({ error: 'a string' }).optional(),
     parameters: parametersSchema.optional(),
-    inputs: z.array(requestInputSchema, { error: 'an array of input tensors' }).min(1, { error: 'at least one input tensor' }),
+    inputs: z
+      .array(requestInputSchema, { error: 'an array of input tensors' })
+      .min(1, { error: 'at least one input tensor' }),
     outputs: z.array(requestOutputSchema, { error: 'an array of requested outputs' }).optional(),
   },
   { error: 'an inference request object ({"inputs": [...]})' },

@@ -8,7 +8,11 @@ export type Route =
   | { readonly kind: 'server-live' }
   | { readonly kind: 'server-ready' }
   | { readonly kind: 'metrics' }
-  | { readonly kind: 'model-metadata' | 'model-ready' | 'model-infer' | 'model-stats'; readonly model: string; readonly version: string | undefined };
+  | {
+      readonly kind: 'model-metadata' | 'model-ready' | 'model-infer' | 'model-stats';
+      readonly model: string;
+      readonly version: string | undefined;
+    };
 
 const GET = 'GET, HEAD';
 const POST = 'POST';

@@ -66,7 +66,8 @@ export interface ServedModel {
 }
 
 const positiveInt = (value: number, field: string): number => {
-  if (!Number.isInteger(value) || value < 1) throw new DepthfoldInputError(field, 'an integer >= 1', value, 'model options');
+  if (!Number.isInteger(value) || value < 1)
+    throw new DepthfoldInputError(field, 'an integer >= 1', value, 'model options');
   return value;
 };
 
@@ -80,15 +81,22 @@ export async function loadServedModel(path: string, options: ModelOptions = {}):
   positiveInt(o.maxBatch, 'maxBatch');
   positiveInt(o.maxQueue, 'maxQueue');
   positiveInt(o.maxInflight, 'maxInflight');
-  if (!(o.batchDelayMs >= 0 && Number.isFinite(o.batchDelayMs))) throw new DepthfoldInputError('batchDelayMs', 'a number of milliseconds >= 0', o.batchDelayMs, 'model options');
-  if (!Number.isInteger(o.threads) || o.threads < 0) throw new DepthfoldInputError('threads', 'an integer >= 0', o.threads, 'model options');
-  if (!(SERVE_DEVICES as readonly unknown[]).includes(o.device)) throw new DepthfoldInputError('device', SERVE_DEVICES.join(', '), o.device, 'model options');
+  if (!(o.batchDelayMs >= 0 && Number.isFinite(o.batchDelayMs)))
+    throw new DepthfoldInputError('batchDelayMs', 'a number of milliseconds >= 0', o.batchDelayMs, 'model options');
+  if (!Number.isInteger(o.threads) || o.threads < 0)
+    throw new DepthfoldInputError('threads', 'an integer >= 0', o.threads, 'model options');
+  if (!(SERVE_DEVICES as readonly unknown[]).includes(o.device))
+    throw new DepthfoldInputError('device', SERVE_DEVICES.join(', '), o.device, 'model options');
 
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (error) {
-    throw new DepthfoldInputError('model', 'a readable .onnx file', error instanceof Error ? error.message : String(error));
+    throw new DepthfoldInputError(
+      'model',
+      'a readable .onnx file',
+      error instanceof Error ? error.message : String(error),
+    );
   }
   const metadata = readModelMetadata(bytes, path);
   const spec = modelSpecOf(basename(path).replace(/\.onnx$/i, ''), metadata, o.maxBatch);

@@ -39,7 +39,9 @@ export class SessionStartError extends Error {
   readonly failures: readonly ProviderFailure[];
 
   constructor(failures: readonly ProviderFailure[]) {
-    super(`no execution provider could start a session: ${failures.map((f) => `${f.provider}: ${f.reason}`).join('; ')}`);
+    super(
+      `no execution provider could start a session: ${failures.map((f) => `${f.provider}: ${f.reason}`).join('; ')}`,
+    );
     this.name = 'SessionStartError';
     this.failures = failures;
   }
@@ -82,12 +84,20 @@ export class SessionPool {
    * @param providers - Tried in order by the first session; the rest use the one that worked.
    * @throws SessionStartError when no provider starts; Error when the graph lacks the input or output named.
    */
-  static async start(bytes: Uint8Array, providers: readonly ExecutionProvider[], options: SessionPoolOptions): Promise<SessionPool> {
+  static async start(
+    bytes: Uint8Array,
+    providers: readonly ExecutionProvider[],
+    options: SessionPoolOptions,
+  ): Promise<SessionPool> {
     const first = await spawn({ bytes, providers, threads: options.threads }, options);
     const pool = new SessionPool(first.provider, first.failures, options);
     pool.#adopt(first.worker);
     try {
-      const rest = await Promise.all(Array.from({ length: options.instances - 1 }, () => spawn({ bytes, providers: [first.provider], threads: options.threads }, options)));
+      const rest = await Promise.all(
+        Array.from({ length: options.instances - 1 }, () =>
+          spawn({ bytes, providers: [first.provider], threads: options.threads }, options),
+        ),
+      );
       for (const r of rest) pool.#adopt(r.worker);
     } catch (error) {
       await pool.close();
@@ -118,7 +128,14 @@ export class SessionPool {
     const { inputName, outputName, inputDims } = this.#options;
     return new Promise((resolve, reject) => {
       target.call = { resolve, reject };
-      const message: WorkerRequest = { type: 'run', id: this.#nextId++, inputName, outputName, data: input, dims: [rows, ...inputDims] };
+      const message: WorkerRequest = {
+        type: 'run',
+        id: this.#nextId++,
+        inputName,
+        outputName,
+        data: input,
+        dims: [rows, ...inputDims],
+      };
       // Transferred, not copied: the batch was built for this call and is not read again here.
       target.worker.postMessage(message, [input.buffer as ArrayBuffer]);
     });
@@ -163,7 +180,10 @@ export class SessionPool {
 }
 
 // One worker, resolved when its session is ready.
-function spawn(init: WorkerInit, options: SessionPoolOptions): Promise<{ worker: Worker; provider: ExecutionProvider; failures: readonly ProviderFailure[] }> {
+function spawn(
+  init: WorkerInit,
+  options: SessionPoolOptions,
+): Promise<{ worker: Worker; provider: ExecutionProvider; failures: readonly ProviderFailure[] }> {
   return new Promise((resolve, reject) => {
     const worker = newWorker(init);
     // Only our own listeners come off: Worker keeps listeners of its own (removeAllListeners would cut its port).
@@ -178,16 +198,22 @@ function spawn(init: WorkerInit, options: SessionPoolOptions): Promise<{ worker:
       reject(error);
     };
     const onMessage = (reply: WorkerReply): void => {
-      if (reply.type === 'failed') return settle(new SessionStartError(reply.failures));
-      if (reply.type !== 'ready') return settle(new Error(`the session's thread said ${reply.type} before it was ready`));
-      if (!reply.inputNames.includes(options.inputName) || !reply.outputNames.includes(options.outputName)) {
-        return settle(new Error(`the graph has inputs [${reply.inputNames.join(', ')}] and outputs [${reply.outputNames.join(', ')}], but its metadata names input ${JSON.stringify(options.inputName)} and output ${JSON.stringify(options.outputName)}`));
+      if (reply.type === 'failed') settle(new SessionStartError(reply.failures));
+      else if (reply.type !== 'ready') settle(new Error(`the session's thread said ${reply.type} before it was ready`));
+      else if (!reply.inputNames.includes(options.inputName) || !reply.outputNames.includes(options.outputName)) {
+        settle(
+          new Error(
+            `the graph has inputs [${reply.inputNames.join(', ')}] and outputs [${reply.outputNames.join(', ')}], but its metadata names input ${JSON.stringify(options.inputName)} and output ${JSON.stringify(options.outputName)}`,
+          ),
+        );
+      } else {
+        detach();
+        resolve({ worker, provider: reply.provider, failures: reply.failures });
       }
-      detach();
-      resolve({ worker, provider: reply.provider, failures: reply.failures });
     };
     const onError = (error: Error): void => settle(error);
-    const onExit = (code: number): void => settle(new Error(`the session's thread exited with code ${code} before it was ready`));
+    const onExit = (code: number): void =>
+      settle(new Error(`the session's thread exited with code ${code} before it was ready`));
     worker.on('message', onMessage);
     worker.once('error', onError);
     worker.once('exit', onExit);

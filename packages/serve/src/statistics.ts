@@ -8,7 +8,15 @@ import type { BatcherObserver, DynamicBatcher } from './batcher.js';
 import type { ModelSpec } from './model-spec.js';
 
 /** How an inference request ended, as the metrics count it. */
-export type Outcome = 'success' | 'invalid' | 'not_found' | 'overloaded' | 'unavailable' | 'too_large' | 'timeout' | 'error';
+export type Outcome =
+  | 'success'
+  | 'invalid'
+  | 'not_found'
+  | 'overloaded'
+  | 'unavailable'
+  | 'too_large'
+  | 'timeout'
+  | 'error';
 
 /** The front end a request came through. */
 export type Protocol = 'http' | 'grpc';
@@ -37,7 +45,12 @@ export interface ModelStatistics {
     compute_infer: StatDuration;
     compute_output: StatDuration;
   };
-  batch_stats: { batch_size: number; compute_input: StatDuration; compute_infer: StatDuration; compute_output: StatDuration }[];
+  batch_stats: {
+    batch_size: number;
+    compute_input: StatDuration;
+    compute_infer: StatDuration;
+    compute_output: StatDuration;
+  }[];
 }
 
 const ns = (ms: number): number => Math.round(ms * 1e6);
@@ -84,7 +97,12 @@ export class ServerStatistics implements BatcherObserver {
     this.#spec = spec;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.#requests = new Counter({ name: 'depthfold_inference_requests_total', help: 'Inference requests by protocol and outcome.', labelNames: ['protocol', 'outcome'], registers });
+    this.#requests = new Counter({
+      name: 'depthfold_inference_requests_total',
+      help: 'Inference requests by protocol and outcome.',
+      labelNames: ['protocol', 'outcome'],
+      registers,
+    });
     this.#latency = new Histogram({
       name: 'depthfold_inference_request_duration_seconds',
       help: 'Time from receiving an inference request to its reply, by protocol.',
@@ -92,9 +110,24 @@ export class ServerStatistics implements BatcherObserver {
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
       registers,
     });
-    this.#batchSize = new Histogram({ name: 'depthfold_batch_size', help: 'Rows per ORT call.', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers });
-    this.#callSeconds = new Histogram({ name: 'depthfold_ort_call_duration_seconds', help: 'Duration of one ORT call.', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5], registers });
-    this.#queueSeconds = new Histogram({ name: 'depthfold_queue_duration_seconds', help: 'Time a request waited in the batcher before its ORT call.', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5], registers });
+    this.#batchSize = new Histogram({
+      name: 'depthfold_batch_size',
+      help: 'Rows per ORT call.',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers,
+    });
+    this.#callSeconds = new Histogram({
+      name: 'depthfold_ort_call_duration_seconds',
+      help: 'Duration of one ORT call.',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5],
+      registers,
+    });
+    this.#queueSeconds = new Histogram({
+      name: 'depthfold_queue_duration_seconds',
+      help: 'Time a request waited in the batcher before its ORT call.',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5],
+      registers,
+    });
     new Gauge({
       name: 'depthfold_queue_depth',
       help: 'Requests waiting in the batcher for an ORT call.',
@@ -170,7 +203,12 @@ export class ServerStatistics implements BatcherObserver {
           },
           batch_stats: [...this.#batches.entries()]
             .sort(([a], [b]) => a - b)
-            .map(([batch_size, d]) => ({ batch_size, compute_input: none(d.count), compute_infer: copy(d), compute_output: none(d.count) })),
+            .map(([batch_size, d]) => ({
+              batch_size,
+              compute_input: none(d.count),
+              compute_infer: copy(d),
+              compute_output: none(d.count),
+            })),
         },
       ],
     };

@@ -46,19 +46,32 @@ function countElements(data: readonly unknown[], depth: number): number {
  * @param shapeText - The declared shape, for the message when the count is wrong.
  * @throws DepthfoldInputError naming the first element that breaks `rule`, or the count when it differs.
  */
-export function readTensorData(data: readonly unknown[], count: number, rule: ElementRule, field: string, shapeText: string): Float32Array {
+export function readTensorData(
+  data: readonly unknown[],
+  count: number,
+  rule: ElementRule,
+  field: string,
+  shapeText: string,
+): Float32Array {
   const out = new Float32Array(count);
   // Flat data, the common case, is read in one loop without counting first.
   if (data.length === count && !data.some(Array.isArray)) {
     for (let i = 0; i < count; i++) {
       const v = data[i];
-      if (!rule.accepts(v)) throw new DepthfoldInputError(`${field}[${i}]`, rule.expected, shown(v), 'inference request');
+      if (!rule.accepts(v))
+        throw new DepthfoldInputError(`${field}[${i}]`, rule.expected, shown(v), 'inference request');
       out[i] = v;
     }
     return out;
   }
   const found = countElements(data, 1);
-  if (found < 0) throw new DepthfoldInputError(field, `tensor data nested at most ${MAX_DEPTH} deep`, 'deeper nesting', 'inference request');
+  if (found < 0)
+    throw new DepthfoldInputError(
+      field,
+      `tensor data nested at most ${MAX_DEPTH} deep`,
+      'deeper nesting',
+      'inference request',
+    );
   if (found !== count) {
     throw new DepthfoldInputError(field, `${count} elements (shape ${shapeText})`, found, 'inference request');
   }
@@ -66,7 +79,8 @@ export function readTensorData(data: readonly unknown[], count: number, rule: El
   const fill = (items: readonly unknown[], path: string): void => {
     items.forEach((v, i) => {
       if (Array.isArray(v)) fill(v, `${path}[${i}]`);
-      else if (!rule.accepts(v)) throw new DepthfoldInputError(`${path}[${i}]`, rule.expected, shown(v), 'inference request');
+      else if (!rule.accepts(v))
+        throw new DepthfoldInputError(`${path}[${i}]`, rule.expected, shown(v), 'inference request');
       else out[next++] = v;
     });
   };

@@ -19,12 +19,25 @@ export interface ProviderFailure {
 
 /** Main thread to worker. */
 export type WorkerRequest =
-  | { readonly type: 'run'; readonly id: number; readonly inputName: string; readonly outputName: string; readonly data: Float32Array; readonly dims: readonly number[] }
+  | {
+      readonly type: 'run';
+      readonly id: number;
+      readonly inputName: string;
+      readonly outputName: string;
+      readonly data: Float32Array;
+      readonly dims: readonly number[];
+    }
   | { readonly type: 'close' };
 
 /** Worker to main thread. */
 export type WorkerReply =
-  | { readonly type: 'ready'; readonly provider: ExecutionProvider; readonly failures: readonly ProviderFailure[]; readonly inputNames: readonly string[]; readonly outputNames: readonly string[] }
+  | {
+      readonly type: 'ready';
+      readonly provider: ExecutionProvider;
+      readonly failures: readonly ProviderFailure[];
+      readonly inputNames: readonly string[];
+      readonly outputNames: readonly string[];
+    }
   | { readonly type: 'failed'; readonly failures: readonly ProviderFailure[] }
   | { readonly type: 'result'; readonly id: number; readonly data: Float32Array; readonly dims: readonly number[] }
   | { readonly type: 'error'; readonly id: number; readonly message: string }

@@ -6,10 +6,22 @@ import { DynamicBatcher, HttpError, type BatcherOptions } from '../src/index.js'
 
 const IN = 3;
 const OUT = 2;
-const BASE: BatcherOptions = { batching: true, maxBatch: 8, delayMs: 20, maxQueue: 100, maxInflight: 1, inputSize: IN, outputSize: OUT };
+const BASE: BatcherOptions = {
+  batching: true,
+  maxBatch: 8,
+  delayMs: 20,
+  maxQueue: 100,
+  maxInflight: 1,
+  inputSize: IN,
+  outputSize: OUT,
+};
 
 /** A fake model recording each call's rows; output row = [sum of the input row, rows in the call]. */
-function fakeModel(delayMs = 5): { run: (input: Float32Array, rows: number) => Promise<Float32Array>; calls: number[]; maxConcurrent: () => number } {
+function fakeModel(delayMs = 5): {
+  run: (input: Float32Array, rows: number) => Promise<Float32Array>;
+  calls: number[];
+  maxConcurrent: () => number;
+} {
   const calls: number[] = [];
   let running = 0;
   let peak = 0;
@@ -58,9 +70,13 @@ test('concurrent requests run as one call and each gets exactly its own rows', a
   assert.deepEqual(counts, { requests: 4, batches: 1, rows: 7, largestBatch: 7, refused: 0 });
   assert.ok(runMs >= 4, `one call of about 5 ms: ${runMs}`);
   // One call: every figure of the call time is that call (to the histogram's 0.1%).
-  for (const ms of [callMs.p50, callMs.p99, callMs.max]) assert.ok(Math.abs(ms - runMs) <= runMs * 0.002, `${JSON.stringify(callMs)} vs ${runMs}`);
+  for (const ms of [callMs.p50, callMs.p99, callMs.max])
+    assert.ok(Math.abs(ms - runMs) <= runMs * 0.002, `${JSON.stringify(callMs)} vs ${runMs}`);
   // Each request waited the 20 ms delay (7 rows do not fill a batch of 8), then the 5 ms call.
-  assert.ok(latencyMs.p50 >= 24 && latencyMs.p50 <= latencyMs.p99 && latencyMs.p99 <= latencyMs.max && latencyMs.max < 1000, JSON.stringify(latencyMs));
+  assert.ok(
+    latencyMs.p50 >= 24 && latencyMs.p50 <= latencyMs.p99 && latencyMs.p99 <= latencyMs.max && latencyMs.max < 1000,
+    JSON.stringify(latencyMs),
+  );
   assert.ok(latencyMs.max >= runMs + 19, `queued + computed ${latencyMs.max} ms >= delay + call ${runMs + 20} ms`);
 });
 
@@ -70,8 +86,14 @@ test('a batch never exceeds maxBatch and requests are never split', async () => 
   const sizes = [3, 3, 2, 1, 4];
   const outputs = await Promise.all(sizes.map((rows, tag) => batcher.submit(rowsTagged(tag, rows), rows)));
   outputs.forEach((o, tag) => assertOwnRows(o, tag, sizes[tag]!));
-  assert.ok(model.calls.every((rows) => rows <= 4), `calls ${model.calls}`);
-  assert.equal(model.calls.reduce((a, b) => a + b, 0), 13);
+  assert.ok(
+    model.calls.every((rows) => rows <= 4),
+    `calls ${model.calls}`,
+  );
+  assert.equal(
+    model.calls.reduce((a, b) => a + b, 0),
+    13,
+  );
 });
 
 test('a full batch leaves at once; a partial one waits for the delay', async () => {
@@ -129,8 +151,13 @@ test('maxInflight bounds the calls running at once', async () => {
 test('beyond maxQueue waiting requests, submit is refused with 503', async () => {
   const model = fakeModel(0);
   const batcher = new DynamicBatcher(model.run, { ...BASE, maxQueue: 2, delayMs: 50 });
-  const results = await Promise.allSettled(Array.from({ length: 5 }, (_, tag) => batcher.submit(rowsTagged(tag, 1), 1)));
-  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'rejected', 'rejected']);
+  const results = await Promise.allSettled(
+    Array.from({ length: 5 }, (_, tag) => batcher.submit(rowsTagged(tag, 1), 1)),
+  );
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'fulfilled', 'rejected', 'rejected', 'rejected'],
+  );
   const refused = results[2] as PromiseRejectedResult;
   assert.ok(refused.reason instanceof HttpError);
   assert.equal(refused.reason.status, 503);
@@ -146,7 +173,10 @@ test('a failed call rejects every request of its batch, and the batcher goes on'
     return model.run(input, rows);
   }, BASE);
   const results = await Promise.allSettled([batcher.submit(rowsTagged(0, 1), 1), batcher.submit(rowsTagged(1, 1), 1)]);
-  assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['rejected', 'rejected'],
+  );
   fail = false;
   assertOwnRows(await batcher.submit(rowsTagged(2, 1), 1), 2, 1);
 });

@@ -26,12 +26,18 @@ interface Running {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function run(args: string[]): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Running['exited'] } {
+function run(args: string[]): {
+  child: ChildProcessWithoutNullStreams;
+  output: () => string;
+  exited: Running['exited'];
+} {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { stdio: 'pipe' });
   let text = '';
   child.stdout.on('data', (d: Buffer) => (text += d.toString()));
   child.stderr.on('data', (d: Buffer) => (text += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, output: () => text, exited };
 }
 
@@ -59,7 +65,9 @@ function freshConnection(url: string): Promise<'accepted' | 'refused'> {
       res.resume();
       resolve('accepted');
     });
-    req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET' ? resolve('refused') : reject(error)));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET' ? resolve('refused') : reject(error),
+    );
     req.end();
   });
 }
@@ -87,7 +95,10 @@ test('SIGTERM: the request in flight completes, new connections are refused, and
 test('SIGINT with nothing in flight exits 0 at once', async () => {
   const server = await start(['--no-batching']);
   assert.match(server.output(), /no batching/);
-  assert.equal((await postJson(`${server.url}/v2/models/${MODEL_NAME}/infer`, fp32Request(randomInput(1, 12), 1))).status, 200);
+  assert.equal(
+    (await postJson(`${server.url}/v2/models/${MODEL_NAME}/infer`, fp32Request(randomInput(1, 12), 1))).status,
+    200,
+  );
   const t0 = performance.now();
   server.child.kill('SIGINT');
   assert.deepEqual(await server.exited, { code: 0, signal: null });
@@ -96,7 +107,9 @@ test('SIGINT with nothing in flight exits 0 at once', async () => {
 
 test('a second signal more than a second after the first exits at once (1); an echo within the second is ignored', async () => {
   const server = await start(['--batch-delay-ms', '4000']);
-  const pending = postJson(`${server.url}/v2/models/${MODEL_NAME}/infer`, fp32Request(randomInput(1, 13), 1)).catch(() => 'dropped');
+  const pending = postJson(`${server.url}/v2/models/${MODEL_NAME}/infer`, fp32Request(randomInput(1, 13), 1)).catch(
+    () => 'dropped',
+  );
   await new Promise((r) => setTimeout(r, 300));
   server.child.kill('SIGTERM');
   server.child.kill('SIGTERM');
@@ -111,7 +124,22 @@ test('a second signal more than a second after the first exits at once (1); an e
 test('--help lists the options; bad options and a missing model exit 1 naming the problem', async () => {
   const help = run(['--help']);
   assert.equal((await help.exited).code, 0);
-  for (const flag of ['--model', '--port', '--host', '--ep', '--batch-delay-ms', '--max-batch', '--max-queue', '--max-inflight', '--no-batching', '--max-body-bytes', '--grpc-port', '--headers-timeout-ms', '--body-timeout-ms', '--keep-alive-timeout-ms']) {
+  for (const flag of [
+    '--model',
+    '--port',
+    '--host',
+    '--ep',
+    '--batch-delay-ms',
+    '--max-batch',
+    '--max-queue',
+    '--max-inflight',
+    '--no-batching',
+    '--max-body-bytes',
+    '--grpc-port',
+    '--headers-timeout-ms',
+    '--body-timeout-ms',
+    '--keep-alive-timeout-ms',
+  ]) {
     assert.ok(help.output().includes(flag), `help mentions ${flag}`);
   }
   assert.match(help.output(), /\(default: "127\.0\.0\.1"\)/);

@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import { credentials, loadPackageDefinition, status, type GrpcObject, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  loadPackageDefinition,
+  status,
+  type GrpcObject,
+  type ServiceClientConstructor,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { loadServedModel, startServer, type InferenceServer } from '../src/index.js';
 import { fixtureModelFile, MODEL_NAME, randomInput, randomPixels } from './fixtures.js';
@@ -26,7 +33,11 @@ let scratch: string;
 
 before(async () => {
   fixture = await fixtureModelFile();
-  server = await startServer(await loadServedModel(fixture.path, { batchDelayMs: 0, maxBatch: 8 }), { port: 0, grpcPort: 0, maxBodyBytes: 1_000_000 });
+  server = await startServer(await loadServedModel(fixture.path, { batchDelayMs: 0, maxBatch: 8 }), {
+    port: 0,
+    grpcPort: 0,
+    maxBodyBytes: 1_000_000,
+  });
   scratch = await mkdtemp(join(tmpdir(), 'depthfold-grpc-'));
 });
 
@@ -46,7 +57,11 @@ function nodeClient(port: number): { call: <T>(method: string, request: unknown)
   const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
   return {
     call: <T>(method: string, request: unknown) =>
-      new Promise<T>((resolve, reject) => (client[method] as Rpc).call(client, request, (error, response) => (error ? reject(error) : resolve(response as T)))),
+      new Promise<T>((resolve, reject) =>
+        (client[method] as Rpc).call(client, request, (error, response) =>
+          error ? reject(error) : resolve(response as T),
+        ),
+      ),
     close: () => client.close(),
   };
 }
@@ -61,17 +76,33 @@ async function grpcError(promise: Promise<unknown>): Promise<{ code: status; det
   assert.fail('expected the call to fail');
 }
 
-const fp32Le = (values: Float32Array): Buffer => Buffer.from(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
+const fp32Le = (values: Float32Array): Buffer =>
+  Buffer.from(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
 
 test('Python client (stubs from python3-grpc-tools) calls every RPC; answers equal the REST answers', async () => {
   const stubs = join(scratch, 'stubs');
   await promisify(execFile)('mkdir', ['-p', stubs]);
-  await promisify(execFile)(PYTHON, ['-m', 'grpc_tools.protoc', `-I${fileURLToPath(new URL('../proto', import.meta.url))}`, `--python_out=${stubs}`, `--grpc_python_out=${stubs}`, PROTO]);
+  await promisify(execFile)(PYTHON, [
+    '-m',
+    'grpc_tools.protoc',
+    `-I${fileURLToPath(new URL('../proto', import.meta.url))}`,
+    `--python_out=${stubs}`,
+    `--grpc_python_out=${stubs}`,
+    PROTO,
+  ]);
   const input = randomInput(2, 41);
   const pixels = randomPixels(1, 42);
   await writeFile(join(scratch, 'input.f32'), fp32Le(input));
   await writeFile(join(scratch, 'pixels.u8'), pixels);
-  const { stdout } = await promisify(execFile)(PYTHON, [PYTHON_CLIENT, stubs, `127.0.0.1:${server.grpcPort}`, MODEL_NAME, join(scratch, 'input.f32'), '2', join(scratch, 'pixels.u8')]);
+  const { stdout } = await promisify(execFile)(PYTHON, [
+    PYTHON_CLIENT,
+    stubs,
+    `127.0.0.1:${server.grpcPort}`,
+    MODEL_NAME,
+    join(scratch, 'input.f32'),
+    '2',
+    join(scratch, 'pixels.u8'),
+  ]);
   const out = JSON.parse(stdout) as Record<string, unknown> & {
     raw: { id: string; model_name: string; outputs: unknown[]; logits: number[] };
     typed: number[];
@@ -82,7 +113,11 @@ test('Python client (stubs from python3-grpc-tools) calls every RPC; answers equ
   assert.equal(out.server_live, true);
   assert.equal(out.server_ready, true);
   assert.equal(out.model_ready, true);
-  assert.deepEqual(out.server_metadata, { name: 'depthfold', version: '0.1.0', extensions: ['classification', 'binary_tensor_data', 'statistics'] });
+  assert.deepEqual(out.server_metadata, {
+    name: 'depthfold',
+    version: '0.1.0',
+    extensions: ['classification', 'binary_tensor_data', 'statistics'],
+  });
   assert.deepEqual(out.model_metadata, {
     name: MODEL_NAME,
     versions: ['1'],
@@ -90,7 +125,9 @@ test('Python client (stubs from python3-grpc-tools) calls every RPC; answers equ
     inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 1, 28, 28] }],
     outputs: [{ name: 'logits', datatype: 'FP32', shape: [-1, 10] }],
   });
-  const rest = Array.from(replyLogits(await postJson(`${server.url}/v2/models/${MODEL_NAME}/infer`, fp32Request(input, 2))));
+  const rest = Array.from(
+    replyLogits(await postJson(`${server.url}/v2/models/${MODEL_NAME}/infer`, fp32Request(input, 2))),
+  );
   assert.equal(out.raw.id, 'py-raw');
   assert.equal(out.raw.model_name, MODEL_NAME);
   assert.deepEqual(out.raw.outputs, [{ name: 'logits', datatype: 'FP32', shape: [2, 10] }]);
@@ -106,14 +143,29 @@ test('Python client (stubs from python3-grpc-tools) calls every RPC; answers equ
   const e = out.errors;
   assert.equal(e.unknown_model_ready!.code, 'NOT_FOUND');
   assert.match(e.unknown_model_metadata!.details!, /model "nope" not found/);
-  assert.deepEqual(e.unknown_version, { code: 'NOT_FOUND', details: `model "${MODEL_NAME}" has no version "2" (versions: "1")` });
+  assert.deepEqual(e.unknown_version, {
+    code: 'NOT_FOUND',
+    details: `model "${MODEL_NAME}" has no version "2" (versions: "1")`,
+  });
   assert.equal(e.wrong_shape!.code, 'INVALID_ARGUMENT');
   assert.match(e.wrong_shape!.details!, /inputs\[0\]\.shape: expected \[N, 1, 28, 28\]/);
   assert.equal(e.raw_size!.code, 'INVALID_ARGUMENT');
-  assert.match(e.raw_size!.details!, /raw_input_contents\[0\]: expected 6272 bytes \(shape \[2, 1, 28, 28\], FP32, 4 bytes per element\), received 6268/);
-  assert.match(e.typed_count!.details!, /inputs\[0\]\.contents\.fp32_contents: expected 784 elements \(shape \[1, 1, 28, 28\]\), received 10/);
-  assert.match(e.wrong_contents!.details!, /inputs\[0\]\.contents: expected fp32_contents for FP32 data, received "int_contents"/);
-  assert.match(e.pixel_range!.details!, /inputs\[0\]\.contents\.uint_contents\[0\]: expected an integer from 0 to 255 \(UINT8\), received 256/);
+  assert.match(
+    e.raw_size!.details!,
+    /raw_input_contents\[0\]: expected 6272 bytes \(shape \[2, 1, 28, 28\], FP32, 4 bytes per element\), received 6268/,
+  );
+  assert.match(
+    e.typed_count!.details!,
+    /inputs\[0\]\.contents\.fp32_contents: expected 784 elements \(shape \[1, 1, 28, 28\]\), received 10/,
+  );
+  assert.match(
+    e.wrong_contents!.details!,
+    /inputs\[0\]\.contents: expected fp32_contents for FP32 data, received "int_contents"/,
+  );
+  assert.match(
+    e.pixel_range!.details!,
+    /inputs\[0\]\.contents\.uint_contents\[0\]: expected an integer from 0 to 255 \(UINT8\), received 256/,
+  );
   assert.match(e.wrong_datatype!.details!, /inputs\[0\]\.datatype: expected "FP32"/);
   assert.equal(e.too_large!.code, 'RESOURCE_EXHAUSTED');
   for (const [name, error] of Object.entries(e)) assert.notEqual(error.code, 'OK', name);
@@ -127,23 +179,57 @@ test('@grpc/grpc-js client: every RPC, raw and typed input, and the status codes
     assert.deepEqual(await client.call('ModelReady', { name: MODEL_NAME }), { ready: true });
     const meta = await client.call<{ extensions: string[] }>('ServerMetadata', {});
     assert.deepEqual(meta.extensions, ['classification', 'binary_tensor_data', 'statistics']);
-    const mm = await client.call<{ inputs: { shape: number[] }[] }>('ModelMetadata', { name: MODEL_NAME, version: '1' });
+    const mm = await client.call<{ inputs: { shape: number[] }[] }>('ModelMetadata', {
+      name: MODEL_NAME,
+      version: '1',
+    });
     assert.deepEqual(mm.inputs[0]!.shape, [-1, 1, 28, 28]);
     const input = randomInput(3, 43);
-    const rest = Array.from(replyLogits(await postJson(`${server.url}/v2/models/${MODEL_NAME}/infer`, fp32Request(input, 3))));
+    const rest = Array.from(
+      replyLogits(await postJson(`${server.url}/v2/models/${MODEL_NAME}/infer`, fp32Request(input, 3))),
+    );
     const tensor = { name: 'input', datatype: 'FP32', shape: [3, 1, 28, 28] };
-    const raw = await client.call<{ id: string; raw_output_contents: Buffer[] }>('ModelInfer', { model_name: MODEL_NAME, id: 'node-1', inputs: [tensor], raw_input_contents: [fp32Le(input)] });
+    const raw = await client.call<{ id: string; raw_output_contents: Buffer[] }>('ModelInfer', {
+      model_name: MODEL_NAME,
+      id: 'node-1',
+      inputs: [tensor],
+      raw_input_contents: [fp32Le(input)],
+    });
     assert.equal(raw.id, 'node-1');
     const logits = (b: Buffer): number[] => Array.from({ length: b.length / 4 }, (_, i) => b.readFloatLE(i * 4));
     assert.deepEqual(logits(raw.raw_output_contents[0]!), rest);
-    const typed = await client.call<{ raw_output_contents: Buffer[] }>('ModelInfer', { model_name: MODEL_NAME, inputs: [{ ...tensor, contents: { fp32_contents: Array.from(input) } }] });
+    const typed = await client.call<{ raw_output_contents: Buffer[] }>('ModelInfer', {
+      model_name: MODEL_NAME,
+      inputs: [{ ...tensor, contents: { fp32_contents: Array.from(input) } }],
+    });
     assert.deepEqual(logits(typed.raw_output_contents[0]!), rest);
-    const invalid = await grpcError(client.call('ModelInfer', { model_name: MODEL_NAME, inputs: [tensor], raw_input_contents: [fp32Le(input), Buffer.alloc(4)] }));
-    assert.deepEqual(invalid, { code: status.INVALID_ARGUMENT, details: 'inference request: raw_input_contents: expected one entry per input (1), received "2 entries"' });
-    const both = await grpcError(client.call('ModelInfer', { model_name: MODEL_NAME, inputs: [{ ...tensor, contents: { fp32_contents: [1] } }], raw_input_contents: [fp32Le(input)] }));
+    const invalid = await grpcError(
+      client.call('ModelInfer', {
+        model_name: MODEL_NAME,
+        inputs: [tensor],
+        raw_input_contents: [fp32Le(input), Buffer.alloc(4)],
+      }),
+    );
+    assert.deepEqual(invalid, {
+      code: status.INVALID_ARGUMENT,
+      details: 'inference request: raw_input_contents: expected one entry per input (1), received "2 entries"',
+    });
+    const both = await grpcError(
+      client.call('ModelInfer', {
+        model_name: MODEL_NAME,
+        inputs: [{ ...tensor, contents: { fp32_contents: [1] } }],
+        raw_input_contents: [fp32Le(input)],
+      }),
+    );
     assert.equal(both.code, status.INVALID_ARGUMENT);
     assert.match(both.details, /inputs\[0\]\.contents: expected absent when raw_input_contents is used/);
-    const overflow = await grpcError(client.call('ModelInfer', { model_name: MODEL_NAME, inputs: [{ ...tensor, shape: [1, 1, 28, 28] }], raw_input_contents: [fp32Le(new Float32Array(784).fill(3.4e38))] }));
+    const overflow = await grpcError(
+      client.call('ModelInfer', {
+        model_name: MODEL_NAME,
+        inputs: [{ ...tensor, shape: [1, 1, 28, 28] }],
+        raw_input_contents: [fp32Le(new Float32Array(784).fill(3.4e38))],
+      }),
+    );
     assert.equal(overflow.code, status.INVALID_ARGUMENT);
     assert.match(overflow.details, /finite logits/);
     assert.equal((await grpcError(client.call('ModelReady', { name: 'nope' }))).code, status.NOT_FOUND);
@@ -153,13 +239,27 @@ test('@grpc/grpc-js client: every RPC, raw and typed input, and the status codes
 });
 
 test('gRPC: a full queue is RESOURCE_EXHAUSTED; during a close, new calls are UNAVAILABLE and the call in flight is answered', async () => {
-  const small = await startServer(await loadServedModel(fixture.path, { maxQueue: 2, batchDelayMs: 400 }), { port: 0, grpcPort: 0 });
+  const small = await startServer(await loadServedModel(fixture.path, { maxQueue: 2, batchDelayMs: 400 }), {
+    port: 0,
+    grpcPort: 0,
+  });
   const client = nodeClient(small.grpcPort!);
   try {
-    const request = { model_name: MODEL_NAME, inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 1, 28, 28] }], raw_input_contents: [fp32Le(randomInput(1, 44))] };
+    const request = {
+      model_name: MODEL_NAME,
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 1, 28, 28] }],
+      raw_input_contents: [fp32Le(randomInput(1, 44))],
+    };
     const settled = await Promise.allSettled(Array.from({ length: 6 }, () => client.call('ModelInfer', request)));
     const codes = settled.map((s) => (s.status === 'fulfilled' ? status.OK : (s.reason as ServiceError).code)).sort();
-    assert.deepEqual(codes, [status.OK, status.OK, status.RESOURCE_EXHAUSTED, status.RESOURCE_EXHAUSTED, status.RESOURCE_EXHAUSTED, status.RESOURCE_EXHAUSTED]);
+    assert.deepEqual(codes, [
+      status.OK,
+      status.OK,
+      status.RESOURCE_EXHAUSTED,
+      status.RESOURCE_EXHAUSTED,
+      status.RESOURCE_EXHAUSTED,
+      status.RESOURCE_EXHAUSTED,
+    ]);
     const inflight = client.call('ModelInfer', request);
     await new Promise((r) => setTimeout(r, 150));
     const closing = small.close();

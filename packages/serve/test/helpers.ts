@@ -1,6 +1,6 @@
 // HTTP and ORT helpers for the server tests: JSON requests with fetch, and the same rows run directly in ORT.
 import assert from 'node:assert/strict';
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { type InferenceSession, Tensor } from 'onnxruntime-node';
 import { IMAGE_SIZE, INPUT } from './fixtures.js';
 
 /** A reply: status, headers, and the body parsed as JSON when there is one. */
@@ -30,8 +30,22 @@ export function postJson(url: string, body: unknown): Promise<Reply> {
 }
 
 /** An FP32 inference request body for `rows` images. */
-export function fp32Request(data: Float32Array, rows: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { inputs: [{ name: 'input', shape: [rows, INPUT.channels, INPUT.height, INPUT.width], datatype: 'FP32', data: Array.from(data) }], ...extra };
+export function fp32Request(
+  data: Float32Array,
+  rows: number,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    inputs: [
+      {
+        name: 'input',
+        shape: [rows, INPUT.channels, INPUT.height, INPUT.width],
+        datatype: 'FP32',
+        data: Array.from(data),
+      },
+    ],
+    ...extra,
+  };
 }
 
 /** Asserts a protocol error reply: the status, JSON `{"error": string}` matching `pattern`. */
@@ -50,8 +64,14 @@ export function replyLogits(reply: Reply): Float32Array {
 }
 
 /** Runs rows directly in an ORT session (the reference the server must match). */
-export async function directLogits(session: InferenceSession, input: Float32Array, rows: number): Promise<Float32Array> {
-  const out = await session.run({ input: new Tensor('float32', input, [rows, INPUT.channels, INPUT.height, INPUT.width]) });
+export async function directLogits(
+  session: InferenceSession,
+  input: Float32Array,
+  rows: number,
+): Promise<Float32Array> {
+  const out = await session.run({
+    input: new Tensor('float32', input, [rows, INPUT.channels, INPUT.height, INPUT.width]),
+  });
   return out.logits!.data as Float32Array;
 }
 

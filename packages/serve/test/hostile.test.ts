@@ -16,7 +16,11 @@ const TIMEOUTS = { headersTimeoutMs: 600, bodyTimeoutMs: 500, keepAliveTimeoutMs
 
 before(async () => {
   fixture = await fixtureModelFile();
-  server = await startServer(await loadServedModel(fixture.path, { batchDelayMs: 0 }), { port: 0, maxBodyBytes: 1_000_000, ...TIMEOUTS });
+  server = await startServer(await loadServedModel(fixture.path, { batchDelayMs: 0 }), {
+    port: 0,
+    maxBodyBytes: 1_000_000,
+    ...TIMEOUTS,
+  });
   infer = `${server.url}${PATH}`;
 });
 
@@ -34,7 +38,12 @@ test('JSON nested 200,000 deep in id, shape or an input name is a 400 naming the
     `{"inputs":[{"name":"input","shape":[1,1,28,28],"datatype":"FP32","data":${deep}}]}`,
     `{"parameters":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)},"inputs":[]}`,
   ];
-  for (const body of bodies) assertError(await call(infer, { method: 'POST', body }), 400, /request body: expected JSON nested at most 32 deep, received deeper nesting \(at byte \d+\)/);
+  for (const body of bodies)
+    assertError(
+      await call(infer, { method: 'POST', body }),
+      400,
+      /request body: expected JSON nested at most 32 deep, received deeper nesting \(at byte \d+\)/,
+    );
   // Brackets inside strings are not nesting.
   const inString = await postJson(infer, fp32Request(randomInput(1, 1), 1, { id: '['.repeat(100) }));
   assert.equal(inString.status, 200, inString.text);
@@ -44,19 +53,32 @@ test('finite FP32 input whose logits overflow is a 400 naming the input, never a
   const huge = new Float32Array(784).fill(3.4e38);
   for (const extra of [{}, { outputs: [{ name: 'logits', parameters: { classification: 3 } }] }]) {
     const reply = await postJson(infer, fp32Request(huge, 1, extra));
-    assertError(reply, 400, /inputs\[0\]\.data: expected values for which the model gives finite logits .* received "values that give (NaN|-?Infinity) in row 0"/);
+    assertError(
+      reply,
+      400,
+      /inputs\[0\]\.data: expected values for which the model gives finite logits .* received "values that give (NaN|-?Infinity) in row 0"/,
+    );
   }
   const fine = await postJson(infer, fp32Request(randomInput(1, 2), 1));
   assert.equal(fine.status, 200);
-  assert.ok((fine.json as { outputs: { data: unknown[] }[] }).outputs[0]!.data.every((v) => typeof v === 'number' && Number.isFinite(v)));
+  assert.ok(
+    (fine.json as { outputs: { data: unknown[] }[] }).outputs[0]!.data.every(
+      (v) => typeof v === 'number' && Number.isFinite(v),
+    ),
+  );
 });
 
 test('a client that sends 2 of 8000 body bytes gets 408 and is cut after --body-timeout-ms', async () => {
   const conn = await rawConnection(server.url);
-  conn.write(`POST ${PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 8000\r\n\r\n{"`);
+  conn.write(
+    `POST ${PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 8000\r\n\r\n{"`,
+  );
   const ms = await conn.closed;
   assert.match(conn.received(), /^HTTP\/1\.1 408 /);
-  assert.match(conn.received(), /request body: expected it within 500 ms \(--body-timeout-ms\), received 2 of 8000 bytes/);
+  assert.match(
+    conn.received(),
+    /request body: expected it within 500 ms \(--body-timeout-ms\), received 2 of 8000 bytes/,
+  );
   assert.ok(ms >= 450 && ms < 2500, `cut after ${ms.toFixed(0)} ms`);
 });
 
@@ -77,16 +99,23 @@ test('an idle kept-alive connection is closed after --keep-alive-timeout-ms', as
 
 test('during a graceful close, a request on a kept-alive connection gets 503 with Connection: close, not a reset', async () => {
   // A long batching delay holds one request in flight while the close begins.
-  const draining = await startServer(await loadServedModel(fixture.path, { batchDelayMs: 1500 }), { port: 0, keepAliveTimeoutMs: 30_000 });
+  const draining = await startServer(await loadServedModel(fixture.path, { batchDelayMs: 1500 }), {
+    port: 0,
+    keepAliveTimeoutMs: 30_000,
+  });
   const conn = await rawConnection(draining.url);
   conn.write('GET /v2/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-  await conn.waitFor(/^HTTP\/1\.1 200 [^]*?\r\n\r\n/);
+  await conn.waitFor(/^HTTP\/1\.1 200 [\s\S]*?\r\n\r\n/);
   const inflight = postJson(`${draining.url}${PATH}`, fp32Request(randomInput(1, 3), 1, { id: 'inflight' }));
   await new Promise((r) => setTimeout(r, 300));
   const closing = draining.close();
   await new Promise((r) => setTimeout(r, 200));
-  conn.write(requestText('POST', PATH, JSON.stringify(fp32Request(randomInput(1, 4), 1)), { 'Content-Type': 'application/json' }));
-  const reply = await conn.waitFor(/HTTP\/1\.1 503 [^]*?\r\n\r\n\{[^}]*\}/);
+  conn.write(
+    requestText('POST', PATH, JSON.stringify(fp32Request(randomInput(1, 4), 1)), {
+      'Content-Type': 'application/json',
+    }),
+  );
+  const reply = await conn.waitFor(/HTTP\/1\.1 503 [\s\S]*?\r\n\r\n\{[^}]*\}/);
   assert.match(reply, /\r\nconnection: close\r\n/i);
   assert.match(reply, /server is shutting down; retry on another instance/);
   await conn.closed;

@@ -10,8 +10,14 @@ const metadata = metadataFor(randomCheckpoint(CASES[0]!), true);
 const spec: ModelSpec = modelSpecOf('tiny', metadata, 4);
 const SIZE = 28 * 28;
 
-function request(overrides: Record<string, unknown> = {}, input: Record<string, unknown> = {}): Record<string, unknown> {
-  return { inputs: [{ name: 'input', shape: [1, 1, 28, 28], datatype: 'FP32', data: Array(SIZE).fill(0.5), ...input }], ...overrides };
+function request(
+  overrides: Record<string, unknown> = {},
+  input: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    inputs: [{ name: 'input', shape: [1, 1, 28, 28], datatype: 'FP32', data: Array(SIZE).fill(0.5), ...input }],
+    ...overrides,
+  };
 }
 
 function refusal(body: unknown): DepthfoldInputError {
@@ -36,23 +42,36 @@ test('a flat FP32 request decodes to its rows; without outputs, the raw logits a
 test('nested data (the natural multi-dimensional form) reads in row-major order', () => {
   const nested = [[Array.from({ length: 28 }, (_, y) => Array.from({ length: 28 }, (_, x) => y * 28 + x))]];
   const decoded = decodeInferRequest(request({}, { data: nested }), spec);
-  assert.deepEqual(Array.from(decoded.input.subarray(0, 30)), Array.from({ length: 30 }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(decoded.input.subarray(0, 30)),
+    Array.from({ length: 30 }, (_, i) => i),
+  );
 });
 
 test('UINT8 pixels are normalised with the model statistics: (p / 255 - mean) / std', () => {
   const data = Array.from({ length: SIZE }, (_, i) => i % 256);
   const decoded = decodeInferRequest(request({}, { datatype: 'UINT8', data }), spec);
   const { mean, std } = metadata.normalization;
-  for (const i of [0, 1, 128, 255, 300]) assert.ok(Math.abs(decoded.input[i]! - ((i % 256) / 255 - mean[0]!) / std[0]!) < 1e-6);
+  for (const i of [0, 1, 128, 255, 300])
+    assert.ok(Math.abs(decoded.input[i]! - ((i % 256) / 255 - mean[0]!) / std[0]!) < 1e-6);
 });
 
 test('classification and duplicate or unknown outputs', () => {
-  const decoded = decodeInferRequest(request({ outputs: [{ name: 'logits', parameters: { classification: 3 } }] }), spec);
+  const decoded = decodeInferRequest(
+    request({ outputs: [{ name: 'logits', parameters: { classification: 3 } }] }),
+    spec,
+  );
   assert.deepEqual(decoded.outputs, [{ name: 'logits', classification: 3 }]);
   assert.match(refusal(request({ outputs: [{ name: 'probs' }] })).message, /outputs\[0\]\.name: expected "logits"/);
-  assert.match(refusal(request({ outputs: [{ name: 'logits' }, { name: 'logits' }] })).message, /outputs\[1\]\.name: expected each output once/);
+  assert.match(
+    refusal(request({ outputs: [{ name: 'logits' }, { name: 'logits' }] })).message,
+    /outputs\[1\]\.name: expected each output once/,
+  );
   for (const k of [0, 11, 2.5, '3']) {
-    assert.match(refusal(request({ outputs: [{ name: 'logits', parameters: { classification: k } }] })).message, /outputs\[0\]\.parameters\.classification: expected an integer from 1 to 10/);
+    assert.match(
+      refusal(request({ outputs: [{ name: 'logits', parameters: { classification: k } }] })).message,
+      /outputs\[0\]\.parameters\.classification: expected an integer from 1 to 10/,
+    );
   }
 });
 
@@ -64,35 +83,79 @@ test('every malformed request is refused with the field named', () => {
     [{ inputs: [] }, /inputs: expected at least one input tensor/],
     [request({ id: 7 }), /id: expected a string/],
     [request({ parameters: { x: [1] } }), /parameters\.x: expected a parameter value/],
-    [request({}, { name: 'image' }), /inputs\[0\]\.name: expected "input" \(the model's only input\), received "image"/],
+    [
+      request({}, { name: 'image' }),
+      /inputs\[0\]\.name: expected "input" \(the model's only input\), received "image"/,
+    ],
     [request({}, { datatype: 'FP64' }), /inputs\[0\]\.datatype: expected "FP32" .* or "UINT8"/],
     [request({}, { datatype: 'FLOAT' }), /inputs\[0\]\.datatype: expected a V2 datatype/],
     [request({}, { shape: [1, 28, 28] }), /inputs\[0\]\.shape: expected \[N, 1, 28, 28\] with N from 1 to 4/],
     [request({}, { shape: [1, 3, 28, 28] }), /inputs\[0\]\.shape: expected \[N, 1, 28, 28\]/],
-    [request({}, { shape: [5, 1, 28, 28] }), /inputs\[0\]\.shape: .*N from 1 to 4 \(the max batch size\), received \[5,1,28,28\]/],
+    [
+      request({}, { shape: [5, 1, 28, 28] }),
+      /inputs\[0\]\.shape: .*N from 1 to 4 \(the max batch size\), received \[5,1,28,28\]/,
+    ],
     [request({}, { shape: [0, 1, 28, 28] }), /inputs\[0\]\.shape/],
     [request({}, { shape: [1, 1, 28, -28] }), /inputs\[0\]\.shape\[3\]: expected a dimension/],
-    [request({}, { data: Array(SIZE - 1).fill(0) }), /inputs\[0\]\.data: expected 784 elements \(shape \[1, 1, 28, 28\]\), received 783/],
+    [
+      request({}, { data: Array(SIZE - 1).fill(0) }),
+      /inputs\[0\]\.data: expected 784 elements \(shape \[1, 1, 28, 28\]\), received 783/,
+    ],
     [request({}, { data: Array(SIZE + 1).fill(0) }), /received 785/],
-    [request({}, { data: [...Array(9).fill(0), 'x', ...Array(SIZE - 10).fill(0)] }), /inputs\[0\]\.data\[9\]: expected a finite FP32 number, received "x"/],
-    [request({}, { data: [...Array(SIZE - 1).fill(0), Infinity] }), /inputs\[0\]\.data\[783\]: expected a finite FP32 number, received "Infinity"/],
-    [request({}, { data: [1e39, ...Array(SIZE - 1).fill(0)] }), /inputs\[0\]\.data\[0\]: expected a finite FP32 number/],
-    [request({}, { data: [null, ...Array(SIZE - 1).fill(0)] }), /inputs\[0\]\.data\[0\]: expected a finite FP32 number/],
-    [request({}, { datatype: 'UINT8', data: [256, ...Array(SIZE - 1).fill(0)] }), /inputs\[0\]\.data\[0\]: expected an integer from 0 to 255/],
-    [request({}, { datatype: 'UINT8', data: [1.5, ...Array(SIZE - 1).fill(0)] }), /inputs\[0\]\.data\[0\]: expected an integer from 0 to 255/],
-    [request({}, { data: [[Array(28).fill(Array(28).fill(0))], [[[Array(28).fill(0)]]]] }), /inputs\[0\]\.data: expected 784 elements/],
+    [
+      request({}, { data: [...Array(9).fill(0), 'x', ...Array(SIZE - 10).fill(0)] }),
+      /inputs\[0\]\.data\[9\]: expected a finite FP32 number, received "x"/,
+    ],
+    [
+      request({}, { data: [...Array(SIZE - 1).fill(0), Infinity] }),
+      /inputs\[0\]\.data\[783\]: expected a finite FP32 number, received "Infinity"/,
+    ],
+    [
+      request({}, { data: [1e39, ...Array(SIZE - 1).fill(0)] }),
+      /inputs\[0\]\.data\[0\]: expected a finite FP32 number/,
+    ],
+    [
+      request({}, { data: [null, ...Array(SIZE - 1).fill(0)] }),
+      /inputs\[0\]\.data\[0\]: expected a finite FP32 number/,
+    ],
+    [
+      request({}, { datatype: 'UINT8', data: [256, ...Array(SIZE - 1).fill(0)] }),
+      /inputs\[0\]\.data\[0\]: expected an integer from 0 to 255/,
+    ],
+    [
+      request({}, { datatype: 'UINT8', data: [1.5, ...Array(SIZE - 1).fill(0)] }),
+      /inputs\[0\]\.data\[0\]: expected an integer from 0 to 255/,
+    ],
+    [
+      request({}, { data: [[Array(28).fill(Array(28).fill(0))], [[[Array(28).fill(0)]]]] }),
+      /inputs\[0\]\.data: expected 784 elements/,
+    ],
     [request({}, { data: [[[[[[[[[[0]]]]]]]]]] }), /inputs\[0\]\.data: expected tensor data nested at most 8 deep/],
     [{ inputs: [request().inputs, request().inputs].flat() }, /inputs\[1\]\.name: expected each input once/],
-    [request({ parameters: { binary_data_output: 'yes' } }), /parameters\.binary_data_output: expected true or false, received "yes"/],
-    [request({ outputs: [{ name: 'logits', parameters: { binary_data: 1 } }] }), /outputs\[0\]\.parameters\.binary_data: expected true or false, received 1/],
-    [request({}, { parameters: { binary_data_size: 3136 } }), /inputs\[0\]\.parameters\.binary_data_size: expected absent in a JSON-only body/],
-    [request({}, { data: undefined }), /inputs\[0\]\.data: expected tensor data \(a JSON array\), or parameters\.binary_data_size/],
+    [
+      request({ parameters: { binary_data_output: 'yes' } }),
+      /parameters\.binary_data_output: expected true or false, received "yes"/,
+    ],
+    [
+      request({ outputs: [{ name: 'logits', parameters: { binary_data: 1 } }] }),
+      /outputs\[0\]\.parameters\.binary_data: expected true or false, received 1/,
+    ],
+    [
+      request({}, { parameters: { binary_data_size: 3136 } }),
+      /inputs\[0\]\.parameters\.binary_data_size: expected absent in a JSON-only body/,
+    ],
+    [
+      request({}, { data: undefined }),
+      /inputs\[0\]\.data: expected tensor data \(a JSON array\), or parameters\.binary_data_size/,
+    ],
   ];
   for (const [body, pattern] of cases) assert.match(refusal(body).message, pattern, JSON.stringify(body).slice(0, 120));
 });
 
 test('infinity written as 1e999 in JSON is caught', () => {
-  const body = JSON.parse(`{"inputs":[{"name":"input","shape":[1,1,28,28],"datatype":"FP32","data":[1e999${',0'.repeat(SIZE - 1)}]}]}`) as unknown;
+  const body = JSON.parse(
+    `{"inputs":[{"name":"input","shape":[1,1,28,28],"datatype":"FP32","data":[1e999${',0'.repeat(SIZE - 1)}]}]}`,
+  ) as unknown;
   assert.match(refusal(body).message, /inputs\[0\]\.data\[0\]: expected a finite FP32 number, received "Infinity"/);
 });
 
@@ -109,7 +172,11 @@ test('the reply echoes the id, gives FP32 logits that round-trip float32 exactly
   const parsed = (JSON.parse(JSON.stringify(out!.data)) as number[]).map(Math.fround);
   assert.deepEqual(parsed, Array.from(logits));
 
-  const classified = encodeInferResponse(spec, { rows: 2, input: new Float32Array(), outputs: [{ name: 'logits', classification: 2 }] }, logits);
+  const classified = encodeInferResponse(
+    spec,
+    { rows: 2, input: new Float32Array(), outputs: [{ name: 'logits', classification: 2 }] },
+    logits,
+  );
   assert.equal(classified.id, undefined);
   assert.deepEqual(classified.outputs[0]!.shape, [2, 2]);
   assert.equal(classified.outputs[0]!.datatype, 'BYTES');

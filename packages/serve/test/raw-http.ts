@@ -57,8 +57,18 @@ export async function rawConnection(url: string): Promise<RawConnection> {
 }
 
 /** The text of one HTTP/1.1 request with a body (Content-Length set from it). */
-export function requestText(method: string, path: string, body: string | Uint8Array = '', headers: Record<string, string> = {}): Buffer {
+export function requestText(
+  method: string,
+  path: string,
+  body: string | Uint8Array = '',
+  headers: Record<string, string> = {},
+): Buffer {
   const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body);
-  const lines = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', `Content-Length: ${bytes.length}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  const lines = [
+    `${method} ${path} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    `Content-Length: ${bytes.length}`,
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
   return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), bytes]);
 }

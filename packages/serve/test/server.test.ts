@@ -7,7 +7,16 @@ import { load } from '@depthfold/infer';
 import { InferenceSession } from 'onnxruntime-node';
 import { loadServedModel, startServer, type InferenceServer } from '../src/index.js';
 import { fixtureModelFile, IMAGE_SIZE, MODEL_NAME, randomInput, randomPixels } from './fixtures.js';
-import { assertError, assertLogitsMatch, call, directLogits, fp32Request, postJson, replyLogits, rowsOf } from './helpers.js';
+import {
+  assertError,
+  assertLogitsMatch,
+  call,
+  directLogits,
+  fp32Request,
+  postJson,
+  replyLogits,
+  rowsOf,
+} from './helpers.js';
 
 let fixture: Awaited<ReturnType<typeof fixtureModelFile>>;
 let server: InferenceServer;
@@ -36,7 +45,12 @@ test('binds loopback by default', () => {
 });
 
 test('health: live and ready answer 200 with an empty body; HEAD works too', async () => {
-  for (const path of ['/health/live', '/health/ready', `/models/${MODEL_NAME}/ready`, `/models/${MODEL_NAME}/versions/1/ready`]) {
+  for (const path of [
+    '/health/live',
+    '/health/ready',
+    `/models/${MODEL_NAME}/ready`,
+    `/models/${MODEL_NAME}/versions/1/ready`,
+  ]) {
     const reply = await call(`${base}${path}`);
     assert.equal(reply.status, 200, path);
     assert.equal(reply.text, '');
@@ -47,7 +61,11 @@ test('health: live and ready answer 200 with an empty body; HEAD works too', asy
 test('server metadata names the server, its version and the extensions it implements', async () => {
   const reply = await call(base);
   assert.equal(reply.status, 200);
-  assert.deepEqual(reply.json, { name: 'depthfold', version: '0.1.0', extensions: ['classification', 'binary_tensor_data', 'statistics'] });
+  assert.deepEqual(reply.json, {
+    name: 'depthfold',
+    version: '0.1.0',
+    extensions: ['classification', 'binary_tensor_data', 'statistics'],
+  });
   assert.deepEqual((await call(`${base}/`)).json, reply.json);
 });
 
@@ -61,7 +79,18 @@ test('model metadata: name, version, platform, tensors with -1 batch, and our la
     inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 1, 28, 28] }],
     outputs: [{ name: 'logits', datatype: 'FP32', shape: [-1, 10] }],
     depthfold: {
-      labels: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+      labels: [
+        'T-shirt/top',
+        'Trouser',
+        'Pullover',
+        'Dress',
+        'Coat',
+        'Sandal',
+        'Shirt',
+        'Sneaker',
+        'Bag',
+        'Ankle boot',
+      ],
       input_datatypes: ['FP32', 'UINT8'],
       normalization: { mean: [0.5], std: [0.25] },
       max_batch_size: 16,
@@ -74,11 +103,19 @@ test('FP32 inference returns the logits ORT gives for the same rows, and echoes 
   const input = randomInput(3, 1);
   const reply = await postJson(infer, fp32Request(input, 3, { id: 'req-42' }));
   assert.equal(reply.status, 200, reply.text);
-  const body = reply.json as { model_name: string; model_version: string; id: string; outputs: { name: string; datatype: string; shape: number[] }[] };
+  const body = reply.json as {
+    model_name: string;
+    model_version: string;
+    id: string;
+    outputs: { name: string; datatype: string; shape: number[] }[];
+  };
   assert.equal(body.model_name, MODEL_NAME);
   assert.equal(body.model_version, '1');
   assert.equal(body.id, 'req-42');
-  assert.deepEqual(body.outputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })), [{ name: 'logits', datatype: 'FP32', shape: [3, 10] }]);
+  assert.deepEqual(
+    body.outputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
+    [{ name: 'logits', datatype: 'FP32', shape: [3, 10] }],
+  );
   assertLogitsMatch(replyLogits(reply), await directLogits(session, input, 3));
   const versioned = await postJson(`${base}/models/${MODEL_NAME}/versions/1/infer`, fp32Request(input, 3));
   assert.equal(versioned.status, 200);
@@ -87,9 +124,13 @@ test('FP32 inference returns the logits ORT gives for the same rows, and echoes 
 
 test('classification returns "value:index:label" strings, highest first, shape [N, K]', async () => {
   const input = randomInput(2, 2);
-  const reply = await postJson(infer, fp32Request(input, 2, { outputs: [{ name: 'logits', parameters: { classification: 3 } }] }));
+  const reply = await postJson(
+    infer,
+    fp32Request(input, 2, { outputs: [{ name: 'logits', parameters: { classification: 3 } }] }),
+  );
   assert.equal(reply.status, 200, reply.text);
-  const out = (reply.json as { outputs: { name: string; datatype: string; shape: number[]; data: string[] }[] }).outputs[0]!;
+  const out = (reply.json as { outputs: { name: string; datatype: string; shape: number[]; data: string[] }[] })
+    .outputs[0]!;
   assert.equal(out.name, 'logits');
   assert.equal(out.datatype, 'BYTES');
   assert.deepEqual(out.shape, [2, 3]);
@@ -109,7 +150,9 @@ test('classification returns "value:index:label" strings, highest first, shape [
 
 test('UINT8 pixels give the logits @depthfold/infer computes from the same pixels', async () => {
   const pixels = randomPixels(2, 3);
-  const reply = await postJson(infer, { inputs: [{ name: 'input', shape: [2, 1, 28, 28], datatype: 'UINT8', data: Array.from(pixels) }] });
+  const reply = await postJson(infer, {
+    inputs: [{ name: 'input', shape: [2, 1, 28, 28], datatype: 'UINT8', data: Array.from(pixels) }],
+  });
   assert.equal(reply.status, 200, reply.text);
   const classifier = await load(fixture.path);
   try {
@@ -127,7 +170,9 @@ test('concurrent requests are batched into few ORT calls and each answer matches
   const total = sizes.reduce((a, b) => a + b, 0);
   const input = randomInput(total, 4);
   const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
-  const replies = await Promise.all(sizes.map((rows, i) => postJson(infer, fp32Request(rowsOf(input, offsets[i]!, rows), rows, { id: `c${i}` }))));
+  const replies = await Promise.all(
+    sizes.map((rows, i) => postJson(infer, fp32Request(rowsOf(input, offsets[i]!, rows), rows, { id: `c${i}` }))),
+  );
   const expected = await directLogits(session, input, total);
   replies.forEach((reply, i) => {
     assert.equal(reply.status, 200, reply.text);
@@ -151,22 +196,49 @@ test('400: malformed bodies and requests that do not fit the model name the fiel
     [{ body: JSON.stringify(withInput({ datatype: 'INT64' })) }, /inputs\[0\]\.datatype: expected "FP32"/],
     [{ body: JSON.stringify(withInput({ shape: [1, 1, 28] })) }, /inputs\[0\]\.shape: expected \[N, 1, 28, 28\]/],
     [{ body: JSON.stringify(withInput({ shape: [17, 1, 28, 28] })) }, /N from 1 to 16/],
-    [{ body: JSON.stringify(withInput({ shape: [2, 1, 28, 28] })) }, /inputs\[0\]\.data: expected 1568 elements \(shape \[2, 1, 28, 28\]\), received 784/],
-    [{ body: JSON.stringify(withInput({ name: 'pixels' })) }, /inputs\[0\]\.name: expected "input" \(the model's only input\), received "pixels"/],
-    [{ body: JSON.stringify({ ...good, outputs: [{ name: 'probabilities' }] }) }, /outputs\[0\]\.name: expected "logits"/],
-    [{ body: `{"inputs":[{"name":"input","shape":[1,1,28,28],"datatype":"FP32","data":[1e999${',0'.repeat(783)}]}]}` }, /inputs\[0\]\.data\[0\]: expected a finite FP32 number, received "Infinity"/],
-    [{ body: JSON.stringify(withInput({ data: [...Array(783).fill(0), 'NaN'] })) }, /inputs\[0\]\.data\[783\]: expected a finite FP32 number, received "NaN"/],
+    [
+      { body: JSON.stringify(withInput({ shape: [2, 1, 28, 28] })) },
+      /inputs\[0\]\.data: expected 1568 elements \(shape \[2, 1, 28, 28\]\), received 784/,
+    ],
+    [
+      { body: JSON.stringify(withInput({ name: 'pixels' })) },
+      /inputs\[0\]\.name: expected "input" \(the model's only input\), received "pixels"/,
+    ],
+    [
+      { body: JSON.stringify({ ...good, outputs: [{ name: 'probabilities' }] }) },
+      /outputs\[0\]\.name: expected "logits"/,
+    ],
+    [
+      { body: `{"inputs":[{"name":"input","shape":[1,1,28,28],"datatype":"FP32","data":[1e999${',0'.repeat(783)}]}]}` },
+      /inputs\[0\]\.data\[0\]: expected a finite FP32 number, received "Infinity"/,
+    ],
+    [
+      { body: JSON.stringify(withInput({ data: [...Array(783).fill(0), 'NaN'] })) },
+      /inputs\[0\]\.data\[783\]: expected a finite FP32 number, received "NaN"/,
+    ],
   ];
   for (const [init, pattern] of cases) assertError(await call(infer, { method: 'POST', ...init }), 400, pattern);
 });
 
 test('404: unknown models, versions and routes; 405 with Allow for the wrong method', async () => {
-  assertError(await postJson(`${base}/models/resnet/infer`, fp32Request(randomInput(1, 6), 1)), 404, /model "resnet" not found \(this server serves "tiny-fashion"\)/);
+  assertError(
+    await postJson(`${base}/models/resnet/infer`, fp32Request(randomInput(1, 6), 1)),
+    404,
+    /model "resnet" not found \(this server serves "tiny-fashion"\)/,
+  );
   assertError(await call(`${base}/models/resnet`), 404, /model "resnet" not found/);
   assertError(await call(`${base}/models/resnet/ready`), 404, /not found/);
   assertError(await call(`${base}/models/${MODEL_NAME}/versions/2`), 404, /has no version "2" \(versions: "1"\)/);
   assertError(await postJson(`${base}/models/${MODEL_NAME}/versions/0/infer`, {}), 404, /has no version "0"/);
-  for (const path of ['/', '/v3', '/v2/models', '/v2/health', '/v2/health/dead', `/v2/models/${MODEL_NAME}/explain`, `/v2/models/${MODEL_NAME}/versions`]) {
+  for (const path of [
+    '/',
+    '/v3',
+    '/v2/models',
+    '/v2/health',
+    '/v2/health/dead',
+    `/v2/models/${MODEL_NAME}/explain`,
+    `/v2/models/${MODEL_NAME}/versions`,
+  ]) {
     assertError(await call(`${server.url}${path}`), 404, /no route GET .* KServe V2/);
   }
   const wrong: [string, string, string][] = [
@@ -183,8 +255,14 @@ test('404: unknown models, versions and routes; 405 with Allow for the wrong met
 });
 
 test('413: a body over the limit, declared or streamed, and the server goes on', async () => {
-  const big = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 1, 28, 28], datatype: 'FP32', data: Array(MAX_BODY / 2).fill(0) }] });
-  assertError(await call(infer, { method: 'POST', body: big }), 413, new RegExp(`exceeds the limit of ${MAX_BODY} bytes`));
+  const big = JSON.stringify({
+    inputs: [{ name: 'input', shape: [1, 1, 28, 28], datatype: 'FP32', data: Array(MAX_BODY / 2).fill(0) }],
+  });
+  assertError(
+    await call(infer, { method: 'POST', body: big }),
+    413,
+    new RegExp(`exceeds the limit of ${MAX_BODY} bytes`),
+  );
   const chunks = new TextEncoder().encode(big);
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -192,13 +270,21 @@ test('413: a body over the limit, declared or streamed, and the server goes on',
       controller.close();
     },
   });
-  assertError(await call(infer, { method: 'POST', body: stream, duplex: 'half' } as RequestInit), 413, /more than 200000 bytes/);
+  assertError(
+    await call(infer, { method: 'POST', body: stream, duplex: 'half' } as RequestInit),
+    413,
+    /more than 200000 bytes/,
+  );
   // A client that asks first (Expect: 100-continue) is refused before it sends the body.
   const status = await new Promise<number>((resolve, reject) => {
-    const req = httpRequest(infer, { method: 'POST', headers: { 'Content-Length': big.length, Expect: '100-continue' } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = httpRequest(
+      infer,
+      { method: 'POST', headers: { 'Content-Length': big.length, Expect: '100-continue' } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('continue', () => reject(new Error('the server asked for an oversized body')));
     req.on('error', reject);
   });

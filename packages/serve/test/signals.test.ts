@@ -16,7 +16,10 @@ const BIN = fileURLToPath(new URL('../dist/cli/serve.js', import.meta.url));
 let fixture: Awaited<ReturnType<typeof fixtureModelFile>>;
 
 before(async () => {
-  assert.ok(existsSync(BIN), `${BIN} is not built: run \`pnpm turbo run build --filter=@depthfold/serve...\` (pnpm test does)`);
+  assert.ok(
+    existsSync(BIN),
+    `${BIN} is not built: run \`pnpm turbo run build --filter=@depthfold/serve...\` (pnpm test does)`,
+  );
   fixture = await fixtureModelFile();
 });
 after(async () => {
@@ -38,7 +41,10 @@ function alive(pid: number): boolean {
   }
 }
 
-async function startedServer(command: string, args: string[]): Promise<{ child: ChildProcess; url: string; pid: number; output: () => string; exited: Promise<number | null> }> {
+async function startedServer(
+  command: string,
+  args: string[],
+): Promise<{ child: ChildProcess; url: string; pid: number; output: () => string; exited: Promise<number | null> }> {
   // Its own process group, so that SIGINT can go to the group as a terminal sends it.
   const child = spawn(command, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
@@ -65,14 +71,22 @@ for (const [way, argv] of Object.entries(WAYS)) {
       const [command, args] = argv(['--model', fixture.path, '--port', '0', '--batch-delay-ms', '1000']);
       const server = await startedServer(command, args);
       try {
-        const pending = postJson(`${server.url}/v2/models/${MODEL_NAME}/infer`, fp32Request(randomInput(1, 21), 1, { id: 'inflight' }));
+        const pending = postJson(
+          `${server.url}/v2/models/${MODEL_NAME}/infer`,
+          fp32Request(randomInput(1, 21), 1, { id: 'inflight' }),
+        );
         await new Promise((r) => setTimeout(r, 300));
         if (signal === 'SIGTERM') process.kill(server.child.pid!, 'SIGTERM');
         else process.kill(-server.child.pid!, 'SIGINT');
-        const reply = await pending.catch((error: unknown) => assert.fail(`the request in flight failed (${String(error)}); the server said:\n${server.output()}`));
+        const reply = await pending.catch((error: unknown) =>
+          assert.fail(`the request in flight failed (${String(error)}); the server said:\n${server.output()}`),
+        );
         assert.equal(reply.status, 200, reply.text);
         assert.equal(await server.exited, 0, server.output());
-        assert.match(server.output(), new RegExp(`${signal}: no new connections; finishing 1 request\\(s\\) in flight`));
+        assert.match(
+          server.output(),
+          new RegExp(`${signal}: no new connections; finishing 1 request\\(s\\) in flight`),
+        );
         assert.match(server.output(), /served 1 request\(s\)/);
         // The server itself, not only what was started in front of it, is gone.
         for (let i = 0; i < 50 && alive(server.pid); i++) await new Promise((r) => setTimeout(r, 100));

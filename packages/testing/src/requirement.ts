@@ -29,8 +29,11 @@ export function requirement(
   options: { env?: NodeJS.ProcessEnv; warn?: SkipWarning } = {},
 ): boolean {
   if (met) return true;
-  if (isCi(options.env)) throw new Error(`${why} (CI is set: a missing requirement fails the test instead of skipping it)`);
-  (options.warn ?? ((message) => process.stderr.write(`${message}\n`)))(`SKIPPED: ${why} (in CI, with CI=true, this fails)`);
+  if (isCi(options.env))
+    throw new Error(`${why} (CI is set: a missing requirement fails the test instead of skipping it)`);
+  (options.warn ?? ((message) => process.stderr.write(`${message}\n`)))(
+    `SKIPPED: ${why} (in CI, with CI=true, this fails)`,
+  );
   t.skip(why);
   return false;
 }

@@ -22,7 +22,10 @@ test('a met requirement neither skips nor warns', () => {
 
 test('a missing requirement fails in CI, naming what is missing, and does not skip', () => {
   const { skipped, t } = fakeTest();
-  assert.throws(() => requirement(t, false, 'no /usr/bin/chromium: install chromium', { env: { CI: 'true' } }), /no \/usr\/bin\/chromium: install chromium \(CI is set/);
+  assert.throws(
+    () => requirement(t, false, 'no /usr/bin/chromium: install chromium', { env: { CI: 'true' } }),
+    /no \/usr\/bin\/chromium: install chromium \(CI is set/,
+  );
   assert.deepEqual(skipped, []);
 });
 

@@ -34,7 +34,9 @@ for (const stride of [1, 2] as const) {
     'our dfilter': medianMs(() => conv2dFilterGrad(x, dy, f.shape, stride, pad)),
     'tf dx (Conv2DBackpropInput)': medianMs(() => tf.conv2dTranspose(dy, f, x.shape, stride, pad)),
   };
-  console.log(`x=[64,28,28,16] filter=3x3x16x16 stride=${stride} pad=${pad} backend=${tf.getBackend()} (median of ${RUNS})`);
+  console.log(
+    `x=[64,28,28,16] filter=3x3x16x16 stride=${stride} pad=${pad} backend=${tf.getBackend()} (median of ${RUNS})`,
+  );
   for (const [name, ms] of Object.entries(rows)) console.log(`  ${name.padEnd(28)} ${ms.toFixed(2)} ms`);
   tf.dispose([x, f, y, dy]);
 }

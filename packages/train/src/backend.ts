@@ -56,7 +56,10 @@ export function gpuDetail(backend: unknown): string {
     : 'TensorFlow sees no GPU (no CUDA device, or its CUDA/cuDNN libraries did not load): it runs on the CPU';
 }
 
-async function load(option: Exclude<TrainBackend, 'auto'>, options: BackendOptions): Promise<{ name: string; detail?: () => string }> {
+async function load(
+  option: Exclude<TrainBackend, 'auto'>,
+  options: BackendOptions,
+): Promise<{ name: string; detail?: () => string }> {
   switch (option) {
     case 'tensorflow-gpu':
       assertNativeBinding('@tensorflow/tfjs-node-gpu');

@@ -57,7 +57,11 @@ export async function checkpointLogits(
   const { height, width, channels } = spec.input;
   const net = networkFromTensors(spec, params);
   try {
-    const logits = testLogits(net, tf.tensor4d(pixels, [pixels.length / (height * width * channels), height, width, channels]), survivalProbs);
+    const logits = testLogits(
+      net,
+      tf.tensor4d(pixels, [pixels.length / (height * width * channels), height, width, channels]),
+      survivalProbs,
+    );
     const data = (await logits.data()) as Float32Array;
     logits.dispose();
     return data;

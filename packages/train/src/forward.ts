@@ -39,7 +39,13 @@ function conv(net: Network, name: string, x: tf.Tensor4D, stride: number, inputG
   return conv2d(x, filter, stride as 1 | 2, convPadding(filter.shape[0]), inputGradient);
 }
 
-function batchNorm(net: Network, prefix: string, x: tf.Tensor4D, mode: ForwardMode, stats: ForwardResult['batchStats']): tf.Tensor4D {
+function batchNorm(
+  net: Network,
+  prefix: string,
+  x: tf.Tensor4D,
+  mode: ForwardMode,
+  stats: ForwardResult['batchStats'],
+): tf.Tensor4D {
   const v = (key: string) => net.vars.get(`${prefix}.${key}`) as tf.Tensor1D;
   const eps = net.spec.batchNormEpsilon;
   if (!mode.training) return tf.batchNorm(x, v('mean'), v('variance'), v('beta'), v('gamma'), eps);
@@ -52,10 +58,23 @@ function batchNorm(net: Network, prefix: string, x: tf.Tensor4D, mode: ForwardMo
 function shortcutA(x: tf.Tensor4D, block: BlockSpec): tf.Tensor4D {
   const pooled = block.stride === 1 ? x : tf.avgPool(x, 1, block.stride, 'valid');
   const extra = block.outChannels - block.inChannels;
-  return extra > 0 ? tf.pad(pooled, [[0, 0], [0, 0], [0, 0], [0, extra]]) : pooled;
+  return extra > 0
+    ? tf.pad(pooled, [
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [0, extra],
+      ])
+    : pooled;
 }
 
-function shortcut(net: Network, x: tf.Tensor4D, block: BlockSpec, mode: ForwardMode, stats: ForwardResult['batchStats']): tf.Tensor4D {
+function shortcut(
+  net: Network,
+  x: tf.Tensor4D,
+  block: BlockSpec,
+  mode: ForwardMode,
+  stats: ForwardResult['batchStats'],
+): tf.Tensor4D {
   switch (block.shortcut) {
     case 'identity':
       return x;
@@ -67,12 +86,24 @@ function shortcut(net: Network, x: tf.Tensor4D, block: BlockSpec, mode: ForwardM
 }
 
 /** f_l: conv-BN-ReLU-conv-BN. */
-function branch(net: Network, x: tf.Tensor4D, block: BlockSpec, mode: ForwardMode, stats: ForwardResult['batchStats']): tf.Tensor4D {
+function branch(
+  net: Network,
+  x: tf.Tensor4D,
+  block: BlockSpec,
+  mode: ForwardMode,
+  stats: ForwardResult['batchStats'],
+): tf.Tensor4D {
   const h = relu(batchNorm(net, `${block.name}.bn1`, conv(net, `${block.name}.conv1`, x, block.stride), mode, stats));
   return batchNorm(net, `${block.name}.bn2`, conv(net, `${block.name}.conv2`, h, 1), mode, stats);
 }
 
-function block(net: Network, x: tf.Tensor4D, b: BlockSpec, mode: ForwardMode, stats: ForwardResult['batchStats']): tf.Tensor4D {
+function block(
+  net: Network,
+  x: tf.Tensor4D,
+  b: BlockSpec,
+  mode: ForwardMode,
+  stats: ForwardResult['batchStats'],
+): tf.Tensor4D {
   const id = shortcut(net, x, b, mode, stats);
   if (mode.training) {
     // The input is a ReLU output (>= 0) and option A keeps it so: ReLU(id) = id except after a projection.
@@ -89,10 +120,14 @@ export function forward(net: Network, images: tf.Tensor4D, mode: ForwardMode): F
   const stats: ForwardResult['batchStats'] = new Map();
   const blocks = residualBlocks(net.spec);
   const expected = mode.training ? mode.gates.length : mode.survivalProbs.length;
-  if (expected !== blocks.length) throw new Error(`forward: expected ${blocks.length} gates or survival probabilities, received ${expected}`);
+  if (expected !== blocks.length)
+    throw new Error(`forward: expected ${blocks.length} gates or survival probabilities, received ${expected}`);
   let h = relu(batchNorm(net, 'stem.bn', conv(net, 'stem.conv', images, 1, false), mode, stats));
   for (const b of blocks) h = block(net, h, b, mode, stats);
   const features = tf.mean(h, [1, 2]) as tf.Tensor2D;
-  const logits = tf.add(tf.matMul(features, net.vars.get('head.weight') as tf.Tensor2D), net.vars.get('head.bias')!) as tf.Tensor2D;
+  const logits = tf.add(
+    tf.matMul(features, net.vars.get('head.weight') as tf.Tensor2D),
+    net.vars.get('head.bias')!,
+  ) as tf.Tensor2D;
   return { logits, batchStats: stats };
 }

@@ -1,9 +1,25 @@
 // @depthfold/train: trains ResNet-(6n+2) with stochastic depth in TensorFlow.js.
-export { train, runDirOf, workerCount, splitTrainingSet, type TrainHooks, type TrainResult, type StepProgress, type WriteBoundary } from './trainer.js';
+export {
+  train,
+  runDirOf,
+  workerCount,
+  splitTrainingSet,
+  type TrainHooks,
+  type TrainResult,
+  type StepProgress,
+  type WriteBoundary,
+} from './trainer.js';
 export { resumedConfig, RESUMABLE_SETTINGS } from './resume.js';
 export { selectBackend, type BackendChoice } from './backend.js';
 export { forward, type ForwardMode, type ForwardResult, type BatchStats } from './forward.js';
-export { createNetwork, initialTensors, networkFromTensors, networkTensors, disposeNetwork, type Network } from './network.js';
+export {
+  createNetwork,
+  initialTensors,
+  networkFromTensors,
+  networkTensors,
+  disposeNetwork,
+  type Network,
+} from './network.js';
 export { LocalEngine } from './parallel/local-engine.js';
 export { WorkerEngine } from './parallel/worker-engine.js';
 export { soloCollective, type Collective } from './parallel/collective.js';

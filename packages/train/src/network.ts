@@ -54,7 +54,9 @@ function variableOf(data: Float32Array, p: ParameterSpec): tf.Variable {
 /** Initial values of every parameter, drawn from `rng` (plain data: replicas are all built from one draw). */
 export function initialTensors(spec: ResNetSpec, rng: Rng): Map<string, NamedTensor> {
   const headInputs = spec.widths[spec.widths.length - 1]!;
-  return new Map(parameterSpecs(spec).map((p) => [p.name, { shape: p.shape, data: initialValue(p, rng, headInputs) }] as const));
+  return new Map(
+    parameterSpecs(spec).map((p) => [p.name, { shape: p.shape, data: initialValue(p, rng, headInputs) }] as const),
+  );
 }
 
 /** A freshly initialised network, drawn from `rng`. */

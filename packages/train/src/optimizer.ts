@@ -21,17 +21,25 @@ export class Sgd {
    * Updates each variable that has a gradient: g' = g + wd*w (for names in `decayed`), v = mu*v + g',
    * w -= lr * (g' + mu*v).
    */
-  step(vars: ReadonlyMap<string, tf.Variable>, grads: ReadonlyMap<string, tf.Tensor>, decayed: ReadonlySet<string>, hp: SgdStep): void {
+  step(
+    vars: ReadonlyMap<string, tf.Variable>,
+    grads: ReadonlyMap<string, tf.Tensor>,
+    decayed: ReadonlySet<string>,
+    hp: SgdStep,
+  ): void {
     for (const [name, grad] of grads) {
       const w = vars.get(name);
       if (!w) throw new Error(`optimizer: no variable named ${name}`);
       const previous = this.buffers.get(name);
-      const next = tf.getBackend() === ONEDNN_BACKEND_NAME ? fusedStep(w, grad, decayed.has(name), previous, hp) : tf.tidy(() => {
-        const g = decayed.has(name) && hp.weightDecay > 0 ? tf.add(grad, tf.mul(w, hp.weightDecay)) : grad;
-        const v = previous ? tf.add(tf.mul(previous, hp.momentum), g) : tf.clone(g);
-        w.assign(tf.sub(w, tf.mul(tf.add(g, tf.mul(v, hp.momentum)), hp.learningRate)));
-        return v;
-      });
+      const next =
+        tf.getBackend() === ONEDNN_BACKEND_NAME
+          ? fusedStep(w, grad, decayed.has(name), previous, hp)
+          : tf.tidy(() => {
+              const g = decayed.has(name) && hp.weightDecay > 0 ? tf.add(grad, tf.mul(w, hp.weightDecay)) : grad;
+              const v = previous ? tf.add(tf.mul(previous, hp.momentum), g) : tf.clone(g);
+              w.assign(tf.sub(w, tf.mul(tf.add(g, tf.mul(v, hp.momentum)), hp.learningRate)));
+              return v;
+            });
       previous?.dispose();
       this.buffers.set(name, next);
     }
@@ -58,7 +66,13 @@ export class Sgd {
 }
 
 /** The same step as one kernel (onednn): returns v and assigns w. */
-function fusedStep(w: tf.Variable, grad: tf.Tensor, decay: boolean, previous: tf.Tensor | undefined, hp: SgdStep): tf.Tensor {
+function fusedStep(
+  w: tf.Variable,
+  grad: tf.Tensor,
+  decay: boolean,
+  previous: tf.Tensor | undefined,
+  hp: SgdStep,
+): tf.Tensor {
   const inputs: tf.NamedTensorMap = previous ? { w, g: grad, v: previous } : { w, g: grad };
   const attrs = { learningRate: hp.learningRate, momentum: hp.momentum, weightDecay: decay ? hp.weightDecay : 0 };
   const [wNext, v] = tf.engine().runKernel(OnednnKernel.SgdNesterov, inputs, attrs) as [tf.Tensor, tf.Tensor];

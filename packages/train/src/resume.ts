@@ -2,7 +2,13 @@
 import { DepthfoldInputError, type TrainConfig, type TrainConfigInput } from '@depthfold/core';
 
 /** Settings a resumed run may change: how long it trains, where it computes, where the data lies. */
-export const RESUMABLE_SETTINGS = ['epochs', 'backend', 'workers', 'threads', 'data'] as const satisfies readonly (keyof TrainConfig)[];
+export const RESUMABLE_SETTINGS = [
+  'epochs',
+  'backend',
+  'workers',
+  'threads',
+  'data',
+] as const satisfies readonly (keyof TrainConfig)[];
 
 // Settings that name the run rather than describe it.
 const RUN_IDENTITY = new Set<keyof TrainConfig>(['name', 'runDir', 'resume']);
@@ -13,7 +19,12 @@ const RUN_IDENTITY = new Set<keyof TrainConfig>(['name', 'runDir', 'resume']);
  * replaces the record; any other given setting must equal the record, since changing it would silently make a
  * different run. Throws naming the setting, the recorded and the received value.
  */
-export function resumedConfig(recorded: TrainConfig, requested: TrainConfig, given: TrainConfigInput, epochsDone: number): TrainConfig {
+export function resumedConfig(
+  recorded: TrainConfig,
+  requested: TrainConfig,
+  given: TrainConfigInput,
+  epochsDone: number,
+): TrainConfig {
   const config: TrainConfig = { ...recorded, name: requested.name, resume: true };
   if (requested.runDir !== undefined) config.runDir = requested.runDir;
   const changeable = new Set<string>(RESUMABLE_SETTINGS);
@@ -22,7 +33,12 @@ export function resumedConfig(recorded: TrainConfig, requested: TrainConfig, giv
     if (changeable.has(key)) {
       (config as Record<string, unknown>)[key] = requested[key];
     } else if (requested[key] !== recorded[key]) {
-      throw new DepthfoldInputError(key, `the run's recorded ${JSON.stringify(recorded[key])} (--resume keeps a run's settings; start a new --name to change it)`, requested[key], 'train');
+      throw new DepthfoldInputError(
+        key,
+        `the run's recorded ${JSON.stringify(recorded[key])} (--resume keeps a run's settings; start a new --name to change it)`,
+        requested[key],
+        'train',
+      );
     }
   }
   if (config.epochs < epochsDone) {

@@ -43,7 +43,11 @@ export function activeParameters(spec: ResNetSpec, gates: readonly boolean[]): s
 
 /** Names of the parameters that weight decay applies to: conv and dense weights. */
 export function decayedParameters(spec: ResNetSpec): Set<string> {
-  return new Set(parameterSpecs(spec).filter((p) => p.kind === 'conv' || p.kind === 'dense-weight').map((p) => p.name));
+  return new Set(
+    parameterSpecs(spec)
+      .filter((p) => p.kind === 'conv' || p.kind === 'dense-weight')
+      .map((p) => p.name),
+  );
 }
 
 function updateRunningStats(net: Network, stats: ReadonlyMap<string, BatchStats>): void {
@@ -60,7 +64,11 @@ function updateRunningStats(net: Network, stats: ReadonlyMap<string, BatchStats>
 }
 
 /** Sums each gradient over the replicas (one exchange for all of them), in a fixed order of names. */
-function reduceGradients(names: readonly string[], grads: ReadonlyMap<string, tf.Tensor>, collective: Collective): Map<string, tf.Tensor> {
+function reduceGradients(
+  names: readonly string[],
+  grads: ReadonlyMap<string, tf.Tensor>,
+  collective: Collective,
+): Map<string, tf.Tensor> {
   const sizes = names.map((n) => grads.get(n)!.size);
   const flat = new Float32Array(sizes.reduce((a, b) => a + b, 0));
   let offset = 0;
@@ -111,7 +119,10 @@ export function trainStep(
   const local = new Map(names.map((n, i) => [n, grads[active[i]!.name]!] as const));
   const byName = collective.size > 1 ? reduceGradients(names, local, collective) : local;
   const monitored = monitoredParameters(names);
-  const magnitudes = { names: monitored, values: tf.tidy(() => tf.stack(monitored.map((n) => tf.mean(tf.abs(byName.get(n)!)))) as tf.Tensor1D) };
+  const magnitudes = {
+    names: monitored,
+    values: tf.tidy(() => tf.stack(monitored.map((n) => tf.mean(tf.abs(byName.get(n)!)))) as tf.Tensor1D),
+  };
   optimizer.step(net.vars, byName, decayed, hp);
   if (byName !== local) tf.dispose([...byName.values()]);
   updateRunningStats(net, stats);

@@ -65,7 +65,13 @@ export interface WriteBoundary {
 
 /** Callbacks of {@link train}; all optional. */
 export interface TrainHooks {
-  onStart?(info: { backend: BackendChoice; workers: number; runDir: string; resumedFromEpoch: number; config: TrainConfig }): void;
+  onStart?(info: {
+    backend: BackendChoice;
+    workers: number;
+    runDir: string;
+    resumedFromEpoch: number;
+    config: TrainConfig;
+  }): void;
   onStep?(progress: StepProgress): void;
   onEpoch?(metrics: EpochMetrics): void;
   /**
@@ -108,17 +114,30 @@ function recordedSettings(config: TrainConfig): TrainConfig {
 }
 
 /** Starts the engine a run trains on: in this thread for one worker, else a pool of worker threads. */
-async function startEngine(init: Parameters<typeof WorkerEngine.start>[0], workers: number, backend: BackendChoice, threads: number): Promise<TrainEngine> {
+async function startEngine(
+  init: Parameters<typeof WorkerEngine.start>[0],
+  workers: number,
+  backend: BackendChoice,
+  threads: number,
+): Promise<TrainEngine> {
   if (workers <= 1) return new LocalEngine(init);
   // Workers share the cores: each one's onednn gets its share unless --threads says otherwise.
-  return WorkerEngine.start(init, workers, backend.option, threads > 0 ? threads : Math.max(1, Math.floor(availableParallelism() / workers)));
+  return WorkerEngine.start(
+    init,
+    workers,
+    backend.option,
+    threads > 0 ? threads : Math.max(1, Math.floor(availableParallelism() / workers)),
+  );
 }
 
 /** A seeded random subset of `limit` of `indices` (all of them, in order, without a limit). */
 function subsetOf(indices: Uint32Array, limit: number | undefined, seed: number): Uint32Array {
   if (limit === undefined || limit >= indices.length) return indices;
   const order = shuffledOrder(indices.length, createRng(deriveSeed(seed, 'subset')).next);
-  return order.slice(0, limit).map((i) => indices[i]!).sort();
+  return order
+    .slice(0, limit)
+    .map((i) => indices[i]!)
+    .sort();
 }
 
 /**
@@ -126,7 +145,8 @@ function subsetOf(indices: Uint32Array, limit: number | undefined, seed: number)
  * then a seeded subset of `trainLimit` of the rest.
  */
 export function splitTrainingSet(count: number, validation: number, trainLimit: number | undefined, seed: number) {
-  if (validation >= count) throw new Error(`train: validation ${validation} leaves none of the ${count} training images`);
+  if (validation >= count)
+    throw new Error(`train: validation ${validation} leaves none of the ${count} training images`);
   const all = Uint32Array.from({ length: count }, (_, i) => i);
   if (validation === 0) return { train: subsetOf(all, trainLimit, seed), validation: new Uint32Array(0) };
   const order = shuffledOrder(count, createRng(deriveSeed(seed, 'validation')).next);
@@ -141,14 +161,21 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
   const paths = runPaths(runDir);
   const hasCheckpoint = existsSync(paths.checkpoint);
   if (hasCheckpoint && !config.resume) {
-    throw new Error(`train: ${paths.checkpoint} exists; pass --resume to continue that run, or choose another --name or --run-dir`);
+    throw new Error(
+      `train: ${paths.checkpoint} exists; pass --resume to continue that run, or choose another --name or --run-dir`,
+    );
   }
   const resumed = hasCheckpoint ? await loadCheckpoint(paths.checkpoint) : undefined;
   const recorded = resumed?.info.config ?? (config.resume ? await readRecordedConfig(runDir) : undefined);
   if (recorded) config = resumedConfig(recorded, config, input, resumed?.info.epoch ?? 0);
   else if (config.resume) {
     // Most likely a mistyped --name: starting a default run under it would look like a resumed one.
-    throw new DepthfoldInputError('resume', `a run to continue, but ${runDir} has no checkpoint and no config.json (drop --resume to start it)`, true, 'train');
+    throw new DepthfoldInputError(
+      'resume',
+      `a run to continue, but ${runDir} has no checkpoint and no config.json (drop --resume to start it)`,
+      true,
+      'train',
+    );
   }
   // A kill between a temp file's write and its rename leaves the temp file; they pile up unless the next session of
   // the run removes them (only the run's own, of writers that no longer run).
@@ -163,7 +190,12 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
   });
   const probs = survivalProbs(config.survivalRule, residualBlocks(spec).length, config.survivalProb);
   const normalization = resumed?.info.normalization ?? channelStats(dataset.train);
-  const { train: trainIdx, validation: validationIdx } = splitTrainingSet(dataset.train.count, config.validation, config.trainLimit, config.seed);
+  const { train: trainIdx, validation: validationIdx } = splitTrainingSet(
+    dataset.train.count,
+    config.validation,
+    config.trainLimit,
+    config.seed,
+  );
   const testIdx = Uint32Array.from({ length: Math.min(config.testLimit ?? Infinity, dataset.test.count) }, (_, i) => i);
   if (trainIdx.length < config.batchSize) {
     throw new Error(`train: batchSize ${config.batchSize} is larger than the ${trainIdx.length} training images`);
@@ -173,13 +205,20 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
   let step = resumed?.info.step ?? 0;
   const metrics = resumed ? await resumedMetrics(runDir, resumed.info, paths.checkpoint) : [];
   /** Writes one file of the run directory through `write`, reporting its two boundaries to `hooks.onWrite`. */
-  const commit = async (file: WriteBoundary['file'], epoch: number, write: (options: AtomicWriteOptions) => Promise<void>) => {
+  const commit = async (
+    file: WriteBoundary['file'],
+    epoch: number,
+    write: (options: AtomicWriteOptions) => Promise<void>,
+  ) => {
     await write({ onTempWritten: () => hooks.onWrite?.({ file, stage: 'temp-written', epoch }) });
     await hooks.onWrite?.({ file, stage: 'renamed', epoch });
   };
-  await commit('config', startEpoch, (options) => writeFileAtomic(paths.config, JSON.stringify(config, null, 2) + '\n', options));
+  await commit('config', startEpoch, (options) =>
+    writeFileAtomic(paths.config, `${JSON.stringify(config, null, 2)}\n`, options),
+  );
   // Resuming rewrites the metrics to match the checkpoint at once: a line the kill lost is back, later ones are gone.
-  if (resumed || existsSync(paths.metrics)) await commit('metrics', startEpoch, (options) => writeMetrics(runDir, metrics, options));
+  if (resumed || existsSync(paths.metrics))
+    await commit('metrics', startEpoch, (options) => writeMetrics(runDir, metrics, options));
   const workers = workerCount(config.workers, backend);
   const engine = await startEngine(
     {
@@ -191,7 +230,12 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
     backend,
     config.threads,
   );
-  const schedule = { kind: config.lrSchedule, peak: config.learningRate, warmupEpochs: config.warmupEpochs, epochs: config.epochs };
+  const schedule = {
+    kind: config.lrSchedule,
+    peak: config.learningRate,
+    warmupEpochs: config.warmupEpochs,
+    epochs: config.epochs,
+  };
   try {
     hooks.onStart?.({ backend, workers, runDir, resumedFromEpoch: startEpoch, config });
     for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
@@ -290,7 +334,10 @@ async function trainEpoch(ctx: EpochContext, epoch: number) {
   for (let s = 0; s < steps; s++) {
     const batch = Array.from(order.subarray(s * config.batchSize, (s + 1) * config.batchSize), (i) => trainIdx[i]!);
     const erasing = { probability: config.randomErasing, rng: erasingRng.next };
-    fillBatch(dataset.train, batch, pixels, { ...normalization, augment: { padCrop: config.padCrop, flip: config.flip, rng: augmentRng.next, erasing } });
+    fillBatch(dataset.train, batch, pixels, {
+      ...normalization,
+      augment: { padCrop: config.padCrop, flip: config.flip, rng: augmentRng.next, erasing },
+    });
     fillLabels(dataset.train, batch, labels);
     const gates = drawGates(probs, gateRng);
     blocksRun += gates.filter(Boolean).length;
@@ -300,7 +347,9 @@ async function trainEpoch(ctx: EpochContext, epoch: number) {
       { gates, learningRate, momentum: config.momentum, weightDecay: config.weightDecay },
     );
     if (!Number.isFinite(outcome.loss)) {
-      throw new Error(`train: the loss became ${outcome.loss} at epoch ${epoch + 1}, step ${s + 1}; lower --learning-rate`);
+      throw new Error(
+        `train: the loss became ${outcome.loss} at epoch ${epoch + 1}, step ${s + 1}; lower --learning-rate`,
+      );
     }
     lossSum += outcome.loss;
     correct += outcome.correct;
@@ -311,8 +360,22 @@ async function trainEpoch(ctx: EpochContext, epoch: number) {
       magnitudes.set(name.split('.')[0]!, part);
     }
     const elapsed = (performance.now() - start) / 1000;
-    hooks.onStep?.({ epoch, step: s + 1, stepsPerEpoch: steps, loss: outcome.loss, imagesPerSecond: ((s + 1) * config.batchSize) / elapsed });
+    hooks.onStep?.({
+      epoch,
+      step: s + 1,
+      stepsPerEpoch: steps,
+      loss: outcome.loss,
+      imagesPerSecond: ((s + 1) * config.batchSize) / elapsed,
+    });
   }
   const gradMagnitude = Object.fromEntries([...magnitudes].map(([part, m]) => [part, m.sum / m.count]));
-  return { steps, lossSum, correct, blocksRun, learningRate, gradMagnitude, seconds: (performance.now() - start) / 1000 };
+  return {
+    steps,
+    lossSum,
+    correct,
+    blocksRun,
+    learningRate,
+    gradMagnitude,
+    seconds: (performance.now() - start) / 1000,
+  };
 }

@@ -8,7 +8,10 @@ test('auto picks the first backend that starts and records why the ones before i
   const choice = await selectBackend('auto');
   assert.equal(tf.getBackend(), choice.name);
   const order = ['tensorflow-gpu', 'tensorflow', 'onednn', 'wasm'];
-  assert.deepEqual(choice.failures.map((f) => f.split(':')[0]), order.slice(0, order.indexOf(choice.option)));
+  assert.deepEqual(
+    choice.failures.map((f) => f.split(':')[0]),
+    order.slice(0, order.indexOf(choice.option)),
+  );
   for (const failure of choice.failures) assert.match(failure, /^[a-z-]+: .{10,}/);
   // Where the addon built (always in CI), auto trains on onednn unless TensorFlow's native bindings installed.
   if (onednnAvailability().available && !choice.option.startsWith('tensorflow')) {
@@ -28,6 +31,9 @@ test('an explicit backend that cannot start fails with the reason; an unknown on
   if (auto.option !== 'tensorflow-gpu') {
     await assert.rejects(selectBackend('tensorflow-gpu'), /none of tensorflow-gpu could start:\n {2}tensorflow-gpu: /);
   }
-  await assert.rejects(selectBackend('gpu' as 'auto'), /backend: expected one of auto, tensorflow-gpu, tensorflow, onednn, wasm, cpu, received "gpu"/);
+  await assert.rejects(
+    selectBackend('gpu' as 'auto'),
+    /backend: expected one of auto, tensorflow-gpu, tensorflow, onednn, wasm, cpu, received "gpu"/,
+  );
   assert.equal((await selectBackend('cpu')).name, 'cpu');
 });

@@ -4,7 +4,7 @@ import { onednnAvailability, registerOnednnBackend } from '@depthfold/backend-on
 
 const onednn = onednnAvailability();
 if (!onednn.available) {
-  if (process.env['CI'] === 'true') throw new Error(`CI=true, but the onednn backend is unavailable: ${onednn.reason}`);
+  if (process.env.CI === 'true') throw new Error(`CI=true, but the onednn backend is unavailable: ${onednn.reason}`);
   console.warn(`\n*** train tests run WITHOUT the onednn backend: ${onednn.reason} ***\n`);
 } else {
   // One thread: tests run beside others on two cores, where OpenMP's barriers would wait on preempted threads.

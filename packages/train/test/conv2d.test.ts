@@ -83,7 +83,11 @@ function tensors(c: Case, a: Arrays): { x: tf.Tensor4D; f: tf.Tensor4D; dy: tf.T
 /** Reads y, dx and df back and disposes them; tidy must not return the arrays, which it would walk key by key. */
 function read(make: () => tf.Tensor[]): Result {
   const [y, dx, df] = tf.tidy(make);
-  const result = { y: y.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, df: df.dataSync() as Float32Array };
+  const result = {
+    y: y.dataSync() as Float32Array,
+    dx: dx.dataSync() as Float32Array,
+    df: df.dataSync() as Float32Array,
+  };
   tf.dispose([y, dx, df]);
   return result;
 }
@@ -154,7 +158,11 @@ describe('conv2d against the cpu reference', () => {
       const direct = read(() => {
         const { x, f, dy } = tensors(c, a);
         const pad = padOf(c);
-        return [tf.conv2d(x, f, c.stride, pad), conv2dInputGrad(x.shape, dy, f, c.stride, pad), conv2dFilterGrad(x, dy, f.shape, c.stride, pad)];
+        return [
+          tf.conv2d(x, f, c.stride, pad),
+          conv2dInputGrad(x.shape, dy, f, c.stride, pad),
+          conv2dFilterGrad(x, dy, f.shape, c.stride, pad),
+        ];
       });
       assert.ok(relError(direct.dx, want.dx) < 1e-4, 'cpu conv2dInputGrad');
       assert.ok(relError(direct.df, want.df) < 1e-4, 'cpu conv2dFilterGrad');
@@ -172,7 +180,10 @@ describe('conv2d memory', () => {
         const before = tf.memory().numTensors;
         tf.tidy(() => {
           conv2d(x, f, c.stride, padOf(c));
-          tf.grads((xi: tf.Tensor, fi: tf.Tensor) => conv2d(xi as tf.Tensor4D, fi as tf.Tensor4D, c.stride, padOf(c)))([x, f], dy);
+          tf.grads((xi: tf.Tensor, fi: tf.Tensor) => conv2d(xi as tf.Tensor4D, fi as tf.Tensor4D, c.stride, padOf(c)))(
+            [x, f],
+            dy,
+          );
         });
         assert.equal(tf.memory().numTensors, before, name(c));
         // Without a tidy around it, only the two gradients the caller owns may remain.

@@ -12,7 +12,9 @@ import { createNetwork, decayedParameters, Sgd, train, trainStep } from '../src/
 import '@tensorflow/tfjs-backend-wasm';
 import { skipUnlessOnednn } from './backends.js';
 
-test('five training steps on onednn give the weights and running statistics of wasm to 1e-4', { skip: skipUnlessOnednn }, async () => {
+test('five training steps on onednn give the weights and running statistics of wasm to 1e-4', {
+  skip: skipUnlessOnednn,
+}, async () => {
   const spec = resnetSpec({ depth: 8, input: { height: 28, width: 28, channels: 1 }, numClasses: 10 });
   const gates = residualBlocks(spec).map((b) => b.index !== 2); // one block dropped
   const rng = createRng(5);
@@ -25,15 +27,19 @@ test('five training steps on onednn give the weights and running statistics of w
     const opt = new Sgd();
     const [x, y] = [tf.tensor4d(pixels, [16, 28, 28, 1]), tf.tensor1d(labels, 'int32')];
     for (let s = 0; s < 5; s++) {
-      const r = trainStep(net, opt, x, y, gates, decayedParameters(spec), { learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4 });
+      const r = trainStep(net, opt, x, y, gates, decayedParameters(spec), {
+        learningRate: 0.1,
+        momentum: 0.9,
+        weightDecay: 1e-4,
+      });
       tf.dispose([r.loss, r.correct, r.gradMagnitudes.values]);
     }
     after[backend] = new Map([...net.vars].map(([k, v]) => [k, v.dataSync() as Float32Array]));
     tf.dispose([x, y, ...net.vars.values()]);
     opt.dispose();
   }
-  for (const [name, want] of after['wasm']!) {
-    const got = after['onednn']!.get(name)!;
+  for (const [name, want] of after.wasm!) {
+    const got = after.onednn!.get(name)!;
     const scale = Math.max(1e-6, ...want.map(Math.abs));
     const err = Math.max(...want.map((v, i) => Math.abs(v - got[i]!))) / scale;
     assert.ok(err < 1e-4, `${name}: relative difference ${err.toExponential(2)}`);
@@ -42,9 +48,23 @@ test('five training steps on onednn give the weights and running statistics of w
 
 const dir = mkdtempSync(join(tmpdir(), 'depthfold-onednn-'));
 // 1,600 images in batches of 16, 2 epochs: 200 steps.
-const base = { depth: 8, trainLimit: 1600, testLimit: 500, batchSize: 16, epochs: 2, seed: 11, workers: 1, survivalRule: 'linear', survivalProb: 0.5, learningRate: 0.01 } as const;
+const base = {
+  depth: 8,
+  trainLimit: 1600,
+  testLimit: 500,
+  batchSize: 16,
+  epochs: 2,
+  seed: 11,
+  workers: 1,
+  survivalRule: 'linear',
+  survivalProb: 0.5,
+  learningRate: 0.01,
+} as const;
 
-test('a seeded 200-step run on onednn gives the losses of the same run on wasm', { skip: skipUnlessOnednn, timeout: 300_000 }, async () => {
+test('a seeded 200-step run on onednn gives the losses of the same run on wasm', {
+  skip: skipUnlessOnednn,
+  timeout: 300_000,
+}, async () => {
   const wasm = await train({ ...base, backend: 'wasm', runDir: join(dir, 'wasm') });
   const onednn = await train({ ...base, backend: 'onednn', threads: 1, runDir: join(dir, 'onednn') });
   assert.equal(onednn.metrics[0]!.backend, 'onednn');
@@ -52,8 +72,14 @@ test('a seeded 200-step run on onednn gives the losses of the same run on wasm',
     const o = onednn.metrics[i]!;
     for (const key of ['trainLoss', 'testLoss'] as const) {
       const rel = Math.abs(o[key]! - m[key]!) / m[key]!;
-      assert.ok(rel < 2e-3, `epoch ${m.epoch} ${key}: onednn ${o[key]} vs wasm ${m[key]} (relative ${rel.toExponential(2)})`);
+      assert.ok(
+        rel < 2e-3,
+        `epoch ${m.epoch} ${key}: onednn ${o[key]} vs wasm ${m[key]} (relative ${rel.toExponential(2)})`,
+      );
     }
-    assert.ok(Math.abs(o.testError! - m.testError!) <= 0.01, `epoch ${m.epoch} test error: ${o.testError} vs ${m.testError}`);
+    assert.ok(
+      Math.abs(o.testError! - m.testError!) <= 0.01,
+      `epoch ${m.epoch} test error: ${o.testError} vs ${m.testError}`,
+    );
   }
 });

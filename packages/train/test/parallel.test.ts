@@ -5,7 +5,12 @@ import assert from 'node:assert/strict';
 import { createRng, resnetSpec, residualBlocks, survivalProbs, type NamedTensor } from '@depthfold/core';
 import { drawGates, initialTensors, LocalEngine, selectBackend, WorkerEngine, type TrainEngine } from '../src/index.js';
 
-const spec = resnetSpec({ depth: 8, input: { height: 10, width: 10, channels: 1 }, numClasses: 4, shortcut: 'projection' });
+const spec = resnetSpec({
+  depth: 8,
+  input: { height: 10, width: 10, channels: 1 },
+  numClasses: 4,
+  shortcut: 'projection',
+});
 const probs = survivalProbs('linear', residualBlocks(spec).length, 0.5);
 
 before(async () => {
@@ -21,12 +26,22 @@ function batch(seed: number, count: number) {
   };
 }
 
-async function run(engine: TrainEngine, steps: number): Promise<{ losses: number[]; params: Map<string, NamedTensor>; momentum: Map<string, NamedTensor>; eval: { lossSum: number; correct: number } }> {
+async function run(
+  engine: TrainEngine,
+  steps: number,
+): Promise<{
+  losses: number[];
+  params: Map<string, NamedTensor>;
+  momentum: Map<string, NamedTensor>;
+  eval: { lossSum: number; correct: number };
+}> {
   const gateRng = createRng(3);
   const losses: number[] = [];
   for (let s = 0; s < steps; s++) {
     const gates = s === 0 ? probs.map(() => true) : drawGates(probs, gateRng);
-    losses.push((await engine.step(batch(100 + s, 7), { gates, learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4 })).loss);
+    losses.push(
+      (await engine.step(batch(100 + s, 7), { gates, learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4 })).loss,
+    );
   }
   const evaluation = await engine.evaluate(batch(999, 9), probs);
   const state = await engine.state();
@@ -51,8 +66,15 @@ test('2 and 3 worker threads (uneven shards) take the same steps as one process'
     const pool = await WorkerEngine.start(init(), workers, 'wasm', 1);
     assert.equal(pool.workers, workers);
     const parallel = await run(pool, 4);
-    for (let s = 0; s < 4; s++) assert.ok(Math.abs(parallel.losses[s]! - solo.losses[s]!) < 1e-4, `step ${s}: ${parallel.losses[s]} vs ${solo.losses[s]}`);
-    assert.ok(maxRelDiff(solo.params, parallel.params) < 1e-4, `weights differ by ${maxRelDiff(solo.params, parallel.params)}`);
+    for (let s = 0; s < 4; s++)
+      assert.ok(
+        Math.abs(parallel.losses[s]! - solo.losses[s]!) < 1e-4,
+        `step ${s}: ${parallel.losses[s]} vs ${solo.losses[s]}`,
+      );
+    assert.ok(
+      maxRelDiff(solo.params, parallel.params) < 1e-4,
+      `weights differ by ${maxRelDiff(solo.params, parallel.params)}`,
+    );
     assert.ok(maxRelDiff(solo.momentum, parallel.momentum) < 1e-4);
     assert.ok(Math.abs(parallel.eval.lossSum - solo.eval.lossSum) < 1e-3);
     assert.equal(parallel.eval.correct, solo.eval.correct);
@@ -60,17 +82,34 @@ test('2 and 3 worker threads (uneven shards) take the same steps as one process'
 });
 
 test('a failing worker rejects the step instead of hanging', { timeout: 60_000 }, async () => {
-  const pool = await WorkerEngine.start({ spec, params: initialTensors(spec, createRng(1)), momentum: new Map() }, 2, 'wasm', 1);
-  await assert.rejects(pool.step(batch(1, 4), { gates: [true], learningRate: 0.1, momentum: 0.9, weightDecay: 0 }), /training worker: forward: expected 3 gates/);
+  const pool = await WorkerEngine.start(
+    { spec, params: initialTensors(spec, createRng(1)), momentum: new Map() },
+    2,
+    'wasm',
+    1,
+  );
+  await assert.rejects(
+    pool.step(batch(1, 4), { gates: [true], learningRate: 0.1, momentum: 0.9, weightDecay: 0 }),
+    /training worker: forward: expected 3 gates/,
+  );
   await pool.dispose();
 });
 
-test('the fast path (wasm kernels, 2 workers) follows the reference path (cpu backend, stock gradients) on a seeded run', { timeout: 120_000 }, async () => {
+test('the fast path (wasm kernels, 2 workers) follows the reference path (cpu backend, stock gradients) on a seeded run', {
+  timeout: 120_000,
+}, async () => {
   const init = () => ({ spec, params: initialTensors(spec, createRng(21)), momentum: new Map<string, NamedTensor>() });
   await selectBackend('cpu');
   const reference = await run(new LocalEngine(init()), 4);
   await selectBackend('wasm');
   const fast = await run(await WorkerEngine.start(init(), 2, 'wasm', 1), 4);
-  for (let s = 0; s < 4; s++) assert.ok(Math.abs(fast.losses[s]! - reference.losses[s]!) < 1e-4, `step ${s}: ${fast.losses[s]} vs ${reference.losses[s]}`);
-  assert.ok(maxRelDiff(reference.params, fast.params) < 1e-3, `weights differ by ${maxRelDiff(reference.params, fast.params)}`);
+  for (let s = 0; s < 4; s++)
+    assert.ok(
+      Math.abs(fast.losses[s]! - reference.losses[s]!) < 1e-4,
+      `step ${s}: ${fast.losses[s]} vs ${reference.losses[s]}`,
+    );
+  assert.ok(
+    maxRelDiff(reference.params, fast.params) < 1e-3,
+    `weights differ by ${maxRelDiff(reference.params, fast.params)}`,
+  );
 });

@@ -68,7 +68,16 @@ describe('random erasing', () => {
     const off = new Float32Array(size);
     fillBatch(split, indices, today, { mean, std, augment: augment() });
     let draws = 0;
-    const counting: Augment = { ...augment(), erasing: { probability: 0, rng: () => (draws++, 0) } };
+    const counting: Augment = {
+      ...augment(),
+      erasing: {
+        probability: 0,
+        rng: () => {
+          draws++;
+          return 0;
+        },
+      },
+    };
     fillBatch(split, indices, off, { mean, std, augment: counting });
     assert.deepEqual(off, today);
     assert.equal(draws, 0);
@@ -95,7 +104,10 @@ describe('random erasing', () => {
           for (let c = 0; c < 3; c++) {
             // Normalised uniform values of pixel/255 in [0, 1): [-mean/std, (1 - mean)/std), float32-rounded.
             const v = erased[((n * H + y) * W + x) * 3 + c];
-            assert.ok(v >= Math.fround(-mean[c] / std[c]) && v <= Math.fround((1 - mean[c]) / std[c]), `fill ${v} in channel ${c}`);
+            assert.ok(
+              v >= Math.fround(-mean[c] / std[c]) && v <= Math.fround((1 - mean[c]) / std[c]),
+              `fill ${v} in channel ${c}`,
+            );
           }
         }
       }
@@ -112,13 +124,24 @@ describe('random erasing', () => {
       assert.ok(r, 'at 28x28 a rectangle is found');
       assert.ok(r.y >= 0 && r.x >= 0 && r.y + r.height <= H && r.x + r.width <= W, JSON.stringify(r));
       const fraction = (r.height * r.width) / (H * W);
-      assert.ok(fraction >= minArea && fraction <= maxArea && r.height / r.width >= minAspect && r.height / r.width <= 1 / minAspect);
+      assert.ok(
+        fraction >= minArea &&
+          fraction <= maxArea &&
+          r.height / r.width >= minAspect &&
+          r.height / r.width <= 1 / minAspect,
+      );
       corners.add(`${r.y},${r.x}`);
     }
     assert.ok(corners.has('0,0'), 'the corner (0, 0) is reachable');
     // Draws near 1: the largest, tallest rectangle, cornered at the far edge, never fits.
     let draws = 0;
-    assert.equal(erasingRectangle(H, W, () => (draws++, 0.999)), undefined);
+    assert.equal(
+      erasingRectangle(H, W, () => {
+        draws++;
+        return 0.999;
+      }),
+      undefined,
+    );
     assert.equal(draws, 4 * attempts, 'four draws per attempt, a bounded number of attempts');
   });
 
@@ -128,7 +151,11 @@ describe('random erasing', () => {
     const c = new Float32Array(size);
     fillBatch(split, indices, a, { mean, std, augment: augment(0.5, 7) });
     fillBatch(split, indices, b, { mean, std, augment: augment(0.5, 7) });
-    fillBatch(split, indices, c, { mean, std, augment: { ...augment(0.5, 7), erasing: { probability: 0.5, rng: seeded(8) } } });
+    fillBatch(split, indices, c, {
+      mean,
+      std,
+      augment: { ...augment(0.5, 7), erasing: { probability: 0.5, rng: seeded(8) } },
+    });
     assert.deepEqual(a, b);
     assert.notDeepEqual(a, c);
   });
@@ -142,7 +169,11 @@ describe('random erasing', () => {
       const erased = new Float32Array(n);
       const rng = (): Augment => ({ padCrop: 0, flip: false, rng: seeded(1) });
       fillBatch(small, all, plain, { mean: [0.5], std: [0.5], augment: rng() });
-      fillBatch(small, all, erased, { mean: [0.5], std: [0.5], augment: { ...rng(), erasing: { probability: p, rng: seeded(99) } } });
+      fillBatch(small, all, erased, {
+        mean: [0.5],
+        std: [0.5],
+        augment: { ...rng(), erasing: { probability: p, rng: seeded(99) } },
+      });
       let count = 0;
       for (let i = 0; i < small.count; i++) if (differingRectangle(plain, erased, i, 12, 12, 1)) count++;
       // Binomial(2000, p): the standard deviation of the fraction is at most 0.011; allow 4 of them.
@@ -174,7 +205,15 @@ describe('random erasing', () => {
   test('fillBatch rejects a probability outside [0, 1]', () => {
     const out = new Float32Array(size);
     for (const probability of [-0.1, 1.5, Number.NaN]) {
-      assert.throws(() => fillBatch(split, indices, out, { mean, std, augment: { ...augment(), erasing: { probability, rng: seeded(1) } } }), /erasing\.probability in \[0, 1\]/);
+      assert.throws(
+        () =>
+          fillBatch(split, indices, out, {
+            mean,
+            std,
+            augment: { ...augment(), erasing: { probability, rng: seeded(1) } },
+          }),
+        /erasing\.probability in \[0, 1\]/,
+      );
     }
   });
 

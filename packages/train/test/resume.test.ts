@@ -4,7 +4,11 @@ import assert from 'node:assert/strict';
 import { parseWith, trainConfigSchema, type TrainConfigInput } from '@depthfold/core';
 import { resumedConfig } from '../src/index.js';
 
-const recorded = parseWith(trainConfigSchema, { name: 'r', epochs: 30, survivalRule: 'none', validation: 5000, resume: false }, 'config');
+const recorded = parseWith(
+  trainConfigSchema,
+  { name: 'r', epochs: 30, survivalRule: 'none', validation: 5000, resume: false },
+  'config',
+);
 
 function resume(given: TrainConfigInput, epochsDone = 9) {
   return resumedConfig(recorded, parseWith(trainConfigSchema, given, 'config'), given, epochsDone);
@@ -23,12 +27,18 @@ test('epochs, backend, workers and data may change on resume', () => {
 });
 
 test('a setting that would make a different run is refused, naming it with both values', () => {
-  assert.throws(() => resume({ name: 'r', resume: true, survivalRule: 'linear' }), /survivalRule: expected the run's recorded "none" .*received "linear"/);
+  assert.throws(
+    () => resume({ name: 'r', resume: true, survivalRule: 'linear' }),
+    /survivalRule: expected the run's recorded "none" .*received "linear"/,
+  );
   // Giving a setting equal to the record is harmless.
   assert.equal(resume({ name: 'r', resume: true, survivalRule: 'none', seed: 1 }).epochs, 30);
 });
 
 test('fewer epochs than the run has trained is refused', () => {
-  assert.throws(() => resume({ name: 'r', resume: true, epochs: 1 }), /epochs: expected at least the 9 the run has trained, received 1/);
+  assert.throws(
+    () => resume({ name: 'r', resume: true, epochs: 1 }),
+    /epochs: expected at least the 9 the run has trained, received 1/,
+  );
   assert.equal(resume({ name: 'r', resume: true, epochs: 9 }).epochs, 9);
 });

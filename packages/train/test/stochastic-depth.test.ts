@@ -5,7 +5,16 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng, resnetSpec, residualBlocks, survivalProbs } from '@depthfold/core';
 import { nativeCallCounts, resetNativeCallCounts } from '@depthfold/backend-onednn';
-import { createNetwork, decayedParameters, drawGates, forward, selectBackend, Sgd, trainStep, activeParameters } from '../src/index.js';
+import {
+  createNetwork,
+  decayedParameters,
+  drawGates,
+  forward,
+  selectBackend,
+  Sgd,
+  trainStep,
+  activeParameters,
+} from '../src/index.js';
 import { skipUnlessOnednn } from './backends.js';
 
 const spec = resnetSpec({ depth: 20, input: { height: 12, width: 12, channels: 1 }, numClasses: 10 });
@@ -21,7 +30,11 @@ async function convKernelsRun(gates: boolean[]): Promise<number> {
   const y = tf.tensor1d([1, 2], 'int32');
   const opt = new Sgd();
   const profile = await tf.profile(() => {
-    const r = trainStep(net, opt, x, y, gates, decayedParameters(spec), { learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4 });
+    const r = trainStep(net, opt, x, y, gates, decayedParameters(spec), {
+      learningRate: 0.01,
+      momentum: 0.9,
+      weightDecay: 1e-4,
+    });
     tf.dispose([r.loss, r.correct, r.gradMagnitudes.values]);
   });
   tf.dispose([x, y]);
@@ -43,7 +56,9 @@ test('a dropped block runs no conv, forward or backward', async () => {
   assert.ok(none <= 3, `only the stem conv runs when every block is dropped (found ${none})`);
 });
 
-test('on onednn, a dropped block runs no native convolution, forward or backward (the calls counted)', { skip: skipUnlessOnednn }, async () => {
+test('on onednn, a dropped block runs no native convolution, forward or backward (the calls counted)', {
+  skip: skipUnlessOnednn,
+}, async () => {
   await tf.setBackend('onednn');
   try {
     const convCalls = (gates: boolean[]) => {
@@ -52,7 +67,11 @@ test('on onednn, a dropped block runs no native convolution, forward or backward
       const y = tf.tensor1d([1, 2], 'int32');
       const opt = new Sgd();
       resetNativeCallCounts();
-      const r = trainStep(net, opt, x, y, gates, decayedParameters(spec), { learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4 });
+      const r = trainStep(net, opt, x, y, gates, decayedParameters(spec), {
+        learningRate: 0.01,
+        momentum: 0.9,
+        weightDecay: 1e-4,
+      });
       const counts = nativeCallCounts();
       tf.dispose([r.loss, r.correct, r.gradMagnitudes.values, x, y, ...net.vars.values()]);
       opt.dispose();
@@ -126,7 +145,10 @@ test('gates follow the Bernoulli rates of the schedule over many mini-batches', 
   for (let l = 0; l < 27; l++) {
     const p = probs[l]!;
     const sd = Math.sqrt((p * (1 - p)) / batches);
-    assert.ok(Math.abs(counts[l] / batches - p) < 5 * sd + 1e-9, `block ${l + 1}: rate ${counts[l] / batches} vs p_l ${p}`);
+    assert.ok(
+      Math.abs(counts[l] / batches - p) < 5 * sd + 1e-9,
+      `block ${l + 1}: rate ${counts[l] / batches} vs p_l ${p}`,
+    );
   }
   assert.ok(drawGates(survivalProbs('none', 5, 0.5), rng).every(Boolean));
 });

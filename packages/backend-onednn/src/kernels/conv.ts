@@ -25,9 +25,23 @@ function geometry(xShape: number[], filterShape: number[], attrs: ConvAttrs): nu
   );
   const p = c.padInfo;
   return [
-    c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.outChannels,
-    c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth,
-    p.top, p.left, p.bottom, p.right,
+    c.batchSize,
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.outHeight,
+    c.outWidth,
+    c.outChannels,
+    c.filterHeight,
+    c.filterWidth,
+    c.strideHeight,
+    c.strideWidth,
+    c.dilationHeight,
+    c.dilationWidth,
+    p.top,
+    p.left,
+    p.bottom,
+    p.right,
   ];
 }
 
@@ -48,7 +62,7 @@ function conv2dBackpropInput({ inputs, attrs, backend }: NativeArgs): tf.TensorI
   const dys = floats(backend, dy);
   const fs = floats(backend, filter);
   if (!dys || !fs) return null;
-  const inputShape = attrs['inputShape'] as number[];
+  const inputShape = attrs.inputShape as number[];
   const g = geometry(inputShape, filter!.shape, { ...(attrs as unknown as ConvAttrs), dilations: 1 });
   if (!g) return null;
   const dx = output(backend, [...inputShape]);
@@ -61,7 +75,7 @@ function conv2dBackpropFilter({ inputs, attrs, backend }: NativeArgs): tf.Tensor
   const xs = floats(backend, x);
   const dys = floats(backend, dy);
   if (!xs || !dys) return null;
-  const filterShape = attrs['filterShape'] as number[];
+  const filterShape = attrs.filterShape as number[];
   const g = geometry(x!.shape, filterShape, { ...(attrs as unknown as ConvAttrs), dilations: 1 });
   if (!g) return null;
   const df = output(backend, [...filterShape]);

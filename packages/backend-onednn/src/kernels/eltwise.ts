@@ -7,9 +7,9 @@ import { floats, nativeKernel, output, rank4, type NativeArgs } from './native-k
 const sameShape = (a: readonly number[], b: readonly number[]) => tf.util.arraysEqual(a as number[], b as number[]);
 
 function relu({ inputs, backend }: NativeArgs): tf.TensorInfo | null {
-  const xs = floats(backend, inputs['x']);
+  const xs = floats(backend, inputs.x);
   if (!xs) return null;
-  const y = output(backend, inputs['x']!.shape);
+  const y = output(backend, inputs.x!.shape);
   backend.native.relu(xs, y.values);
   return y.info;
 }
@@ -27,7 +27,7 @@ export const MIN_NATIVE_BINARY = 16384;
 
 function binary(op: 0 | 1 | 2 | 3, commutative: boolean) {
   return ({ inputs, backend }: NativeArgs): tf.TensorInfo | null => {
-    let [a, b] = [inputs['a']!, inputs['b']!];
+    let [a, b] = [inputs.a!, inputs.b!];
     const out = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     if (tf.util.sizeFromShape(out) < MIN_NATIVE_BINARY) return null;
     if (!sameShape(a.shape, out)) {

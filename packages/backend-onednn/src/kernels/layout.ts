@@ -10,16 +10,35 @@ type PoolAttrs = tf.AvgPoolAttrs;
  * over the valid taps forward but over the whole window backward, which no native algorithm repeats). */
 function poolGeometry(xShape: number[], attrs: PoolAttrs): number[] | null {
   const p = tf.backend_util.computePool2DInfo(
-    xShape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode,
+    xShape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
   );
   const { top, left, bottom, right } = p.padInfo;
   if (top || left || bottom || right) return null;
-  return [p.batchSize, p.inHeight, p.inWidth, p.inChannels, p.outHeight, p.outWidth, p.filterHeight, p.filterWidth,
-    p.strideHeight, p.strideWidth, 0, 0, 0, 0];
+  return [
+    p.batchSize,
+    p.inHeight,
+    p.inWidth,
+    p.inChannels,
+    p.outHeight,
+    p.outWidth,
+    p.filterHeight,
+    p.filterWidth,
+    p.strideHeight,
+    p.strideWidth,
+    0,
+    0,
+    0,
+    0,
+  ];
 }
 
 function avgPool({ inputs, attrs, backend }: NativeArgs): tf.TensorInfo | null {
-  const x = inputs['x']!;
+  const x = inputs.x!;
   const xs = floats(backend, x);
   if (!xs || x.shape.length !== 4) return null;
   const g = poolGeometry(x.shape, attrs as unknown as PoolAttrs);
@@ -41,7 +60,7 @@ function avgPoolGrad({ inputs, attrs, backend }: NativeArgs): tf.TensorInfo | nu
 }
 
 function pad({ inputs, attrs, backend }: NativeArgs): tf.TensorInfo | null {
-  const x = inputs['x']!;
+  const x = inputs.x!;
   const { paddings, constantValue } = attrs as unknown as tf.PadV2Attrs;
   const xs = floats(backend, x);
   const src = rank4(x.shape);
@@ -56,7 +75,7 @@ function pad({ inputs, attrs, backend }: NativeArgs): tf.TensorInfo | null {
 }
 
 function slice({ inputs, attrs, backend }: NativeArgs): tf.TensorInfo | null {
-  const x = inputs['x']!;
+  const x = inputs.x!;
   const { begin, size } = attrs as unknown as tf.SliceAttrs;
   const [b, s] = tf.slice_util.parseSliceParams(x, begin, size) as [number[], number[]];
   tf.slice_util.assertParamsValid(x, b, s);

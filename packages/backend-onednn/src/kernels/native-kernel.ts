@@ -1,7 +1,7 @@
 // How a native kernel becomes a tfjs kernel config: it returns its outputs, or null for a case it does not take
 // (another dtype, layout or rank), which the cpu backend's kernel of the same name then runs.
 import * as tf from '@tensorflow/tfjs-core';
-import { MathBackendOnednn, ONEDNN_BACKEND_NAME } from '../backend.js';
+import { type MathBackendOnednn, ONEDNN_BACKEND_NAME } from '../backend.js';
 
 /** What a native kernel receives: the inputs and attributes of the call, and the backend. */
 export interface NativeArgs {
@@ -26,7 +26,8 @@ export function nativeKernel(kernelName: string, impl: NativeImpl): tf.KernelCon
         return out;
       }
       const cpu = tf.getKernel(kernelName, 'cpu');
-      if (!cpu) throw new Error(`onednn: ${kernelName}: this case has no native kernel, and the cpu backend has none either`);
+      if (!cpu)
+        throw new Error(`onednn: ${kernelName}: this case has no native kernel, and the cpu backend has none either`);
       return cpu.kernelFunc(args);
     },
   };
@@ -34,7 +35,7 @@ export function nativeKernel(kernelName: string, impl: NativeImpl): tf.KernelCon
 
 /** The values of a float32 tensor, or null if it holds another dtype. */
 export function floats(backend: MathBackendOnednn, t: tf.TensorInfo | undefined): Float32Array | null {
-  if (!t || t.dtype !== 'float32' || tf.util.sizeFromShape(t.shape) === 0) return null;
+  if (t?.dtype !== 'float32' || tf.util.sizeFromShape(t.shape) === 0) return null;
   const values = backend.data.get(t.dataId).values;
   return values instanceof Float32Array ? values : null;
 }

@@ -4,7 +4,7 @@ import { floats, nativeKernel, output, rank4, type NativeArgs } from './native-k
 
 function reduce(op: 0 | 1) {
   return ({ inputs, attrs, backend }: NativeArgs): tf.TensorInfo | null => {
-    const x = inputs['x']!;
+    const x = inputs.x!;
     const { axis, keepDims } = attrs as unknown as tf.SumAttrs;
     const xs = floats(backend, x);
     const src = rank4(x.shape);

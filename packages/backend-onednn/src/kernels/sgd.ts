@@ -2,23 +2,25 @@
 // PyTorch's formulation and in the order of train's Sgd (g' = g + wd*w, v = mu*v + g', w = w - lr*(g' + mu*v)).
 // Through tfjs ops it is eight kernels per parameter, whose dispatch costs more than the arithmetic on a
 // ResNet's small tensors; one loop over the buffers is in JS, as no library call would pay for itself here.
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { floats, nativeKernel, output, type NativeArgs } from './native-kernel.js';
 import { OnednnKernel } from './norm.js';
 
 function sgdNesterov({ inputs, attrs, backend }: NativeArgs): tf.TensorInfo[] {
   const kernel = OnednnKernel.SgdNesterov;
-  const w = floats(backend, inputs['w']);
-  const g = floats(backend, inputs['g']);
-  const v = inputs['v'] ? floats(backend, inputs['v']) : undefined;
+  const w = floats(backend, inputs.w);
+  const g = floats(backend, inputs.g);
+  const v = inputs.v ? floats(backend, inputs.v) : undefined;
   if (!w || !g || v === null || g.length !== w.length || (v && v.length !== w.length)) {
-    const shapes = ['w', 'g', 'v'].map((k) => `${k} ${inputs[k] ? `${inputs[k]!.dtype}[${inputs[k]!.shape.join(', ')}]` : 'none'}`);
+    const shapes = ['w', 'g', 'v'].map(
+      (k) => `${k} ${inputs[k] ? `${inputs[k]!.dtype}[${inputs[k]!.shape.join(', ')}]` : 'none'}`,
+    );
     throw new Error(`${kernel}: expected float32 w, g (and v) of one shape, received ${shapes.join(', ')}`);
   }
   const hp = attrs as { learningRate: number; momentum: number; weightDecay: number };
   // tfjs holds the hyper-parameters as float32 scalars.
   const [lr, mu, wd] = [hp.learningRate, hp.momentum, hp.weightDecay].map(Math.fround) as [number, number, number];
-  const shape = inputs['w']!.shape;
+  const shape = inputs.w!.shape;
   const wNext = output(backend, shape);
   const vNext = output(backend, shape);
   const [wo, vo] = [wNext.values, vNext.values];

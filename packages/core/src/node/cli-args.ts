@@ -17,7 +17,9 @@ function kebab(key: string): string {
 }
 
 function properties(schema: z.ZodObject): Record<string, PropertyInfo> {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, PropertyInfo> };
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
+    properties?: Record<string, PropertyInfo>;
+  };
   return json.properties ?? {};
 }
 
@@ -48,7 +50,11 @@ export function helpText(command: string, summary: string, schema: z.ZodObject):
  * The flags that reproduce `values` with {@link parseCommandLine}: one per option that differs from its default,
  * in the schema's order, skipping the keys in `omit` (e.g. `resume`).
  */
-export function commandLineOf(schema: z.ZodObject, values: Readonly<Record<string, unknown>>, omit: readonly string[] = []): string[] {
+export function commandLineOf(
+  schema: z.ZodObject,
+  values: Readonly<Record<string, unknown>>,
+  omit: readonly string[] = [],
+): string[] {
   const flags: string[] = [];
   for (const [key, info] of Object.entries(properties(schema))) {
     const value = values[key];
@@ -62,7 +68,10 @@ export function commandLineOf(schema: z.ZodObject, values: Readonly<Record<strin
 /** The raw option object from argv (before validation), or `'help'` when --help was given. */
 export function parseCommandLine(argv: readonly string[], schema: z.ZodObject): Record<string, unknown> | 'help' {
   const props = properties(schema);
-  const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, help: { type: 'boolean' } };
+  const options: Record<string, { type: 'string' | 'boolean' }> = {
+    config: { type: 'string' },
+    help: { type: 'boolean' },
+  };
   const keyOf = new Map<string, string>();
   for (const [key, info] of Object.entries(props)) {
     const flag = kebab(key);
@@ -96,7 +105,8 @@ export function parseCommandLine(argv: readonly string[], schema: z.ZodObject): 
     if (kind === 'boolean') result[key] = flag === `no-${kebab(key)}` ? !value : value;
     else if (kind === 'number') {
       const n = Number(value);
-      if (value === '' || !Number.isFinite(n)) throw new Error(`--${flag}: expected a number, received ${JSON.stringify(value)}`);
+      if (value === '' || !Number.isFinite(n))
+        throw new Error(`--${flag}: expected a number, received ${JSON.stringify(value)}`);
       result[key] = n;
     } else result[key] = value;
   }

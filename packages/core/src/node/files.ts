@@ -17,7 +17,11 @@ export interface AtomicWriteOptions {
 const TEMP_NAME = /^(.+)\.tmp-(\d+)-[0-9a-z]+$/;
 
 /** Writes `bytes` to `path` through a temporary file in the same directory and a rename. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array | string, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  bytes: Uint8Array | string,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
@@ -69,7 +73,11 @@ export async function removeStaleTempFiles(dir: string, targets: readonly string
 }
 
 /** Writes a checkpoint atomically. */
-export async function saveCheckpoint(path: string, checkpoint: Checkpoint, options: AtomicWriteOptions = {}): Promise<void> {
+export async function saveCheckpoint(
+  path: string,
+  checkpoint: Checkpoint,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   await writeFileAtomic(path, encodeCheckpoint(checkpoint), options);
 }
 
@@ -80,7 +88,9 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint & { sha25
     bytes = await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`checkpoint: cannot read ${path} (${code ?? String(error)}); train first with \`pnpm train\` or pass --checkpoint PATH`);
+    throw new Error(
+      `checkpoint: cannot read ${path} (${code ?? String(error)}); train first with \`pnpm train\` or pass --checkpoint PATH`,
+    );
   }
   const checkpoint = decodeCheckpoint(bytes, path);
   return { ...checkpoint, sha256: createHash('sha256').update(bytes).digest('hex') };

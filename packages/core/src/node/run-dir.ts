@@ -70,6 +70,10 @@ export async function readMetrics(runDir: string, lastEpoch = Infinity): Promise
 }
 
 /** Rewrites the metrics file with `lines` (atomically, so it always matches a checkpoint). */
-export async function writeMetrics(runDir: string, lines: readonly MetricsLine[], options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeMetrics(
+  runDir: string,
+  lines: readonly MetricsLine[],
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   await writeFileAtomic(runPaths(runDir).metrics, formatMetrics(lines), options);
 }

@@ -4,7 +4,16 @@ import type { ModelSession, TensorData } from './backend.js';
 import { InferModelError } from './errors.js';
 import { softmax, topK } from './postprocess.js';
 import { toNchwInput } from './preprocess.js';
-import { MAX_RUN_BATCH, type Classification, type Classifier, type ClassifierInfo, type ClassifyOptions, type Images, type PixelOptions, type Pixels } from './classifier.js';
+import {
+  MAX_RUN_BATCH,
+  type Classification,
+  type Classifier,
+  type ClassifierInfo,
+  type ClassifyOptions,
+  type Images,
+  type PixelOptions,
+  type Pixels,
+} from './classifier.js';
 import type { RgbaImage } from './rgba-image.js';
 import { checkImages, checkLayout, checkTopK } from './validate.js';
 
@@ -43,7 +52,12 @@ export class SessionClassifier implements Classifier<Pixels | RgbaImage> {
         const row = output.data.slice(n * classes, (n + 1) * classes);
         const bad = row.findIndex((v) => !Number.isFinite(v));
         if (bad >= 0) {
-          throw new InferModelError(this.#source, `logits of images[${start + n}]`, `finite numbers (class ${bad}, ${JSON.stringify(labels[bad])}); the model's weights may be corrupt`, String(row[bad]));
+          throw new InferModelError(
+            this.#source,
+            `logits of images[${start + n}]`,
+            `finite numbers (class ${bad}, ${JSON.stringify(labels[bad])}); the model's weights may be corrupt`,
+            String(row[bad]),
+          );
         }
         rows.push(row);
       }
@@ -55,7 +69,11 @@ export class SessionClassifier implements Classifier<Pixels | RgbaImage> {
   async #run(data: Float32Array, count: number): Promise<TensorData> {
     const session = this.#live();
     const { input, labels, metadata } = this.info;
-    const run = session.run(metadata.input.name, { data, dims: [count, input.channels, input.height, input.width] }, metadata.output.name);
+    const run = session.run(
+      metadata.input.name,
+      { data, dims: [count, input.channels, input.height, input.width] },
+      metadata.output.name,
+    );
     this.#pending.add(run);
     let output;
     try {
@@ -65,7 +83,12 @@ export class SessionClassifier implements Classifier<Pixels | RgbaImage> {
     }
     const expected = [count, labels.length];
     if (output.dims.length !== 2 || output.dims[0] !== expected[0] || output.dims[1] !== expected[1]) {
-      throw new InferModelError(this.#source, `output ${JSON.stringify(metadata.output.name)} dims`, `[${expected.join(', ')}] (batch, labels)`, `[${output.dims.join(', ')}]`);
+      throw new InferModelError(
+        this.#source,
+        `output ${JSON.stringify(metadata.output.name)} dims`,
+        `[${expected.join(', ')}] (batch, labels)`,
+        `[${output.dims.join(', ')}]`,
+      );
     }
     return output;
   }
@@ -78,7 +101,13 @@ export class SessionClassifier implements Classifier<Pixels | RgbaImage> {
     return logits.map((l, n) => {
       const probabilities = softmax(l);
       const bad = probabilities.findIndex((p) => !Number.isFinite(p));
-      if (bad >= 0) throw new InferModelError(this.#source, `probabilities of images[${n}]`, `finite numbers (class ${bad})`, String(probabilities[bad]));
+      if (bad >= 0)
+        throw new InferModelError(
+          this.#source,
+          `probabilities of images[${n}]`,
+          `finite numbers (class ${bad})`,
+          String(probabilities[bad]),
+        );
       return { top: topK(probabilities, this.info.labels, k) };
     });
   }

@@ -68,7 +68,10 @@ const quoted = (names: readonly string[]): string => names.map((n) => JSON.strin
  * @throws InferInputError for a name outside {@link DEVICES} (listing them) and for a device the platform lacks
  * (listing the platform's).
  */
-export function resolveDevice(requested: unknown, platform: Platform): { device: Device; candidates: DeviceCandidate[] } {
+export function resolveDevice(
+  requested: unknown,
+  platform: Platform,
+): { device: Device; candidates: DeviceCandidate[] } {
   const row = DEVICE_TABLE[platform];
   const device = requested === undefined ? row.default : requested;
   if (!isDevice(device)) throw new InferInputError('device', `one of ${quoted(DEVICES)}`, device);
@@ -79,7 +82,11 @@ export function resolveDevice(requested: unknown, platform: Platform): { device:
     if (provider !== undefined) candidates.push({ device: d, provider });
   }
   if (candidates.length === 0) {
-    throw new InferInputError('device', `one of the devices available in ${platform}: ${quoted(platformDevices(platform))}`, device);
+    throw new InferInputError(
+      'device',
+      `one of the devices available in ${platform}: ${quoted(platformDevices(platform))}`,
+      device,
+    );
   }
   return { device, candidates };
 }

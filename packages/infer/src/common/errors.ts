@@ -59,7 +59,9 @@ export class InferDeviceError extends Error {
   constructor(device: Device, failures: readonly DeviceFallback[], available: readonly Device[]) {
     const tried = failures.map((f) => `${f.device} (provider ${f.provider}): ${f.reason}`).join('; ');
     const others = available.length > 0 ? available.map((d) => JSON.stringify(d)).join(', ') : 'none';
-    super(`device ${JSON.stringify(device)} could not start a session. Tried ${tried}. Other devices available here (not tried): ${others}`);
+    super(
+      `device ${JSON.stringify(device)} could not start a session. Tried ${tried}. Other devices available here (not tried): ${others}`,
+    );
     this.name = 'InferDeviceError';
     this.device = device;
     this.failures = failures;

@@ -1,7 +1,15 @@
 // Loading: check the model (valid ONNX, its digest, its metadata against its graph), then create a session on the
 // requested device, trying the devices of `auto` in order and recording why each one that failed did. A model that
 // ONNX Runtime cannot load on the platform's baseline device is the model's fault, not the device's.
-import { DataType, modelDigest, readModelMetadata, readModelSignature, wireRecords, type ModelSignature, type TensorSignature } from '@depthfold/onnx';
+import {
+  DataType,
+  modelDigest,
+  readModelMetadata,
+  readModelSignature,
+  wireRecords,
+  type ModelSignature,
+  type TensorSignature,
+} from '@depthfold/onnx';
 import type { ModelMetadata } from '@depthfold/core';
 import type { InferenceBackend, ModelSession } from './backend.js';
 import { SessionClassifier } from './classifier-impl.js';
@@ -28,9 +36,17 @@ import type { RgbaImage } from './rgba-image.js';
  * DepthfoldInputError (from `@depthfold/onnx`) for a model without depthfold metadata or with metadata that fails
  * the schema; InferDeviceError when no requested device starts a session for a valid model.
  */
-export async function loadClassifier(backend: InferenceBackend, model: string | Uint8Array, options: LoadOptions = {}): Promise<Classifier<Pixels | RgbaImage>> {
+export async function loadClassifier(
+  backend: InferenceBackend,
+  model: string | Uint8Array,
+  options: LoadOptions = {},
+): Promise<Classifier<Pixels | RgbaImage>> {
   if (typeof model !== 'string' && !(model instanceof Uint8Array)) {
-    throw new InferInputError('model', 'a path (string) or the bytes of an .onnx file (Uint8Array)', describeType(model));
+    throw new InferInputError(
+      'model',
+      'a path (string) or the bytes of an .onnx file (Uint8Array)',
+      describeType(model),
+    );
   }
   const verify = options.verifyIntegrity ?? true;
   if (typeof verify !== 'boolean') throw new InferInputError('verifyIntegrity', 'true or false', verify);
@@ -52,7 +68,12 @@ export async function loadClassifier(backend: InferenceBackend, model: string | 
       errors.set(candidate.provider, error);
       continue;
     }
-    return new SessionClassifier(session, infoOf(metadata, candidate, fallbacks, session.wasmThreads), backend.rgbaImages, source);
+    return new SessionClassifier(
+      session,
+      infoOf(metadata, candidate, fallbacks, session.wasmThreads),
+      backend.rgbaImages,
+      source,
+    );
   }
   await blameModelIfBaselineFails(backend, bytes, source, errors);
   // Listed by what the runtime build supports, not by trying each: a probe would load the model once per device.
@@ -73,7 +94,13 @@ function checkWireFormat(bytes: Uint8Array, source: string): void {
   try {
     wireRecords(bytes);
   } catch (error) {
-    throw new InferModelError(source, 'bytes', 'an ONNX model (a protobuf ModelProto)', `${bytes.length} bytes that are not valid ONNX`, reasonOf(error));
+    throw new InferModelError(
+      source,
+      'bytes',
+      'an ONNX model (a protobuf ModelProto)',
+      `${bytes.length} bytes that are not valid ONNX`,
+      reasonOf(error),
+    );
   }
 }
 
@@ -83,7 +110,13 @@ function signatureOf(bytes: Uint8Array, source: string): ModelSignature {
     return readModelSignature(bytes, source);
   } catch (error) {
     const reason = reasonOf(error instanceof Error && error.cause !== undefined ? error.cause : error);
-    throw new InferModelError(source, 'graph', 'an ONNX graph that decodes', `${bytes.length} bytes that are not valid ONNX`, reason);
+    throw new InferModelError(
+      source,
+      'graph',
+      'an ONNX graph that decodes',
+      `${bytes.length} bytes that are not valid ONNX`,
+      reason,
+    );
   }
 }
 
@@ -93,7 +126,12 @@ function signatureOf(bytes: Uint8Array, source: string): ModelSignature {
  * devices tried (an explicit cuda or webgpu), it is tried once here, on this failure path only.
  * @throws InferModelError when the baseline cannot load the model for a reason other than its own absence.
  */
-async function blameModelIfBaselineFails(backend: InferenceBackend, bytes: Uint8Array, source: string, errors: Map<string, unknown>): Promise<void> {
+async function blameModelIfBaselineFails(
+  backend: InferenceBackend,
+  bytes: Uint8Array,
+  source: string,
+  errors: Map<string, unknown>,
+): Promise<void> {
   const row = DEVICE_TABLE[backend.platform];
   const provider = row.providers[row.auto[row.auto.length - 1]];
   if (provider === undefined) return;
@@ -107,7 +145,13 @@ async function blameModelIfBaselineFails(backend: InferenceBackend, bytes: Uint8
     }
   }
   if (failure === undefined || failure instanceof ProviderUnavailableError) return;
-  throw new InferModelError(source, 'graph', 'a valid ONNX model that ONNX Runtime can load', 'a model that is not valid ONNX', `ONNX Runtime, provider ${provider}: ${reasonOf(failure)}`);
+  throw new InferModelError(
+    source,
+    'graph',
+    'a valid ONNX model that ONNX Runtime can load',
+    'a model that is not valid ONNX',
+    `ONNX Runtime, provider ${provider}: ${reasonOf(failure)}`,
+  );
 }
 
 // The digest covers every byte of the file but its metadata_props: a weight flipped in transit, a truncated copy or a
@@ -127,16 +171,31 @@ async function checkIntegrity(bytes: Uint8Array, metadata: ModelMetadata, source
   try {
     actual = await modelDigest(bytes, source);
   } catch (error) {
-    throw new InferInputError('verifyIntegrity', 'SubtleCrypto to hash the model (pass { verifyIntegrity: false } where there is none)', reasonOf(error));
+    throw new InferInputError(
+      'verifyIntegrity',
+      'SubtleCrypto to hash the model (pass { verifyIntegrity: false } where there is none)',
+      reasonOf(error),
+    );
   }
   if (actual !== stored) {
-    throw new InferIntegrityError(source, 'metadata_props.integrity.sha256', `${stored}, the digest stored at export (the graph or weights changed since)`, actual);
+    throw new InferIntegrityError(
+      source,
+      'metadata_props.integrity.sha256',
+      `${stored}, the digest stored at export (the graph or weights changed since)`,
+      actual,
+    );
   }
 }
 
 const dimsText = (dims: TensorSignature['dims']): string => `[${(dims ?? []).map((d) => d ?? '?').join(', ')}]`;
 
-function findTensor(list: readonly TensorSignature[], name: string, field: string, what: string, source: string): TensorSignature {
+function findTensor(
+  list: readonly TensorSignature[],
+  name: string,
+  field: string,
+  what: string,
+  source: string,
+): TensorSignature {
   const found = list.find((t) => t.name === name);
   if (found) return found;
   throw new InferModelError(source, field, `a graph ${what} (${list.map((t) => t.name).join(', ')})`, name);
@@ -150,31 +209,62 @@ function findTensor(list: readonly TensorSignature[], name: string, field: strin
 function checkMetadataAgainstGraph(signature: ModelSignature, metadata: ModelMetadata, source: string): void {
   const input = findTensor(signature.inputs, metadata.input.name, 'metadata.input.name', 'input', source);
   const output = findTensor(signature.outputs, metadata.output.name, 'metadata.output.name', 'output', source);
-  for (const [tensor, what] of [[input, 'input'], [output, 'output']] as const) {
+  for (const [tensor, what] of [
+    [input, 'input'],
+    [output, 'output'],
+  ] as const) {
     if (tensor.elemType !== DataType.FLOAT) {
-      throw new InferModelError(source, `graph ${what} ${JSON.stringify(tensor.name)} element type`, `${DataType.FLOAT} (float32)`, tensor.elemType);
+      throw new InferModelError(
+        source,
+        `graph ${what} ${JSON.stringify(tensor.name)} element type`,
+        `${DataType.FLOAT} (float32)`,
+        tensor.elemType,
+      );
     }
   }
   const inDims = input.dims ?? [];
   if (inDims.length !== 4) {
-    throw new InferModelError(source, `graph input ${JSON.stringify(input.name)} dims`, '4 dims [N, C, H, W]', dimsText(input.dims));
+    throw new InferModelError(
+      source,
+      `graph input ${JSON.stringify(input.name)} dims`,
+      '4 dims [N, C, H, W]',
+      dimsText(input.dims),
+    );
   }
   (['channels', 'height', 'width'] as const).forEach((key, i) => {
     const dim = inDims[i + 1];
     if (dim !== metadata.input[key]) {
-      throw new InferModelError(source, `metadata.input.${key}`, `${dim ?? 'a fixed size'} (dim ${i + 1} of the graph input ${JSON.stringify(input.name)}, dims ${dimsText(inDims)})`, metadata.input[key]);
+      throw new InferModelError(
+        source,
+        `metadata.input.${key}`,
+        `${dim ?? 'a fixed size'} (dim ${i + 1} of the graph input ${JSON.stringify(input.name)}, dims ${dimsText(inDims)})`,
+        metadata.input[key],
+      );
     }
   });
   const outDims = output.dims ?? [];
   const classes = outDims[1];
   if (outDims.length !== 2 || classes !== metadata.labels.length) {
-    const expected = outDims.length === 2 && typeof classes === 'number' ? `${classes} labels` : 'as many labels as the graph has classes';
-    throw new InferModelError(source, 'metadata.labels', `${expected} (dim 1 of the graph output ${JSON.stringify(output.name)}, dims ${dimsText(outDims)})`, `${metadata.labels.length} labels`);
+    const expected =
+      outDims.length === 2 && typeof classes === 'number'
+        ? `${classes} labels`
+        : 'as many labels as the graph has classes';
+    throw new InferModelError(
+      source,
+      'metadata.labels',
+      `${expected} (dim 1 of the graph output ${JSON.stringify(output.name)}, dims ${dimsText(outDims)})`,
+      `${metadata.labels.length} labels`,
+    );
   }
 }
 
 // A deep-frozen copy: the normalisation and labels that classify uses cannot be changed through `info`.
-function infoOf(metadata: ModelMetadata, { device, provider }: DeviceCandidate, fallbacks: DeviceFallback[], wasmThreads: number | undefined): ClassifierInfo {
+function infoOf(
+  metadata: ModelMetadata,
+  { device, provider }: DeviceCandidate,
+  fallbacks: DeviceFallback[],
+  wasmThreads: number | undefined,
+): ClassifierInfo {
   const own = deepFreeze(structuredClone(metadata));
   const { height, width, channels } = own.input;
   return deepFreeze({

@@ -6,7 +6,12 @@ import type { ClassifierInfo, PixelLayout, Pixels } from './classifier.js';
  * Normalises a batch of validated images into NCHW float32 data (`images.length * C * H * W` values).
  * @param images - Each `height * width * channels` raw pixels (0..255) in `layout` order.
  */
-export function toNchwInput(images: readonly Pixels[], input: ClassifierInfo['input'], normalization: Normalization, layout: PixelLayout): Float32Array {
+export function toNchwInput(
+  images: readonly Pixels[],
+  input: ClassifierInfo['input'],
+  normalization: Normalization,
+  layout: PixelLayout,
+): Float32Array {
   const { height, width, channels } = input;
   const plane = height * width;
   const size = plane * channels;

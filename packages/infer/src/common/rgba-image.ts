@@ -26,10 +26,19 @@ export function isRgbaImage(value: unknown): value is RgbaImage {
  * @param field - Names the image in errors, e.g. `images[2]`.
  * @throws InferInputError when the size differs from the model's or the model has neither 1 nor 3 channels.
  */
-export function rgbaToPixels(image: RgbaImage, input: ClassifierInfo['input'], layout: PixelLayout, field: string): Pixels {
+export function rgbaToPixels(
+  image: RgbaImage,
+  input: ClassifierInfo['input'],
+  layout: PixelLayout,
+  field: string,
+): Pixels {
   const { height, width, channels } = input;
   if (image.width !== width || image.height !== height) {
-    throw new InferInputError(field, `an ImageData of ${width}x${height} (width x height, the model's size)`, `${image.width}x${image.height}`);
+    throw new InferInputError(
+      field,
+      `an ImageData of ${width}x${height} (width x height, the model's size)`,
+      `${image.width}x${image.height}`,
+    );
   }
   const plane = width * height;
   if (image.data.length !== plane * 4) {
@@ -53,5 +62,9 @@ export function rgbaToPixels(image: RgbaImage, input: ClassifierInfo['input'], l
     }
     return rgb;
   }
-  throw new InferInputError(field, `raw pixels: an ImageData converts to 1 (grey) or 3 (RGB) channels, the model takes ${channels}`, 'an ImageData');
+  throw new InferInputError(
+    field,
+    `raw pixels: an ImageData converts to 1 (grey) or 3 (RGB) channels, the model takes ${channels}`,
+    'an ImageData',
+  );
 }

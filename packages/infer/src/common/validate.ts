@@ -30,13 +30,20 @@ export function checkTopK(topK: unknown, numClasses: number): number {
  * (where `rgba` is set, as on the web) an ImageData of the model's size, converted to `layout`. A single image is a
  * batch of one.
  */
-export function checkImages(images: Images<unknown>, input: ClassifierInfo['input'], layout: PixelLayout, rgba = false): Pixels[] {
+export function checkImages(
+  images: Images<unknown>,
+  input: ClassifierInfo['input'],
+  layout: PixelLayout,
+  rgba = false,
+): Pixels[] {
   const batch: readonly unknown[] = Array.isArray(images) ? images : [images];
   if (batch.length === 0) throw new InferInputError('images', 'at least one image', images);
   const { height, width, channels } = input;
   const size = height * width * channels;
   const shape = layout === 'HWC' ? `${height}x${width}x${channels}` : `${channels}x${height}x${width}`;
-  const kinds = rgba ? 'a Uint8Array or Float32Array of raw pixels, or an ImageData' : 'a Uint8Array or Float32Array of raw pixels';
+  const kinds = rgba
+    ? 'a Uint8Array or Float32Array of raw pixels, or an ImageData'
+    : 'a Uint8Array or Float32Array of raw pixels';
   return batch.map((image, i) => {
     if (rgba && isRgbaImage(image)) return rgbaToPixels(image, input, layout, `images[${i}]`);
     if (!(image instanceof Uint8Array) && !(image instanceof Float32Array)) {
@@ -50,7 +57,8 @@ export function checkImages(images: Images<unknown>, input: ClassifierInfo['inpu
     if (image instanceof Float32Array) {
       for (let j = 0; j < image.length; j++) {
         const v = image[j];
-        if (!(v >= 0 && v <= 255)) throw new InferInputError(`images[${i}][${j}]`, 'a finite pixel value (0..255)', String(v));
+        if (!(v >= 0 && v <= 255))
+          throw new InferInputError(`images[${i}][${j}]`, 'a finite pixel value (0..255)', String(v));
       }
     }
     return image;

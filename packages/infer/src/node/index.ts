@@ -3,7 +3,7 @@ import { loadClassifier, type Classifier, type LoadOptions } from '../common/ind
 import { ortNodeBackend } from './ort-backend.js';
 
 export * from '../common/public.js';
-export { type Classifier } from '../common/index.js';
+export type { Classifier } from '../common/index.js';
 
 /**
  * Loads a depthfold ONNX model for classification.

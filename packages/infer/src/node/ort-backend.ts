@@ -6,7 +6,8 @@ import type { InferenceBackend, ModelSession, ModelSource, TensorData } from '..
 import type { ExecutionProvider } from '../common/device.js';
 import { InferInputError, reasonOf } from '../common/errors.js';
 
-const CUDA_HINT = 'npm ships onnxruntime-node without its CUDA provider: `pnpm setup:cuda` fetches it, and it needs the CUDA libraries it was built for';
+const CUDA_HINT =
+  'npm ships onnxruntime-node without its CUDA provider: `pnpm setup:cuda` fetches it, and it needs the CUDA libraries it was built for';
 
 async function readModel(model: string | Uint8Array): Promise<ModelSource> {
   if (model instanceof Uint8Array) return { bytes: model, source: '(model bytes)' };
@@ -25,7 +26,12 @@ function wrap(session: InferenceSession): ModelSession {
       const outputs = await session.run({ [inputName]: new Tensor('float32', input.data, input.dims) }, [outputName]);
       const output = outputs[outputName];
       if (!output || !(output.data instanceof Float32Array)) {
-        throw new InferInputError(`output ${JSON.stringify(outputName)}`, 'a float32 tensor', output ? output.type : undefined, 'model');
+        throw new InferInputError(
+          `output ${JSON.stringify(outputName)}`,
+          'a float32 tensor',
+          output ? output.type : undefined,
+          'model',
+        );
       }
       return { data: output.data, dims: output.dims };
     },

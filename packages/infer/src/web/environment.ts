@@ -34,7 +34,8 @@ export function webEnvironment(): WebEnvironment {
 export function detectEnvironment(scope: WebScope): WebEnvironment {
   const nav = scope.navigator ?? {};
   const isolated = scope.crossOriginIsolated === true;
-  const cores = typeof nav.hardwareConcurrency === 'number' && nav.hardwareConcurrency > 0 ? nav.hardwareConcurrency : 1;
+  const cores =
+    typeof nav.hardwareConcurrency === 'number' && nav.hardwareConcurrency > 0 ? nav.hardwareConcurrency : 1;
   return Object.freeze({
     webgpu: nav.gpu !== undefined && nav.gpu !== null,
     crossOriginIsolated: isolated,

@@ -1,12 +1,24 @@
 // @depthfold/infer for browsers: `load` over onnxruntime-web (WebGPU, else WebAssembly), taking a model URL or
 // bytes and images as raw pixels or ImageData. Never imports onnxruntime-node or node APIs.
-import { loadClassifier, type Classifier as ClassifierOf, type LoadOptions, type Pixels, type RgbaImage } from '../common/index.js';
+import {
+  loadClassifier,
+  type Classifier as ClassifierOf,
+  type LoadOptions,
+  type Pixels,
+  type RgbaImage,
+} from '../common/index.js';
 import { ortWebBackend } from './ort-web-backend.js';
 
-export { detectEnvironment, MAX_WASM_THREADS, webEnvironment, type WebEnvironment, type WebScope } from './environment.js';
+export {
+  detectEnvironment,
+  MAX_WASM_THREADS,
+  webEnvironment,
+  type WebEnvironment,
+  type WebScope,
+} from './environment.js';
 
 export * from '../common/public.js';
-export { type RgbaImage } from '../common/index.js';
+export type { RgbaImage } from '../common/index.js';
 
 /**
  * One image on the web: raw pixels (as in Node) or an `ImageData` of the model's size, e.g. from a canvas's

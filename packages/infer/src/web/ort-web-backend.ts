@@ -21,7 +21,8 @@ const runtimes = new Map<ExecutionProvider, Promise<OrtWeb>>();
 function runtimeFor(provider: ExecutionProvider): Promise<OrtWeb> {
   let runtime = runtimes.get(provider);
   if (runtime === undefined) {
-    const imported: Promise<OrtWeb> = provider === 'webgpu' ? import('onnxruntime-web/webgpu') : import('onnxruntime-web/wasm');
+    const imported: Promise<OrtWeb> =
+      provider === 'webgpu' ? import('onnxruntime-web/webgpu') : import('onnxruntime-web/wasm');
     runtime = imported.then((ort) => {
       ort.env.wasm.numThreads = webEnvironment().wasmThreads;
       return ort;
@@ -35,11 +36,14 @@ function runtimeFor(provider: ExecutionProvider): Promise<OrtWeb> {
 
 // Asking for an adapter first costs a few milliseconds and spares a browser without one the WebGPU build's download.
 async function probeWebGpu(): Promise<void> {
-  if (!webEnvironment().webgpu) throw new ProviderUnavailableError('WebGPU is not available here (navigator.gpu is undefined)');
+  if (!webEnvironment().webgpu)
+    throw new ProviderUnavailableError('WebGPU is not available here (navigator.gpu is undefined)');
   const gpu = (navigator as Navigator & { gpu: GpuProbe }).gpu;
   const adapter = await gpu.requestAdapter();
   if (adapter === null || adapter === undefined) {
-    throw new ProviderUnavailableError('navigator.gpu.requestAdapter() gave no adapter (WebGPU is disabled or unsupported on this GPU)');
+    throw new ProviderUnavailableError(
+      'navigator.gpu.requestAdapter() gave no adapter (WebGPU is disabled or unsupported on this GPU)',
+    );
   }
 }
 
@@ -52,7 +56,8 @@ async function readModel(model: string | Uint8Array): Promise<ModelSource> {
   } catch (error) {
     throw new InferInputError('model', expected, `${model}: ${reasonOf(error)}`);
   }
-  if (!response.ok) throw new InferInputError('model', expected, `${model}: HTTP ${response.status} ${response.statusText}`.trim());
+  if (!response.ok)
+    throw new InferInputError('model', expected, `${model}: HTTP ${response.status} ${response.statusText}`.trim());
   return { bytes: new Uint8Array(await response.arrayBuffer()), source: model };
 }
 
@@ -63,10 +68,17 @@ function wrap(ort: OrtWeb, session: Ort.InferenceSession): ModelSession {
     // ORT settles the thread count when it initialises (1 on a page that is not cross-origin isolated).
     wasmThreads: ort.env.wasm.numThreads ?? 1,
     async run(inputName: string, input: TensorData, outputName: string): Promise<TensorData> {
-      const outputs = await session.run({ [inputName]: new ort.Tensor('float32', input.data, input.dims) }, [outputName]);
+      const outputs = await session.run({ [inputName]: new ort.Tensor('float32', input.data, input.dims) }, [
+        outputName,
+      ]);
       const output = outputs[outputName];
       if (!output || !(output.data instanceof Float32Array)) {
-        throw new InferInputError(`output ${JSON.stringify(outputName)}`, 'a float32 tensor', output ? output.type : undefined, 'model');
+        throw new InferInputError(
+          `output ${JSON.stringify(outputName)}`,
+          'a float32 tensor',
+          output ? output.type : undefined,
+          'model',
+        );
       }
       return { data: output.data, dims: output.dims };
     },
@@ -83,7 +95,9 @@ export const ortWebBackend: InferenceBackend = Object.freeze({
     if (provider === 'webgpu') await probeWebGpu();
     // A runtime that did not download says nothing about the model; load must not blame the model for it.
     const ort = await runtimeFor(provider).catch((error: unknown) => {
-      throw new ProviderUnavailableError(`onnxruntime-web for ${provider} did not load: ${reasonOf(error)}`, { cause: error });
+      throw new ProviderUnavailableError(`onnxruntime-web for ${provider} did not load: ${reasonOf(error)}`, {
+        cause: error,
+      });
     });
     return wrap(ort, await ort.InferenceSession.create(bytes, { executionProviders: [provider] }));
   },

@@ -9,5 +9,10 @@ if (!out) throw new Error('DEPTHFOLD_MODULE_TRACE must name the trace file');
 register('./loader.mjs', import.meta.url, { data: { out } });
 const cache = createRequire(import.meta.url).cache;
 process.on('exit', () => {
-  appendFileSync(out, Object.keys(cache).map((file) => `cjs ${file}\n`).join(''));
+  appendFileSync(
+    out,
+    Object.keys(cache)
+      .map((file) => `cjs ${file}\n`)
+      .join(''),
+  );
 });

@@ -7,7 +7,16 @@ import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { DepthfoldInputError, SHIPPED_MODEL, parseWith, trainConfigSchema } from '@depthfold/core';
-import { commandLineOf, helpText, loadCheckpoint, parseCommandLine, processLogger as log, writeFileAtomic, runCommand, runPaths } from '@depthfold/core/node';
+import {
+  commandLineOf,
+  helpText,
+  loadCheckpoint,
+  parseCommandLine,
+  processLogger as log,
+  writeFileAtomic,
+  runCommand,
+  runPaths,
+} from '@depthfold/core/node';
 import { load } from '@depthfold/infer/node';
 import { readModelMetadata } from '@depthfold/onnx';
 import { loadRun } from '@depthfold/report';
@@ -18,9 +27,17 @@ import { measureParity } from '../parity.js';
 const cardOptionsSchema = z
   .object({
     model: z.string().default(SHIPPED_MODEL).describe('the exported model (from pnpm export)'),
-    run: z.string().optional().describe('its run directory (default: runs/<model name>); its checkpoint must be the one the model was exported from'),
+    run: z
+      .string()
+      .optional()
+      .describe(
+        'its run directory (default: runs/<model name>); its checkpoint must be the one the model was exported from',
+      ),
     out: z.string().optional().describe('the card (default: the model path with .md instead of .onnx)'),
-    hardware: z.string().optional().describe('where the run trained (default: this machine, which the card assumes trained it)'),
+    hardware: z
+      .string()
+      .optional()
+      .describe('where the run trained (default: this machine, which the card assumes trained it)'),
   })
   .strict();
 
@@ -49,12 +66,22 @@ async function main(): Promise<void> {
   const bytes = await readFile(options.model).then(
     (buffer) => new Uint8Array(buffer),
     (error: unknown) => {
-      throw new DepthfoldInputError('model', 'a readable .onnx file from pnpm export', error instanceof Error ? error.message : String(error), 'card options');
+      throw new DepthfoldInputError(
+        'model',
+        'a readable .onnx file from pnpm export',
+        error instanceof Error ? error.message : String(error),
+        'card options',
+      );
     },
   );
   const metadata = readModelMetadata(bytes, options.model);
   if (!existsSync(runPaths(runDir).checkpoint)) {
-    throw new DepthfoldInputError('run', 'the run directory the model was exported from (with checkpoint.safetensors)', runDir, 'card options');
+    throw new DepthfoldInputError(
+      'run',
+      'the run directory the model was exported from (with checkpoint.safetensors)',
+      runDir,
+      'card options',
+    );
   }
   const checkpoint = await loadCheckpoint(runPaths(runDir).checkpoint);
   if (checkpoint.sha256 !== metadata.checkpoint.sha256) {
@@ -75,7 +102,9 @@ async function main(): Promise<void> {
   try {
     for (let start = 0; start < test.count; start += BATCH) {
       const count = Math.min(BATCH, test.count - start);
-      const images = Array.from({ length: count }, (_, i) => test.images.subarray((start + i) * size, (start + i + 1) * size));
+      const images = Array.from({ length: count }, (_, i) =>
+        test.images.subarray((start + i) * size, (start + i + 1) * size),
+      );
       const logits = await classifier.logits(images);
       logits.forEach((row, i) => (predicted[start + i] = row.indexOf(Math.max(...row))));
     }
@@ -86,12 +115,24 @@ async function main(): Promise<void> {
 
   const backend = await selectBackend('auto');
   const pixels = new Float32Array(test.count * size);
-  fillBatch(test, Uint32Array.from({ length: test.count }, (_, i) => i), pixels, checkpoint.info.normalization);
+  fillBatch(
+    test,
+    Uint32Array.from({ length: test.count }, (_, i) => i),
+    pixels,
+    checkpoint.info.normalization,
+  );
   const parity = await measureParity(bytes, checkpoint, metadata, pixels, (done, total) => {
     if (done % 2500 === 0 || done === total) log.info(`card: parity against tfjs (${backend.name}) ${done}/${total}`);
   });
 
-  const backends = [...new Set(run.metrics.map((m) => `${m.backend ?? '?'}${typeof m.workers === 'number' ? `, ${m.workers} worker${m.workers === 1 ? '' : 's'}` : ''}`))].join('; ');
+  const backends = [
+    ...new Set(
+      run.metrics.map(
+        (m) =>
+          `${m.backend ?? '?'}${typeof m.workers === 'number' ? `, ${m.workers} worker${m.workers === 1 ? '' : 's'}` : ''}`,
+      ),
+    ),
+  ].join('; ');
   const defaultModel = join('models', `${config.name}.onnx`);
   const markdown = modelCardMarkdown({
     modelPath: options.model,
@@ -102,7 +143,13 @@ async function main(): Promise<void> {
     metrics: run.metrics,
     trainCommand: ['pnpm train', ...commandLineOf(trainConfigSchema, config, ['resume'])].join(' '),
     exportCommand: `pnpm export --run ${runDir}${options.model === defaultModel ? '' : ` --out ${options.model}`}`,
-    cardCommand: ['pnpm card --model', options.model, ...(options.run ? ['--run', options.run] : []), ...(options.out ? ['--out', options.out] : []), ...(options.hardware ? ['--hardware', JSON.stringify(options.hardware)] : [])].join(' '),
+    cardCommand: [
+      'pnpm card --model',
+      options.model,
+      ...(options.run ? ['--run', options.run] : []),
+      ...(options.out ? ['--out', options.out] : []),
+      ...(options.hardware ? ['--hardware', JSON.stringify(options.hardware)] : []),
+    ].join(' '),
     hardware: options.hardware ?? thisMachine(backends),
     truth: test.labels,
     predicted,

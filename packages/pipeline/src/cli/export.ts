@@ -4,7 +4,14 @@
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { createRng, deriveSeed, parseWith, type Checkpoint } from '@depthfold/core';
-import { helpText, loadCheckpoint, parseCommandLine, processLogger as log, runCommand, runPaths } from '@depthfold/core/node';
+import {
+  helpText,
+  loadCheckpoint,
+  parseCommandLine,
+  processLogger as log,
+  runCommand,
+  runPaths,
+} from '@depthfold/core/node';
 import { buildModel, encodeModel, modelMetadata, stampIntegrity } from '@depthfold/onnx';
 import { TRITON_DEFAULTS, writeModelFile, writeTritonRepository } from '@depthfold/onnx/node';
 import { fillBatch, loadDataset, selectBackend } from '@depthfold/train';
@@ -12,14 +19,37 @@ import { measureParity } from '../parity.js';
 
 const exportOptionsSchema = z
   .object({
-    run: z.string().default('runs/resnet20-fashion-mnist').describe('run directory to export (its checkpoint.safetensors)'),
+    run: z
+      .string()
+      .default('runs/resnet20-fashion-mnist')
+      .describe('run directory to export (its checkpoint.safetensors)'),
     checkpoint: z.string().optional().describe('checkpoint file (instead of --run)'),
-    out: z.string().optional().describe('output file (default: models/<run name>.onnx, or .unfolded.onnx with --unfolded)'),
-    unfolded: z.boolean().default(false).describe('keep batch norm and p_l as separate nodes (for comparison; not for serving)'),
-    probe: z.number().int().positive().default(64).describe('images in the verification batch (test images of the run\'s dataset)'),
+    out: z
+      .string()
+      .optional()
+      .describe('output file (default: models/<run name>.onnx, or .unfolded.onnx with --unfolded)'),
+    unfolded: z
+      .boolean()
+      .default(false)
+      .describe('keep batch norm and p_l as separate nodes (for comparison; not for serving)'),
+    probe: z
+      .number()
+      .int()
+      .positive()
+      .default(64)
+      .describe("images in the verification batch (test images of the run's dataset)"),
     tolerance: z.number().positive().default(1e-4).describe('largest allowed |logit difference| between ONNX and tfjs'),
-    backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto').describe('tfjs backend of the reference network'),
-    triton: z.string().min(1).optional().describe('also write a Triton model repository to this directory: <name>/1/model.onnx, <name>/config.pbtxt, <name>/labels.txt'),
+    backend: z
+      .enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])
+      .default('auto')
+      .describe('tfjs backend of the reference network'),
+    triton: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'also write a Triton model repository to this directory: <name>/1/model.onnx, <name>/config.pbtxt, <name>/labels.txt',
+      ),
   })
   .strict();
 
@@ -35,12 +65,20 @@ async function probeBatch(checkpoint: Checkpoint, count: number): Promise<{ pixe
     const data = await loadDataset(config.dataset, config.data);
     const n = Math.min(count, data.test.count);
     const pixels = new Float32Array(n * height * width * channels);
-    fillBatch(data.test, Array.from({ length: n }, (_, i) => i), pixels, normalization);
+    fillBatch(
+      data.test,
+      Array.from({ length: n }, (_, i) => i),
+      pixels,
+      normalization,
+    );
     return { pixels, source: `${n} ${config.dataset} test images` };
   } catch (error) {
     const rng = createRng(deriveSeed(config.seed, 'probe'));
     const pixels = Float32Array.from({ length: count * height * width * channels }, () => (rng.next() - 0.5) * 4);
-    return { pixels, source: `${count} random images (dataset unavailable: ${(error as Error).message.split('\n')[0]})` };
+    return {
+      pixels,
+      source: `${count} random images (dataset unavailable: ${(error as Error).message.split('\n')[0]})`,
+    };
   }
 }
 
@@ -54,7 +92,8 @@ async function main(): Promise<void> {
   const checkpointPath = options.checkpoint ?? runPaths(options.run).checkpoint;
   const checkpoint = await loadCheckpoint(checkpointPath);
   const folded = !options.unfolded;
-  if (options.triton !== undefined && !folded) throw new Error('--triton exports the folded model for serving; drop --unfolded');
+  if (options.triton !== undefined && !folded)
+    throw new Error('--triton exports the folded model for serving; drop --unfolded');
   const out = options.out ?? join('models', `${checkpoint.info.config.name}${folded ? '' : '.unfolded'}.onnx`);
   const metadata = modelMetadata(checkpoint, checkpoint.sha256, folded);
   // The digest of graph and weights goes into the metadata, so that @depthfold/infer refuses a file changed since.
@@ -64,19 +103,25 @@ async function main(): Promise<void> {
   const probe = await probeBatch(checkpoint, options.probe);
   const parity = await measureParity(bytes, checkpoint, metadata, probe.pixels);
   log.info(`verify: ${probe.source}; tfjs reference on ${backend.name}, ONNX on onnxruntime-node (cpu)`);
-  log.info(`verify: max |logit difference| ${parity.maxAbsDiff.toExponential(2)} (tolerance ${options.tolerance.toExponential(0)})`);
+  log.info(
+    `verify: max |logit difference| ${parity.maxAbsDiff.toExponential(2)} (tolerance ${options.tolerance.toExponential(0)})`,
+  );
   log.info(`verify: top-1 agreement ${parity.top1Agree}/${parity.images}`);
   if (!(parity.maxAbsDiff < options.tolerance) || parity.top1Agree !== parity.images) {
     throw new Error(`verification failed; ${out} was not written`);
   }
   await writeModelFile(out, bytes);
-  log.info(`model: ${out} (${(bytes.length / 1024).toFixed(0)} KiB, ${folded ? 'folded' : 'unfolded'}, from epoch ${checkpoint.info.epoch} of ${checkpointPath})`);
+  log.info(
+    `model: ${out} (${(bytes.length / 1024).toFixed(0)} KiB, ${folded ? 'folded' : 'unfolded'}, from epoch ${checkpoint.info.epoch} of ${checkpointPath})`,
+  );
   if (options.triton !== undefined) {
     // The Triton name is the served name: the file's base name, as `pnpm serve` uses it.
     const name = basename(out).replace(/\.onnx$/i, '');
     await writeTritonRepository(options.triton, name, bytes, metadata);
     const { maxBatchSize, maxQueueDelayMicroseconds } = TRITON_DEFAULTS;
-    log.info(`triton: ${join(options.triton, name)} (1/model.onnx, config.pbtxt, labels.txt; max_batch_size ${maxBatchSize}, queue delay ${maxQueueDelayMicroseconds} us)`);
+    log.info(
+      `triton: ${join(options.triton, name)} (1/model.onnx, config.pbtxt, labels.txt; max_batch_size ${maxBatchSize}, queue delay ${maxQueueDelayMicroseconds} us)`,
+    );
   }
 }
 

@@ -16,7 +16,12 @@ async function main(): Promise<void> {
       const todo = plan.filter((r) => r.action !== 'skip').length;
       log.info(`sweep: ${sweepDir(options)}, ${plan.length} runs, ${plan.length - todo} finished, ${todo} to train`);
       for (const run of plan) {
-        const what = run.action === 'skip' ? 'finished' : run.action === 'resume' ? `resume after epoch ${run.epochsDone}` : 'train';
+        const what =
+          run.action === 'skip'
+            ? 'finished'
+            : run.action === 'resume'
+              ? `resume after epoch ${run.epochsDone}`
+              : 'train';
         log.info(`  ${run.id.padEnd(22)} ${what}`);
       }
     },
@@ -36,7 +41,9 @@ async function main(): Promise<void> {
   });
   if (result.report) log.info(`report: ${result.report.html}`);
   if (result.failed.length) {
-    throw new Error(`${result.failed.length} run(s) failed: ${result.failed.map((f) => f.run.id).join(', ')}; run the same command to retry them`);
+    throw new Error(
+      `${result.failed.length} run(s) failed: ${result.failed.map((f) => f.run.id).join(', ')}; run the same command to retry them`,
+    );
   }
 }
 

@@ -11,22 +11,92 @@ import { z } from 'zod';
 
 const serveOptionsSchema = z
   .object({
-    model: z.string().min(1).describe('the .onnx model to serve (from pnpm export); its URL name is the file name without .onnx'),
+    model: z
+      .string()
+      .min(1)
+      .describe('the .onnx model to serve (from pnpm export); its URL name is the file name without .onnx'),
     port: z.number().int().min(0).max(65535).default(SERVER_DEFAULTS.port).describe('TCP port; 0 picks a free one'),
-    grpcPort: z.number().int().min(0).max(65535).optional().describe('also serve the KServe V2 gRPC service (inference.GRPCInferenceService) on this port; 0 picks a free one'),
-    host: z.string().min(1).default(SERVER_DEFAULTS.host).describe('interface to bind; 0.0.0.0 exposes the server to the network'),
-    ep: z.enum(SERVE_DEVICES, { error: `one of ${SERVE_DEVICES.join(', ')}` }).default(MODEL_DEFAULTS.device).describe('execution provider; auto tries cuda, webgpu, then cpu'),
-    batching: z.boolean().default(MODEL_DEFAULTS.batching).describe('gather concurrent requests into one ORT call (--no-batching: one call per request)'),
-    batchDelayMs: z.number().min(0).default(MODEL_DEFAULTS.batchDelayMs).describe('longest wait of a request for others to join its batch, in ms'),
-    maxBatch: z.number().int().min(1).default(MODEL_DEFAULTS.maxBatch).describe('rows per ORT call, and per request, at most'),
-    maxQueue: z.number().int().min(1).default(MODEL_DEFAULTS.maxQueue).describe('requests waiting for an ORT call, at most; more are answered 503'),
-    maxInflight: z.number().int().min(1).default(MODEL_DEFAULTS.maxInflight).describe('ORT calls at once, each on its own session and thread'),
-    threads: z.number().int().min(0).default(MODEL_DEFAULTS.threads).describe('ORT intra-op threads per session; 0 lets ORT choose'),
-    maxBodyBytes: z.number().int().min(1).default(SERVER_DEFAULTS.maxBodyBytes).describe('largest request body in bytes; larger ones are answered 413'),
-    headersTimeoutMs: z.number().int().min(1).default(SERVER_DEFAULTS.headersTimeoutMs).describe('a client that takes longer to send its request headers is cut (408)'),
-    bodyTimeoutMs: z.number().int().min(1).default(SERVER_DEFAULTS.bodyTimeoutMs).describe('a client that takes longer to send a request body, after its headers, gets 408 and is cut'),
-    keepAliveTimeoutMs: z.number().int().min(1).default(SERVER_DEFAULTS.keepAliveTimeoutMs).describe('an idle kept-alive connection is closed after this long'),
-    drainTimeoutMs: z.number().int().min(0).default(10_000).describe('on SIGTERM/SIGINT, how long requests in flight may take before they are dropped'),
+    grpcPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .optional()
+      .describe(
+        'also serve the KServe V2 gRPC service (inference.GRPCInferenceService) on this port; 0 picks a free one',
+      ),
+    host: z
+      .string()
+      .min(1)
+      .default(SERVER_DEFAULTS.host)
+      .describe('interface to bind; 0.0.0.0 exposes the server to the network'),
+    ep: z
+      .enum(SERVE_DEVICES, { error: `one of ${SERVE_DEVICES.join(', ')}` })
+      .default(MODEL_DEFAULTS.device)
+      .describe('execution provider; auto tries cuda, webgpu, then cpu'),
+    batching: z
+      .boolean()
+      .default(MODEL_DEFAULTS.batching)
+      .describe('gather concurrent requests into one ORT call (--no-batching: one call per request)'),
+    batchDelayMs: z
+      .number()
+      .min(0)
+      .default(MODEL_DEFAULTS.batchDelayMs)
+      .describe('longest wait of a request for others to join its batch, in ms'),
+    maxBatch: z
+      .number()
+      .int()
+      .min(1)
+      .default(MODEL_DEFAULTS.maxBatch)
+      .describe('rows per ORT call, and per request, at most'),
+    maxQueue: z
+      .number()
+      .int()
+      .min(1)
+      .default(MODEL_DEFAULTS.maxQueue)
+      .describe('requests waiting for an ORT call, at most; more are answered 503'),
+    maxInflight: z
+      .number()
+      .int()
+      .min(1)
+      .default(MODEL_DEFAULTS.maxInflight)
+      .describe('ORT calls at once, each on its own session and thread'),
+    threads: z
+      .number()
+      .int()
+      .min(0)
+      .default(MODEL_DEFAULTS.threads)
+      .describe('ORT intra-op threads per session; 0 lets ORT choose'),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1)
+      .default(SERVER_DEFAULTS.maxBodyBytes)
+      .describe('largest request body in bytes; larger ones are answered 413'),
+    headersTimeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(SERVER_DEFAULTS.headersTimeoutMs)
+      .describe('a client that takes longer to send its request headers is cut (408)'),
+    bodyTimeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(SERVER_DEFAULTS.bodyTimeoutMs)
+      .describe('a client that takes longer to send a request body, after its headers, gets 408 and is cut'),
+    keepAliveTimeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(SERVER_DEFAULTS.keepAliveTimeoutMs)
+      .describe('an idle kept-alive connection is closed after this long'),
+    drainTimeoutMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(10_000)
+      .describe('on SIGTERM/SIGINT, how long requests in flight may take before they are dropped'),
   })
   .strict();
 
@@ -68,10 +138,16 @@ async function main(): Promise<void> {
     ...(options.grpcPort === undefined ? {} : { grpcPort: options.grpcPort }),
   });
   const { spec } = model;
-  const batching = options.batching ? `dynamic batching up to ${options.maxBatch} rows, ${options.batchDelayMs} ms delay` : 'no batching';
-  log.info(`serve: ${spec.name} on ${model.device} (provider ${model.provider}); ${batching}; ${options.maxInflight} ORT call(s) in flight; queue ${options.maxQueue}`);
-  if (!LOOPBACK.has(options.host)) log.warn(`serve: listening on ${options.host}, reachable from the network; the server has no authentication`);
-  if (server.grpcPort !== undefined) log.info(`serve: gRPC inference.GRPCInferenceService on ${options.host}:${server.grpcPort}`);
+  const batching = options.batching
+    ? `dynamic batching up to ${options.maxBatch} rows, ${options.batchDelayMs} ms delay`
+    : 'no batching';
+  log.info(
+    `serve: ${spec.name} on ${model.device} (provider ${model.provider}); ${batching}; ${options.maxInflight} ORT call(s) in flight; queue ${options.maxQueue}`,
+  );
+  if (!LOOPBACK.has(options.host))
+    log.warn(`serve: listening on ${options.host}, reachable from the network; the server has no authentication`);
+  if (server.grpcPort !== undefined)
+    log.info(`serve: gRPC inference.GRPCInferenceService on ${options.host}:${server.grpcPort}`);
   log.info(`serve: listening on ${server.url} (POST ${server.url}/v2/models/${spec.name}/infer); pid ${process.pid}`);
 
   let stopping: { signal: NodeJS.Signals; at: number } | undefined;

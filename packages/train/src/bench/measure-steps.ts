@@ -97,7 +97,19 @@ function checkCount(name: string, value: number, min: number): void {
  * @throws Error when an option is out of range or the backend cannot start.
  */
 export async function measureTrainSteps(options: MeasureOptions): Promise<MeasureResult> {
-  const { depth, survivalRule, survivalProb, batchSize, warmup, steps, backend = 'auto', workers = 1, threads = 0, seed = 1, profileSteps = 0 } = options;
+  const {
+    depth,
+    survivalRule,
+    survivalProb,
+    batchSize,
+    warmup,
+    steps,
+    backend = 'auto',
+    workers = 1,
+    threads = 0,
+    seed = 1,
+    profileSteps = 0,
+  } = options;
   checkCount('batchSize', batchSize, 1);
   checkCount('warmup', warmup, 0);
   checkCount('steps', steps, 1);
@@ -105,7 +117,9 @@ export async function measureTrainSteps(options: MeasureOptions): Promise<Measur
   checkCount('threads', threads, 0);
   checkCount('profileSteps', profileSteps, 0);
   if (!isTrainBackend(backend)) {
-    throw new Error(`measureTrainSteps: backend must be one of ${TRAIN_BACKENDS.join(', ')}, received ${JSON.stringify(backend)}`);
+    throw new Error(
+      `measureTrainSteps: backend must be one of ${TRAIN_BACKENDS.join(', ')}, received ${JSON.stringify(backend)}`,
+    );
   }
   const spec = resnetSpec({ depth, input: INPUT, numClasses: NUM_CLASSES });
   const probs = survivalProbs(survivalRule, residualBlocks(spec).length, survivalProb);
@@ -114,7 +128,8 @@ export async function measureTrainSteps(options: MeasureOptions): Promise<Measur
   const replicas = workerCount(workers, choice);
   const init = { spec, params: initialTensors(spec, createRng(deriveSeed(seed, 'init'))), momentum: new Map() };
   const perWorker = threads > 0 ? threads : Math.max(1, Math.floor(availableParallelism() / replicas));
-  const engine = replicas > 1 ? await WorkerEngine.start(init, replicas, choice.option, perWorker) : new LocalEngine(init);
+  const engine =
+    replicas > 1 ? await WorkerEngine.start(init, replicas, choice.option, perWorker) : new LocalEngine(init);
   const gateRng = createRng(deriveSeed(seed, 'gates'));
   const dataRng = createRng(deriveSeed(seed, 'data'));
   const { height, width, channels } = INPUT;
@@ -122,7 +137,8 @@ export async function measureTrainSteps(options: MeasureOptions): Promise<Measur
   const labels = Int32Array.from({ length: batchSize }, () => Math.floor(dataRng.next() * NUM_CLASSES));
   const msPerStep: number[] = [];
   const blocksRun: number[] = [];
-  const step = () => engine.step({ pixels, labels, count: batchSize }, { gates: drawGates(probs, gateRng), ...HYPER_PARAMETERS });
+  const step = () =>
+    engine.step({ pixels, labels, count: batchSize }, { gates: drawGates(probs, gateRng), ...HYPER_PARAMETERS });
   let kernels: KernelShare[] = [];
   try {
     for (let s = 0; s < warmup + steps; s++) {

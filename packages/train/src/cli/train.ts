@@ -18,13 +18,18 @@ function progressReporter(): { step(p: StepProgress): void; stop(): void } {
         const tenth = Math.floor((10 * p.step) / p.stepsPerEpoch);
         if (tenth !== last || p.step === p.stepsPerEpoch) {
           last = tenth;
-          log.info(`epoch ${p.epoch + 1} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)} ${p.imagesPerSecond.toFixed(1)} img/s`);
+          log.info(
+            `epoch ${p.epoch + 1} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)} ${p.imagesPerSecond.toFixed(1)} img/s`,
+          );
         }
       },
       stop() {},
     };
   }
-  const bar = new SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} loss {loss} {speed} img/s eta {eta_formatted}' }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: 'epoch {epoch} [{bar}] {value}/{total} loss {loss} {speed} img/s eta {eta_formatted}' },
+    Presets.shades_classic,
+  );
   let running = -1;
   return {
     step(p) {
@@ -52,10 +57,14 @@ async function main(): Promise<void> {
   const progress = progressReporter();
   const result = await train(options, {
     onStart({ backend, workers, runDir, resumedFromEpoch, config }) {
-      log.info(`backend: ${backend.name} (${backend.option}), ${workers} worker thread${workers > 1 ? 's' : ''}${backend.detail ? `; ${backend.detail}` : ''}`);
+      log.info(
+        `backend: ${backend.name} (${backend.option}), ${workers} worker thread${workers > 1 ? 's' : ''}${backend.detail ? `; ${backend.detail}` : ''}`,
+      );
       for (const failure of backend.failures) log.info(`  not available: ${failure}`);
       log.info(`run: ${runDir}${resumedFromEpoch ? `, resumed after epoch ${resumedFromEpoch}` : ''}`);
-      log.info(`ResNet-${config.depth}, survival ${config.survivalRule} p_L=${config.survivalProb}, ${config.epochs} epoch(s) of ${config.dataset}, batch ${config.batchSize}`);
+      log.info(
+        `ResNet-${config.depth}, survival ${config.survivalRule} p_L=${config.survivalProb}, ${config.epochs} epoch(s) of ${config.dataset}, batch ${config.batchSize}`,
+      );
     },
     onStep: (p) => progress.step(p),
     onEpoch(m) {

@@ -132,12 +132,16 @@ function checkArguments(split: Split, indices: ArrayLike<number>, out: Float32Ar
   }
   const needed = indices.length * split.height * split.width * channels;
   if (out.length < needed) {
-    throw new RangeError(`fillBatch: expected an output of at least ${needed} floats for ${indices.length} images, received ${out.length}`);
+    throw new RangeError(
+      `fillBatch: expected an output of at least ${needed} floats for ${indices.length} images, received ${out.length}`,
+    );
   }
   for (let i = 0; i < indices.length; i++) {
     const index = indices[i];
     if (!Number.isInteger(index) || index < 0 || index >= split.count) {
-      throw new RangeError(`fillBatch: expected image indices in [0, ${split.count}), received ${index} at position ${i}`);
+      throw new RangeError(
+        `fillBatch: expected image indices in [0, ${split.count}), received ${index} at position ${i}`,
+      );
     }
   }
   const padCrop = opts.augment?.padCrop ?? 0;
@@ -217,7 +221,15 @@ export function fillBatch(split: Split, indices: ArrayLike<number>, out: Float32
 }
 
 /** Fills `rect` of the image at `offset` of `out` with normalised uniform pixel values (see {@link fillBatch}). */
-function eraseRectangle(out: Float32Array, offset: number, W: number, C: number, rect: Rectangle, stats: ChannelStats, rng: () => number): void {
+function eraseRectangle(
+  out: Float32Array,
+  offset: number,
+  W: number,
+  C: number,
+  rect: Rectangle,
+  stats: ChannelStats,
+  rng: () => number,
+): void {
   for (let y = rect.y; y < rect.y + rect.height; y++) {
     let o = offset + (y * W + rect.x) * C;
     for (let x = 0; x < rect.width; x++) {
@@ -235,7 +247,9 @@ function eraseRectangle(out: Float32Array, offset: number, W: number, C: number,
  */
 export function fillLabels(split: Split, indices: ArrayLike<number>, out: Int32Array): void {
   if (out.length < indices.length) {
-    throw new RangeError(`fillLabels: expected an output of at least ${indices.length} entries, received ${out.length}`);
+    throw new RangeError(
+      `fillLabels: expected an output of at least ${indices.length} entries, received ${out.length}`,
+    );
   }
   for (let i = 0; i < indices.length; i++) out[i] = split.labels[indices[i]];
 }

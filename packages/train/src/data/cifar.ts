@@ -28,7 +28,9 @@ const PLANE = CIFAR_SIZE * CIFAR_SIZE;
 export const CIFAR_IMAGE_BYTES = PLANE * CIFAR_CHANNELS;
 
 /** The per-variant layout: how many label bytes lead a record, and the range each may take. */
-const LAYOUTS: Readonly<Record<CifarVariant, { labelBytes: number; labelLimits: readonly number[]; labelNames: readonly string[] }>> = {
+const LAYOUTS: Readonly<
+  Record<CifarVariant, { labelBytes: number; labelLimits: readonly number[]; labelNames: readonly string[] }>
+> = {
   cifar10: { labelBytes: 1, labelLimits: [10], labelNames: ['label'] },
   // The coarse label is checked too although it is dropped: a bad value there means the records are misaligned.
   cifar100: { labelBytes: 2, labelLimits: [20, 100], labelNames: ['coarse label', 'fine label'] },

@@ -9,7 +9,6 @@ import { DatasetError } from './errors.js';
 import { readIdxFile } from './idx.js';
 import { DATASET_NAMES, type DatasetName } from '@depthfold/core';
 
-
 /** Where the Debian package `dataset-fashion-mnist` installs Fashion-MNIST. */
 export const DEFAULT_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
@@ -61,7 +60,13 @@ const IDX_FILE_LIST = [IDX_FILES.train.images, IDX_FILES.train.labels, IDX_FILES
   .map((f) => `${f}.gz`)
   .join(', ');
 
-const CIFAR10_TRAIN = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
+const CIFAR10_TRAIN = [
+  'data_batch_1.bin',
+  'data_batch_2.bin',
+  'data_batch_3.bin',
+  'data_batch_4.bin',
+  'data_batch_5.bin',
+];
 const CIFAR10_TEST = ['test_batch.bin'];
 const CIFAR100_TRAIN = ['train.bin'];
 const CIFAR100_TEST = ['test.bin'];

@@ -20,12 +20,12 @@ const IDX_UNSIGNED_BYTE = 0x08;
 
 /** The other IDX type bytes, named so that an error can say what the file holds instead. */
 const IDX_TYPE_NAMES: Readonly<Record<number, string>> = {
-  0x08: 'unsigned byte',
-  0x09: 'signed byte',
-  0x0b: 'int16',
-  0x0c: 'int32',
-  0x0d: 'float32',
-  0x0e: 'float64',
+  8: 'unsigned byte',
+  9: 'signed byte',
+  11: 'int16',
+  12: 'int32',
+  13: 'float32',
+  14: 'float64',
 };
 
 /** The two bytes every gzip stream starts with (RFC 1952, ID1 ID2). */

@@ -22,7 +22,10 @@ export interface BatchNormTrainResult {
  * Combines per-replica (count, mean, M2) into the whole batch's mean and biased variance (Chan et al.'s pairwise
  * update, in rank order, in float64), which is exact and does not lose precision like E[x^2] - E[x]^2.
  */
-function combineMoments(parts: Float32Array[], channels: number): { mean: Float32Array; variance: Float32Array; count: number } {
+function combineMoments(
+  parts: Float32Array[],
+  channels: number,
+): { mean: Float32Array; variance: Float32Array; count: number } {
   let count = 0;
   const sum = new Float64Array(channels);
   for (const p of parts) {
@@ -41,13 +44,20 @@ function combineMoments(parts: Float32Array[], channels: number): { mean: Float3
  * The same batch norm as one native kernel each way (onednn, one replica): the backward pass reads x and the
  * statistics again instead of a saved xhat, so nothing of the size of x is kept but x itself.
  */
-function nativeBatchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): BatchNormTrainResult {
+function nativeBatchNormTrain(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+): BatchNormTrainResult {
   const [n, h, w] = x.shape;
   let mean!: tf.Tensor1D;
   let variance!: tf.Tensor1D;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xIn, gammaIn, betaIn, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    const [y, m, v] = tf.engine().runKernel(OnednnKernel.BatchNormTrain, { x: xIn, gamma: gammaIn, beta: betaIn }, { epsilon }) as tf.Tensor[];
+    const [y, m, v] = tf
+      .engine()
+      .runKernel(OnednnKernel.BatchNormTrain, { x: xIn, gamma: gammaIn, beta: betaIn }, { epsilon }) as tf.Tensor[];
     mean = tf.keep(m as tf.Tensor1D);
     variance = tf.keep(v as tf.Tensor1D);
     save([xIn, mean, variance, gammaIn]);
@@ -76,7 +86,8 @@ export function batchNormTrain(
   epsilon: number,
   collective: Collective = soloCollective,
 ): BatchNormTrainResult {
-  if (collective.size === 1 && tf.getBackend() === ONEDNN_BACKEND_NAME) return nativeBatchNormTrain(x, gamma, beta, epsilon);
+  if (collective.size === 1 && tf.getBackend() === ONEDNN_BACKEND_NAME)
+    return nativeBatchNormTrain(x, gamma, beta, epsilon);
   const [n, h, w, channels] = x.shape;
   const localCount = n * h * w;
   let mean!: tf.Tensor1D;

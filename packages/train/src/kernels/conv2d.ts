@@ -57,7 +57,14 @@ export function conv2dInputGrad(
     if (stride === 2) {
       // Zeros are interleaved by padding two unit axes, which also leaves one zero row and column at the end:
       // they count towards the padding after, and are cut only where none is wanted (1x1 kernels).
-      const spread = tf.pad(tf.reshape(dy, [n, ho, 1, wo, 1, cout]), [[0, 0], [0, 0], [0, 1], [0, 0], [0, 1], [0, 0]]);
+      const spread = tf.pad(tf.reshape(dy, [n, ho, 1, wo, 1, cout]), [
+        [0, 0],
+        [0, 0],
+        [0, 1],
+        [0, 0],
+        [0, 1],
+        [0, 0],
+      ]);
       grad = tf.reshape(spread, [n, 2 * ho, 2 * wo, cout]);
       const cut = after.map((a) => (a === 0 ? 1 : 0));
       if (cut[0] + cut[1] > 0) {
@@ -101,7 +108,19 @@ export function conv2dFilterGrad(
     const xT = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [Cin, H, W, N]
     const dyT = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, N, Cout]
     // [Cin, kh + rest, kw + rest, Cout]: the rows no window reached come out as extra taps, cut below.
-    let grad = tf.conv2d(xT, dyT, 1, [[0, 0], [pad, pad], [pad, pad], [0, 0]], 'NHWC', stride);
+    let grad = tf.conv2d(
+      xT,
+      dyT,
+      1,
+      [
+        [0, 0],
+        [pad, pad],
+        [pad, pad],
+        [0, 0],
+      ],
+      'NHWC',
+      stride,
+    );
     if (h.rest + w.rest > 0) {
       grad = tf.slice(grad, 0, [cin, kh, kw, cout]);
     }
@@ -114,7 +133,14 @@ export function conv2dFilterGrad(
  * (cpu's are the reference). They are called directly rather than through tf.grad of tf.conv2d because tfjs-core
  * alone registers no gradients in Node.
  */
-function stockGrads(x: tf.Tensor4D, filter: tf.Tensor4D, dy: tf.Tensor4D, stride: 1 | 2, pad: number, inputGradient: boolean): tf.Tensor[] {
+function stockGrads(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  stride: 1 | 2,
+  pad: number,
+  inputGradient: boolean,
+): tf.Tensor[] {
   const dx = inputGradient ? tf.conv2dTranspose(dy, filter, x.shape, stride, pad) : tf.zerosLike(x);
   const attrs = { strides: stride, pad, dataFormat: 'NHWC', filterShape: filter.shape };
   return [dx, tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs) as tf.Tensor];
@@ -135,7 +161,13 @@ function stockGrads(x: tf.Tensor4D, filter: tf.Tensor4D, dy: tf.Tensor4D, stride
  * @param inputGradient - false when x needs no gradient (the network's input); its gradient is then zero.
  * @returns [N, Ho, Wo, outChannels] with Ho = floor((H + 2*pad - kh) / stride) + 1, and likewise Wo.
  */
-export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride: 1 | 2, pad: number, inputGradient = true): tf.Tensor4D {
+export function conv2d(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  stride: 1 | 2,
+  pad: number,
+  inputGradient = true,
+): tf.Tensor4D {
   // Checks the geometry up front, so that a bad pad fails here and not in the backward pass.
   axis(x.shape[1], filter.shape[0], stride, pad);
   axis(x.shape[2], filter.shape[1], stride, pad);

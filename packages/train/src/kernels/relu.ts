@@ -11,7 +11,8 @@ export function relu<T extends tf.Tensor>(x: T): T {
     save([xIn]);
     return {
       value: tf.relu(xIn),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(OnednnKernel.ReluGrad, { dy, x: saved[0]! }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.engine().runKernel(OnednnKernel.ReluGrad, { dy, x: saved[0]! }) as tf.Tensor,
     };
   });
   return op(x) as T;

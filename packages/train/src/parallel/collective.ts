@@ -73,24 +73,29 @@ export class SharedCollective implements Collective {
     }
     while (Atomics.load(this.control, GENERATION) === generation) {
       if (Atomics.wait(this.control, GENERATION, generation, BARRIER_TIMEOUT_MS) === 'timed-out') {
-        throw new Error(`collective: replica ${this.rank} waited ${BARRIER_TIMEOUT_MS / 1000} s for the others; one of them failed`);
+        throw new Error(
+          `collective: replica ${this.rank} waited ${BARRIER_TIMEOUT_MS / 1000} s for the others; one of them failed`,
+        );
       }
     }
   }
 
   allGather(local: Float32Array): Float32Array[] {
-    if (local.length > this.slotLength) throw new Error(`collective: ${local.length} floats exceed the slot of ${this.slotLength}`);
+    if (local.length > this.slotLength)
+      throw new Error(`collective: ${local.length} floats exceed the slot of ${this.slotLength}`);
     this.slots.set(local, this.rank * this.slotLength);
     this.barrier();
     const all: Float32Array[] = [];
-    for (let r = 0; r < this.size; r++) all.push(this.slots.slice(r * this.slotLength, r * this.slotLength + local.length));
+    for (let r = 0; r < this.size; r++)
+      all.push(this.slots.slice(r * this.slotLength, r * this.slotLength + local.length));
     // Nobody may overwrite a slot before everyone has read it.
     this.barrier();
     return all;
   }
 
   allReduceSum(local: Float32Array): Float32Array {
-    if (local.length > this.slotLength) throw new Error(`collective: ${local.length} floats exceed the slot of ${this.slotLength}`);
+    if (local.length > this.slotLength)
+      throw new Error(`collective: ${local.length} floats exceed the slot of ${this.slotLength}`);
     this.slots.set(local, this.rank * this.slotLength);
     this.barrier();
     const sum = this.slots.slice(0, local.length);

@@ -27,7 +27,12 @@ export class Replica {
   private tensors(batch: Batch): [tf.Tensor4D, tf.Tensor1D] {
     const { height, width, channels } = this.net.spec.input;
     return [
-      tf.tensor4d(batch.pixels.subarray(0, batch.count * height * width * channels), [batch.count, height, width, channels]),
+      tf.tensor4d(batch.pixels.subarray(0, batch.count * height * width * channels), [
+        batch.count,
+        height,
+        width,
+        channels,
+      ]),
       tf.tensor1d(batch.labels.subarray(0, batch.count), 'int32'),
     ];
   }
@@ -41,7 +46,11 @@ export class Replica {
     const correct = (await r.correct.data())[0]!;
     const magnitudes = await r.gradMagnitudes.values.data();
     tf.dispose([x, y, r.loss, r.correct, r.gradMagnitudes.values]);
-    return { loss, correct, gradMagnitudes: Object.fromEntries(r.gradMagnitudes.names.map((n, i) => [n, magnitudes[i]!])) };
+    return {
+      loss,
+      correct,
+      gradMagnitudes: Object.fromEntries(r.gradMagnitudes.names.map((n, i) => [n, magnitudes[i]!])),
+    };
   }
 
   /** Summed loss and correct count of a batch in test mode. */

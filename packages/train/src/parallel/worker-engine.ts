@@ -57,7 +57,12 @@ export class WorkerEngine implements TrainEngine {
   }
 
   /** Starts `workers` threads with replicas of `init` on `backend` (onednn with `onednnThreads` each), and waits until each is ready. */
-  static async start(init: EngineInit, workers: number, backend: Exclude<TrainBackend, 'auto'>, onednnThreads: number): Promise<WorkerEngine> {
+  static async start(
+    init: EngineInit,
+    workers: number,
+    backend: Exclude<TrainBackend, 'auto'>,
+    onednnThreads: number,
+  ): Promise<WorkerEngine> {
     const slotLength = [...init.params.values()].reduce((n, t) => n + t.data.length, 0);
     const memory = allocateCollective(workers, slotLength);
     const threads: Worker[] = [];
@@ -68,7 +73,9 @@ export class WorkerEngine implements TrainEngine {
       threads.push(worker);
       ready.push(
         new Promise((resolve, reject) => {
-          worker.once('message', (reply: WorkerReply) => (reply.kind === 'ready' ? resolve(reply.backend) : reject(new Error('worker: unexpected first message'))));
+          worker.once('message', (reply: WorkerReply) =>
+            reply.kind === 'ready' ? resolve(reply.backend) : reject(new Error('worker: unexpected first message')),
+          );
           worker.once('error', reject);
         }),
       );
@@ -110,7 +117,14 @@ export class WorkerEngine implements TrainEngine {
   async step(batch: Batch, params: StepParams): Promise<StepOutcome> {
     const parts = shards(batch.count, this.threads.length);
     const results = await Promise.all(
-      this.threads.map((w, r) => this.request<StepOutcome>(w, { kind: 'step', shard: slice(batch, parts[r]!, this.imageSize), params, globalBatch: batch.count })),
+      this.threads.map((w, r) =>
+        this.request<StepOutcome>(w, {
+          kind: 'step',
+          shard: slice(batch, parts[r]!, this.imageSize),
+          params,
+          globalBatch: batch.count,
+        }),
+      ),
     );
     return {
       loss: results.reduce((s, x) => s + x.loss, 0),
@@ -123,7 +137,11 @@ export class WorkerEngine implements TrainEngine {
     const parts = shards(batch.count, this.threads.length);
     const results = await Promise.all(
       this.threads.map((w, r) =>
-        this.request<{ lossSum: number; correct: number }>(w, { kind: 'evaluate', shard: slice(batch, parts[r]!, this.imageSize), survivalProbs }),
+        this.request<{ lossSum: number; correct: number }>(w, {
+          kind: 'evaluate',
+          shard: slice(batch, parts[r]!, this.imageSize),
+          survivalProbs,
+        }),
       ),
     );
     return { lossSum: results.reduce((s, x) => s + x.lossSum, 0), correct: results.reduce((s, x) => s + x.correct, 0) };
