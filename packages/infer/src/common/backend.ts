@@ -27,6 +27,14 @@ export interface ModelSource {
   source: string;
 }
 
+/** How ONNX Runtime runs a session; each field left out keeps ONNX Runtime's default. */
+export interface SessionOptions {
+  /** Intra-op threads; 0 or absent leaves ONNX Runtime's default (one per core). */
+  readonly threads?: number;
+  /** Graph optimisations ONNX Runtime applies when it loads the model; its default is `all`. */
+  readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
 /** One platform's way of loading and running models. */
 export interface InferenceBackend {
   readonly platform: Platform;
@@ -34,8 +42,11 @@ export interface InferenceBackend {
   readonly rgbaImages: boolean;
   /** Reads a model given as a path or URL (platform-specific) or as bytes. */
   readModel(model: string | Uint8Array): Promise<ModelSource>;
-  /** Creates a session that runs on `provider`; throws (with the runtime's reason) when the provider cannot. */
-  createSession(bytes: Uint8Array, provider: ExecutionProvider): Promise<ModelSession>;
+  /**
+   * Creates a session that runs on `provider`; throws (with the runtime's reason) when the provider cannot. A backend
+   * whose runtime sets threads elsewhere (the web's, per page) may ignore `options`.
+   */
+  createSession(bytes: Uint8Array, provider: ExecutionProvider, options?: SessionOptions): Promise<ModelSession>;
   /** Providers the runtime build supports, for error messages. */
   supportedProviders(): readonly string[];
 }

@@ -1,6 +1,6 @@
 // The platform-free part of @depthfold/infer: the contract, the device table, errors and the pixel and logit maths.
 // Imports neither a runtime nor node APIs, so the Node and web entries share it.
-export type { InferenceBackend, ModelSession, ModelSource, TensorData } from './backend.js';
+export type { InferenceBackend, ModelSession, ModelSource, SessionOptions, TensorData } from './backend.js';
 export { SessionClassifier } from './classifier-impl.js';
 export {
   DEVICES,
@@ -25,7 +25,14 @@ export {
 } from './errors.js';
 export { loadClassifier } from './load-classifier.js';
 export { softmax, topK } from './postprocess.js';
-export { toNchwInput } from './preprocess.js';
+export { type ImageShape, normalizePixelsInPlace, toNchwInput } from './preprocess.js';
+export {
+  checkSessionOptions,
+  deviceErrorOf,
+  type SessionAttempts,
+  type StartedSession,
+  startFirstSession,
+} from './session-start.js';
 export { MAX_RUN_BATCH } from './classifier.js';
 export type {
   Classification,

@@ -11,19 +11,18 @@ import {
   type TensorSignature,
 } from '@depthfold/onnx';
 import type { ModelMetadata } from '@depthfold/core';
-import type { InferenceBackend, ModelSession } from './backend.js';
+import type { InferenceBackend } from './backend.js';
 import { SessionClassifier } from './classifier-impl.js';
-import { DEVICE_TABLE, platformDevices, resolveDevice, type DeviceCandidate } from './device.js';
+import { DEVICE_TABLE, resolveDevice } from './device.js';
 import {
   describeType,
-  InferDeviceError,
   InferInputError,
   InferIntegrityError,
   InferModelError,
   ProviderUnavailableError,
   reasonOf,
-  type DeviceFallback,
 } from './errors.js';
+import { deviceErrorOf, type StartedSession, startFirstSession } from './session-start.js';
 import type { Classifier, ClassifierInfo, LoadOptions, Pixels } from './classifier.js';
 import type { RgbaImage } from './rgba-image.js';
 
@@ -57,35 +56,13 @@ export async function loadClassifier(
   const metadata = readModelMetadata(bytes, source);
   if (verify) await checkIntegrity(bytes, metadata, source);
   checkMetadataAgainstGraph(signatureOf(bytes, source), metadata, source);
-  const fallbacks: DeviceFallback[] = [];
-  const errors = new Map<DeviceCandidate['provider'], unknown>();
-  for (const candidate of candidates) {
-    let session: ModelSession;
-    try {
-      session = await backend.createSession(bytes, candidate.provider);
-    } catch (error) {
-      fallbacks.push({ ...candidate, reason: reasonOf(error) });
-      errors.set(candidate.provider, error);
-      continue;
-    }
-    return new SessionClassifier(
-      session,
-      infoOf(metadata, candidate, fallbacks, session.wasmThreads),
-      backend.rgbaImages,
-      source,
-    );
+  const { started, fallbacks, errors } = await startFirstSession(backend, bytes, candidates);
+  if (started) {
+    const { session } = started;
+    return new SessionClassifier(session, infoOf(metadata, started, session.wasmThreads), backend.rgbaImages, source);
   }
   await blameModelIfBaselineFails(backend, bytes, source, errors);
-  // Listed by what the runtime build supports, not by trying each: a probe would load the model once per device.
-  const supported = backend.supportedProviders();
-  const { providers } = DEVICE_TABLE[backend.platform];
-  const available = platformDevices(backend.platform).filter((d) => {
-    if (d === device || fallbacks.some((f) => f.device === d)) return false;
-    if (d === 'auto') return true;
-    const provider = providers[d];
-    return provider !== undefined && supported.includes(provider);
-  });
-  throw new InferDeviceError(device, fallbacks, available);
+  throw deviceErrorOf(backend, device, fallbacks);
 }
 
 // Bytes that do not even split into protobuf records (text, a truncated download) are refused before any runtime
@@ -130,7 +107,7 @@ async function blameModelIfBaselineFails(
   backend: InferenceBackend,
   bytes: Uint8Array,
   source: string,
-  errors: Map<string, unknown>,
+  errors: ReadonlyMap<string, unknown>,
 ): Promise<void> {
   const row = DEVICE_TABLE[backend.platform];
   const provider = row.providers[row.auto[row.auto.length - 1]];
@@ -261,8 +238,7 @@ function checkMetadataAgainstGraph(signature: ModelSignature, metadata: ModelMet
 // A deep-frozen copy: the normalisation and labels that classify uses cannot be changed through `info`.
 function infoOf(
   metadata: ModelMetadata,
-  { device, provider }: DeviceCandidate,
-  fallbacks: DeviceFallback[],
+  { device, provider, fallbacks }: StartedSession,
   wasmThreads: number | undefined,
 ): ClassifierInfo {
   const own = deepFreeze(structuredClone(metadata));

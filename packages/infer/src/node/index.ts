@@ -1,9 +1,14 @@
-// @depthfold/infer for Node: `load` over onnxruntime-node, and the platform-free contract re-exported.
+// @depthfold/infer for Node: `load` over onnxruntime-node, and the platform-free contract re-exported; besides, for
+// code that runs sessions itself (@depthfold/serve), the session factory `load` uses and its pixel normalisation.
 import { loadClassifier, type Classifier, type LoadOptions } from '../common/index.js';
 import { ortNodeBackend } from './ort-backend.js';
 
 export * from '../common/public.js';
 export type { Classifier } from '../common/index.js';
+export type { ModelSession, SessionOptions, TensorData } from '../common/backend.js';
+export { type ImageShape, normalizePixelsInPlace } from '../common/preprocess.js';
+export type { StartedSession } from '../common/session-start.js';
+export { createSession } from './create-session.js';
 
 /**
  * Loads a depthfold ONNX model for classification.

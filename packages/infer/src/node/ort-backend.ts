@@ -2,7 +2,7 @@
 // execution providers, whichever this install has).
 import { readFile } from 'node:fs/promises';
 import { InferenceSession, listSupportedBackends, Tensor } from 'onnxruntime-node';
-import type { InferenceBackend, ModelSession, ModelSource, TensorData } from '../common/backend.js';
+import type { InferenceBackend, ModelSession, ModelSource, SessionOptions, TensorData } from '../common/backend.js';
 import type { ExecutionProvider } from '../common/device.js';
 import { InferInputError, reasonOf } from '../common/errors.js';
 
@@ -44,9 +44,21 @@ export const ortNodeBackend: InferenceBackend = Object.freeze({
   platform: 'node',
   rgbaImages: false,
   readModel,
-  async createSession(bytes: Uint8Array, provider: ExecutionProvider): Promise<ModelSession> {
+  async createSession(
+    bytes: Uint8Array,
+    provider: ExecutionProvider,
+    options: SessionOptions = {},
+  ): Promise<ModelSession> {
+    const { threads = 0, graphOptimizationLevel } = options;
     try {
-      return wrap(await InferenceSession.create(bytes, { executionProviders: [provider] }));
+      return wrap(
+        await InferenceSession.create(bytes, {
+          executionProviders: [provider],
+          // Left out rather than passed as defaults: ORT's own defaults then apply, as they always did for `load`.
+          ...(graphOptimizationLevel === undefined ? {} : { graphOptimizationLevel }),
+          ...(threads > 0 ? { intraOpNumThreads: threads } : {}),
+        }),
+      );
     } catch (error) {
       // ORT's own message ("Failed to load shared library") does not say that npm never ships these libraries.
       if (provider === 'cuda') throw new Error(`${reasonOf(error)} (${CUDA_HINT})`, { cause: error });
