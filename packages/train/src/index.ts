@@ -1,14 +1,8 @@
 // @depthfold/train: trains ResNet-(6n+2) with stochastic depth in TensorFlow.js.
-export {
-  train,
-  runDirOf,
-  workerCount,
-  splitTrainingSet,
-  type TrainHooks,
-  type TrainResult,
-  type StepProgress,
-  type WriteBoundary,
-} from './trainer.js';
+export { train, workerCount, type TrainResult } from './trainer.js';
+export { runDirOf } from './open-run.js';
+export { splitTrainingSet } from './training-split.js';
+export type { TrainHooks, StepProgress, WriteBoundary } from './train-hooks.js';
 export { resumedConfig, RESUMABLE_SETTINGS } from './resume.js';
 export { selectBackend, type BackendChoice } from './backend.js';
 export { forward, type ForwardMode, type ForwardResult, type BatchStats } from './forward.js';

@@ -3,7 +3,8 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { trainConfigSchema } from '@depthfold/core';
 import { helpText, parseCommandLine, processLogger as log, runCommand } from '@depthfold/core/node';
-import { train, type StepProgress } from '../trainer.js';
+import type { StepProgress } from '../train-hooks.js';
+import { train } from '../trainer.js';
 
 const SUMMARY =
   'Trains ResNet-(6n+2) with stochastic depth (Huang et al. 2016) on Fashion-MNIST (default), MNIST or CIFAR, and\n' +

@@ -1,0 +1,111 @@
+// The epochs of a run: train, evaluate, then commit the epoch (checkpoint first, metrics after) before the next.
+import {
+  expectedDepth,
+  type EpochMetrics,
+  type MetricsLine,
+  type Normalization,
+  type ResNetSpec,
+  type TrainConfig,
+} from '@depthfold/core';
+import { saveCheckpoint, writeMetrics, type RunPaths } from '@depthfold/core/node';
+import type { BackendChoice } from './backend.js';
+import { checkpointInfo } from './checkpoint-record.js';
+import type { Dataset } from './data/index.js';
+import { evaluate, type Evaluation } from './evaluate.js';
+import type { LrSchedule } from './lr-schedule.js';
+import type { TrainEngine } from './parallel/engine.js';
+import { commitWrite, type TrainHooks } from './train-hooks.js';
+import { trainEpoch, type EpochRun } from './train-epoch.js';
+import type { RunSplits } from './training-split.js';
+
+/** A run ready to train: its engine, data and model settings, where it writes, and where it starts. */
+export interface EpochLoop {
+  engine: TrainEngine;
+  config: TrainConfig;
+  dataset: Dataset;
+  splits: RunSplits;
+  spec: ResNetSpec;
+  probs: number[];
+  normalization: Normalization;
+  backend: BackendChoice;
+  workers: number;
+  runDir: string;
+  paths: RunPaths;
+  hooks: TrainHooks;
+  /** Epochs already done (0 for a new run). */
+  startEpoch: number;
+  /** Steps already done. */
+  startStep: number;
+  /** The run's metrics lines so far; each epoch's line is appended. */
+  metrics: MetricsLine[];
+}
+
+/** The metrics line of the 0-based `epoch`, after `step` steps in all. */
+function epochMetrics(
+  loop: EpochLoop,
+  epoch: number,
+  step: number,
+  run: EpochRun,
+  test: Evaluation,
+  validation: Evaluation | undefined,
+): EpochMetrics {
+  const { batchSize } = loop.config;
+  return {
+    epoch: epoch + 1,
+    step,
+    learningRate: run.learningRate,
+    trainLoss: run.lossSum / run.steps,
+    trainError: 1 - run.correct / (run.steps * batchSize),
+    testLoss: test.loss,
+    testError: test.error,
+    testExamples: test.examples,
+    ...(validation ? { validationLoss: validation.loss, validationError: validation.error } : {}),
+    seconds: run.seconds,
+    imagesPerSecond: (run.steps * batchSize) / run.seconds,
+    expectedDepth: expectedDepth(loop.probs),
+    realisedDepth: run.blocksRun / run.steps,
+    gradMagnitude: run.gradMagnitude,
+    backend: loop.backend.name,
+    workers: loop.workers,
+  };
+}
+
+/** Trains `loop`'s run from its start epoch to `config.epochs`, committing each epoch to the run directory. */
+export async function runEpochs(loop: EpochLoop): Promise<void> {
+  const { engine, config, dataset, splits, probs, normalization, paths, hooks, metrics } = loop;
+  const schedule: LrSchedule = {
+    kind: config.lrSchedule,
+    peak: config.learningRate,
+    warmupEpochs: config.warmupEpochs,
+    epochs: config.epochs,
+  };
+  const trainIdx = splits.train;
+  let step = loop.startStep;
+  for (let epoch = loop.startEpoch; epoch < config.epochs; epoch++) {
+    const run = await trainEpoch({ engine, config, dataset, trainIdx, normalization, probs, schedule, hooks }, epoch);
+    step += run.steps;
+    const test = await evaluate(engine, dataset.test, splits.test, probs, normalization, config.evalBatchSize);
+    const validation = splits.validation.length
+      ? await evaluate(engine, dataset.train, splits.validation, probs, normalization, config.evalBatchSize)
+      : undefined;
+    const line = epochMetrics(loop, epoch, step, run, test, validation);
+    metrics.push(line);
+    const info = checkpointInfo({
+      config,
+      spec: loop.spec,
+      probs,
+      normalization,
+      trainExamples: trainIdx.length,
+      line,
+      backend: loop.backend.name,
+    });
+    // The checkpoint's rename commits the epoch; the metrics file follows, and a kill in between leaves a line that
+    // resume rewrites from the checkpoint's copy (wall-clock timings stay out of the checkpoint: see checkpointInfo).
+    const state = await engine.state();
+    await commitWrite(hooks, 'checkpoint', epoch + 1, (options) =>
+      saveCheckpoint(paths.checkpoint, { info, ...state }, options),
+    );
+    await commitWrite(hooks, 'metrics', epoch + 1, (options) => writeMetrics(loop.runDir, metrics, options));
+    hooks.onEpoch?.(line);
+  }
+}

@@ -1,0 +1,76 @@
+// What a checkpoint records of an epoch: the run's settings less where and how it was started, its figures less
+// wall-clock timings, and copies of the architecture.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  DATASET_LABELS,
+  checkpointInfoSchema,
+  parseWith,
+  resnetSpec,
+  survivalProbs,
+  trainConfigSchema,
+  type EpochMetrics,
+} from '@depthfold/core';
+import { checkpointInfo } from '../src/checkpoint-record.js';
+
+const settings = { dataset: 'fashion-mnist', depth: 8, survivalRule: 'linear', survivalProb: 0.5, seed: 2 } as const;
+const config = parseWith(trainConfigSchema, { ...settings, runDir: '/somewhere/run', resume: true }, 'config');
+const spec = resnetSpec({ depth: 8, input: { height: 28, width: 28, channels: 1 }, numClasses: 10, shortcut: 'A' });
+const probs = survivalProbs('linear', 3, 0.5);
+const line: EpochMetrics = {
+  epoch: 3,
+  step: 30,
+  learningRate: 0.05,
+  trainLoss: 0.9,
+  trainError: 0.3,
+  testLoss: 1.1,
+  testError: 0.35,
+  testExamples: 100,
+  validationLoss: 1.2,
+  validationError: 0.4,
+  seconds: 12.5,
+  imagesPerSecond: 160,
+  expectedDepth: 2,
+  realisedDepth: 2.1,
+  gradMagnitude: { conv: 0.01 },
+  backend: 'wasm',
+  workers: 2,
+};
+const normalization = { mean: [0.29], std: [0.35] };
+const info = checkpointInfo({ config, spec, probs, normalization, trainExamples: 640, line, backend: 'wasm' });
+
+test('the recorded settings leave out runDir and resume, so a checkpoint does not depend on where it was written', () => {
+  assert.equal(info.config.runDir, undefined);
+  assert.equal(info.config.resume, false);
+  // As JSON, the form the checkpoint stores: the same bytes as a run given neither.
+  assert.equal(JSON.stringify(info.config), JSON.stringify(parseWith(trainConfigSchema, settings, 'config')));
+});
+
+test("the epoch, steps and figures are the epoch's line, which it carries without timings", () => {
+  assert.equal(info.epoch, 3);
+  assert.equal(info.step, 30);
+  assert.deepEqual(info.metrics, {
+    epochs: 3,
+    steps: 30,
+    trainLoss: 0.9,
+    trainError: 0.3,
+    testLoss: 1.1,
+    testError: 0.35,
+    testExamples: 100,
+    validationLoss: 1.2,
+    validationError: 0.4,
+    backend: 'wasm',
+  });
+  const { seconds: _seconds, imagesPerSecond: _rate, ...untimed } = line;
+  assert.deepEqual(info.epochMetrics, untimed);
+});
+
+test('architecture, schedule, labels and data are recorded, and the record is a valid checkpoint info', () => {
+  assert.deepEqual(info.architecture, spec);
+  assert.notEqual(info.architecture.widths, spec.widths, 'a copy, not the spec the run keeps using');
+  assert.deepEqual(info.schedule, { rule: 'linear', survivalProb: 0.5, survivalProbs: probs });
+  assert.deepEqual(info.labels, [...DATASET_LABELS['fashion-mnist']]);
+  assert.deepEqual(info.dataset, { name: 'fashion-mnist', trainExamples: 640 });
+  assert.equal(info.normalization, normalization);
+  assert.deepEqual(parseWith(checkpointInfoSchema, info, 'checkpoint info'), info);
+});
