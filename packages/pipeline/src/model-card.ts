@@ -1,73 +1,18 @@
 // A model card (models/<name>.md): what a shipped model is, how it was trained, and how well it does, every figure
-// measured from the model file, its run directory and the test set, with the commands that reproduce them.
-import type { MetricsLine, ModelMetadata, TrainConfig } from '@depthfold/core';
+// measured from the model file, its run directory and the test set, with the commands that reproduce them. The
+// figures are model-card-figures.ts's; this module writes them down as Markdown.
+import type { ModelMetadata } from '@depthfold/core';
 import { duration } from '@depthfold/report';
+import { modelCardFigures, type ModelCardFigures, type ModelCardInput } from './model-card-figures.js';
 
-/** counts[t][p]: test images of true class t that the model put in class p. */
-export type ConfusionMatrix = number[][];
-
-/** The confusion matrix of `predicted` against `truth` over `classes` classes. */
-export function confusionMatrix(
-  truth: ArrayLike<number>,
-  predicted: ArrayLike<number>,
-  classes: number,
-): ConfusionMatrix {
-  if (truth.length !== predicted.length)
-    throw new Error(`confusionMatrix: ${truth.length} labels but ${predicted.length} predictions`);
-  const counts = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
-  for (let i = 0; i < truth.length; i++) counts[truth[i]!]![predicted[i]!]!++;
-  return counts;
-}
-
-/** A proportion with its 95% confidence interval. */
-export interface Proportion {
-  successes: number;
-  total: number;
-  value: number;
-  low: number;
-  high: number;
-}
-
-/**
- * `successes` of `total` with its Wilson score interval at 95%: unlike the normal approximation it stays inside
- * [0, 1] and is accurate near 0 and 1, where classifier accuracies live.
- */
-export function wilsonInterval(successes: number, total: number): Proportion {
-  if (total <= 0) throw new Error(`wilsonInterval: expected a positive total, received ${total}`);
-  const z = 1.959963984540054;
-  const p = successes / total;
-  const denominator = 1 + (z * z) / total;
-  const centre = (p + (z * z) / (2 * total)) / denominator;
-  const half = (z * Math.sqrt((p * (1 - p)) / total + (z * z) / (4 * total * total))) / denominator;
-  return { successes, total, value: p, low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
-}
-
-/** Everything a card states; the CLI measures it, this module only writes it down. */
-export interface ModelCardInput {
-  /** The model file as the card names it, e.g. `models/resnet20-fashion-mnist.onnx`. */
-  modelPath: string;
-  modelBytes: number;
-  metadata: ModelMetadata;
-  /** The run directory the model was exported from, its config (as the checkpoint records it) and per-epoch metrics. */
-  runDir: string;
-  config: TrainConfig;
-  metrics: readonly MetricsLine[];
-  /** `pnpm train ...` and `pnpm export ...` as they reproduce the model. */
-  trainCommand: string;
-  exportCommand: string;
-  /** The command that wrote this card. */
-  cardCommand: string;
-  /** Where training ran, e.g. `2 vCPUs (Intel Xeon ...), 24 GiB, Node 20.19, tfjs wasm, 2 workers`. */
-  hardware: string;
-  /** Test labels and the ONNX model's top-1 predictions, as ONNX Runtime gave them. */
-  truth: ArrayLike<number>;
-  predicted: ArrayLike<number>;
-  /** ONNX Runtime vs the trained tfjs network on the same test images. */
-  parity: { images: number; maxAbsDiff: number; top1Agree: number };
-  /** The execution provider that produced `predicted`. */
-  provider: string;
-  generated: Date;
-}
+// The package's index exports the card's statistics and input from here, where they were before the figures moved.
+export {
+  confusionMatrix,
+  wilsonInterval,
+  type ConfusionMatrix,
+  type ModelCardInput,
+  type Proportion,
+} from './model-card-figures.js';
 
 const pct = (v: number, digits = 2): string => `${(100 * v).toFixed(digits)}%`;
 
@@ -76,52 +21,44 @@ function table(head: readonly string[], rows: readonly (readonly string[])[], al
   return [head, rule, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
-function survivalText(metadata: ModelMetadata): string {
+function survivalText(metadata: ModelMetadata, figures: ModelCardFigures): string {
   const { rule, survivalProb, survivalProbs } = metadata.schedule;
-  const expected = survivalProbs.reduce((s, p) => s + p, 0);
-  if (rule === 'none')
-    return `constant depth: every one of the ${survivalProbs.length} residual blocks runs at every step`;
+  if (rule === 'none') return `constant depth: every one of the ${figures.blocks} residual blocks runs at every step`;
   return (
     `stochastic depth, ${rule} rule, p_L = ${survivalProb}: block l survives a mini-batch with probability p_l = ` +
-    `${survivalProbs.map((p) => p.toFixed(3)).join(', ')}; expected ${expected.toFixed(2)} of ${survivalProbs.length} blocks per step`
+    `${survivalProbs.map((p) => p.toFixed(3)).join(', ')}; expected ${figures.expectedBlocks.toFixed(2)} of ${figures.blocks} blocks per step`
   );
 }
 
-/** The card as Markdown. */
+/** The card of `input` as Markdown: {@link renderModelCard} of its {@link modelCardFigures}. */
 export function modelCardMarkdown(input: ModelCardInput): string {
+  return renderModelCard(input, modelCardFigures(input));
+}
+
+/** The card as Markdown: `figures` (computed from `input`) written down, with `input`'s commands and settings. */
+export function renderModelCard(input: ModelCardInput, figures: ModelCardFigures): string {
   const { metadata, config, metrics } = input;
   const { architecture: arch, labels } = metadata;
+  const { accuracy, matrix, name } = figures;
   const classes = labels.length;
-  const matrix = confusionMatrix(input.truth, input.predicted, classes);
-  const correct = matrix.reduce((s, row, t) => s + row[t]!, 0);
-  const accuracy = wilsonInterval(correct, input.truth.length);
-  const last = metrics[metrics.length - 1];
-  const seconds = metrics.reduce((s, m) => s + (m.seconds ?? 0), 0);
-  const trained = metadata.dataset.trainExamples;
-  const validation = config.validation;
-  const name = input.modelPath.replace(/^.*\//, '').replace(/\.onnx$/i, '');
+  const last = figures.lastEpoch;
+  const seconds = figures.trainingSeconds;
+  const trained = figures.trainedImages;
+  const validation = figures.validationImages;
   const net = `ResNet-${arch.depth}`;
   const schedule =
     metadata.schedule.rule === 'none'
       ? 'constant depth'
       : `stochastic depth (${metadata.schedule.rule}, p_L = ${metadata.schedule.survivalProb})`;
 
-  const perClass = matrix.map((row, t) => {
-    const total = row.reduce((s, v) => s + v, 0);
-    const acc = wilsonInterval(row[t]!, total);
-    const worst = row
-      .map((v, p) => ({ v, p }))
-      .filter((x) => x.p !== t)
-      .sort((a, b) => b.v - a.v)[0]!;
-    return [
-      String(t),
-      labels[t]!,
-      String(total),
-      pct(acc.value, 1),
-      `${pct(acc.low, 1)} – ${pct(acc.high, 1)}`,
-      worst.v > 0 ? `${labels[worst.p]} (${worst.v})` : '-',
-    ];
-  });
+  const perClass = figures.perClass.map((c) => [
+    String(c.index),
+    c.label,
+    String(c.images),
+    pct(c.accuracy.value, 1),
+    `${pct(c.accuracy.low, 1)} – ${pct(c.accuracy.high, 1)}`,
+    c.mostConfusedWith ? `${c.mostConfusedWith.label} (${c.mostConfusedWith.count})` : '-',
+  ]);
   const epochRows = metrics.map((m) => [
     String(m.epoch),
     m.learningRate == null ? '-' : m.learningRate.toPrecision(3),
@@ -156,7 +93,7 @@ export function modelCardMarkdown(input: ModelCardInput): string {
     '',
     `${metadata.dataset.name}: ` +
       (validation > 0
-        ? `${(trained + validation).toLocaleString('en')} training images, of which ${validation.toLocaleString('en')} were held out ` +
+        ? `${figures.trainingSplitImages.toLocaleString('en')} training images, of which ${validation.toLocaleString('en')} were held out ` +
           `(a seeded choice, seed ${config.seed}) as a validation split for model choice and ${trained.toLocaleString('en')} trained on; `
         : `${trained.toLocaleString('en')} training images, all trained on (no validation split); `) +
       `evaluation on the ${accuracy.total.toLocaleString('en')} test images, never used for a choice. ` +
@@ -168,7 +105,7 @@ export function modelCardMarkdown(input: ModelCardInput): string {
       `3 stages of widths ${arch.widths.join(', ')}, strides ${arch.strides.join(', ')}, shortcut ${arch.shortcut === 'A' ? 'A (average pool and zero-padded channels)' : '1x1 projection'}, ` +
       `global average pool, dense ${classes}.`,
     '',
-    `Training: ${survivalText(metadata)}.`,
+    `Training: ${survivalText(metadata, figures)}.`,
     '',
     `Export: batch norm and p_l folded into the conv weights (no Mul, no BatchNormalization, no randomness in the graph: ` +
       `H_l = ReLU(p_l f_l(H_{l-1}) + id(H_{l-1}))), ONNX opset 17, ${(input.modelBytes / 1024).toFixed(0)} KiB, ` +
@@ -181,7 +118,7 @@ export function modelCardMarkdown(input: ModelCardInput): string {
     input.exportCommand,
     '```',
     '',
-    `Schedule: ${metrics.length} epoch${metrics.length === 1 ? '' : 's'} of batch ${config.batchSize}, Nesterov SGD (momentum ${config.momentum}), peak learning rate ` +
+    `Schedule: ${figures.epochs} epoch${figures.epochs === 1 ? '' : 's'} of batch ${config.batchSize}, Nesterov SGD (momentum ${config.momentum}), peak learning rate ` +
       `${config.learningRate} with ${config.lrSchedule} decay, weight decay ${config.weightDecay}, seed ${config.seed}.`,
     '',
     `Hardware: ${input.hardware}. Training time ${duration(seconds)} (training steps only; evaluation excluded).`,
