@@ -1,23 +1,22 @@
 // The KServe V2 gRPC service (inference.GRPCInferenceService, proto/grpc_predict_v2.proto) on @grpc/grpc-js:
 // the six required RPCs over the same model, batcher, limits and validation as the REST side, with the
 // protocol's status codes: INVALID_ARGUMENT for bad input, NOT_FOUND for an unknown model or version,
-// RESOURCE_EXHAUSTED for a full queue or an oversized message, UNAVAILABLE while not ready or shutting down.
+// RESOURCE_EXHAUSTED for a full queue or an oversized message, UNAVAILABLE while not ready or shutting down (mapped
+// from the server's one vocabulary of errors in errors.ts).
 import { fileURLToPath } from 'node:url';
 import {
   Server,
   ServerCredentials,
-  status,
   type ServerUnaryCall,
   type sendUnaryData,
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { DepthfoldInputError } from '@depthfold/core';
-import { HttpError, outcomeOf, OverloadedError } from './errors.js';
+import { grpcReplyOf, notReadyError, outcomeOf, shuttingDownError } from './errors.js';
 import { decodeGrpcInferRequest, encodeGrpcInferResponse, type ModelInferRequest } from './grpc-messages.js';
 import { assertFiniteLogits } from './infer-request.js';
-import { modelMetadataResponse } from './model-spec.js';
+import { assertServes, modelMetadataResponse } from './model-spec.js';
 import type { ServerMetadata } from './protocol.js';
 import type { ServedModel } from './served-model.js';
 import type { ServerStatistics } from './statistics.js';
@@ -60,36 +59,6 @@ export function serviceDefinition(): ServiceDefinition {
   return definition;
 }
 
-class GrpcError extends Error {
-  readonly code: status;
-  constructor(code: status, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
-/** The gRPC status of a thrown value: the REST side's statuses mapped as the protocol does. */
-function grpcErrorOf(error: unknown): { code: status; details: string } {
-  if (error instanceof GrpcError) return { code: error.code, details: error.message };
-  if (error instanceof DepthfoldInputError) return { code: status.INVALID_ARGUMENT, details: error.message };
-  if (error instanceof OverloadedError) return { code: status.RESOURCE_EXHAUSTED, details: error.message };
-  if (error instanceof HttpError) {
-    const code =
-      error.status === 404
-        ? status.NOT_FOUND
-        : error.status === 503
-          ? status.UNAVAILABLE
-          : error.status === 413
-            ? status.RESOURCE_EXHAUSTED
-            : status.INVALID_ARGUMENT;
-    return { code, details: error.message };
-  }
-  return {
-    code: status.INTERNAL,
-    details: `internal error: ${error instanceof Error ? error.message : String(error)}`,
-  };
-}
-
 /**
  * Starts the gRPC service for `model`.
  * @throws the bind error (e.g. the port is taken).
@@ -100,19 +69,9 @@ export async function startGrpcService(model: ServedModel, options: GrpcOptions)
   let active = 0;
   const server = new Server({ 'grpc.max_receive_message_length': options.maxMessageBytes });
 
-  const findModel = (name: string, version: string): void => {
-    if (name !== spec.name)
-      throw new GrpcError(
-        status.NOT_FOUND,
-        `model ${JSON.stringify(name)} not found (this server serves ${JSON.stringify(spec.name)})`,
-      );
-    if (version !== '' && version !== spec.version) {
-      throw new GrpcError(
-        status.NOT_FOUND,
-        `model ${JSON.stringify(name)} has no version ${JSON.stringify(version)} (versions: ${JSON.stringify(spec.version)})`,
-      );
-    }
-  };
+  // gRPC's empty version is REST's absent one.
+  const findModel = (name: string, version: string): void =>
+    assertServes(spec, name, version === '' ? undefined : version);
   const ready = (): boolean => !options.draining() && model.ready;
 
   // Every handler: counted while it runs, and any failure turned into the protocol's status.
@@ -125,7 +84,7 @@ export async function startGrpcService(model: ServedModel, options: GrpcOptions)
         .then(
           (response) => callback(null, response),
           (error: unknown) => {
-            const { code, details } = grpcErrorOf(error);
+            const { code, details } = grpcReplyOf(error);
             callback({ code, details });
           },
         )
@@ -152,19 +111,15 @@ export async function startGrpcService(model: ServedModel, options: GrpcOptions)
         options.statistics.outcome('grpc', 'success', performance.now() - started);
         return reply;
       } catch (error) {
-        const code = grpcErrorOf(error).code;
-        const outcome =
-          code === status.NOT_FOUND ? 'not_found' : code === status.UNAVAILABLE ? 'unavailable' : outcomeOf(error);
-        options.statistics.outcome('grpc', outcome, performance.now() - started);
+        options.statistics.outcome('grpc', outcomeOf(error), performance.now() - started);
         throw error;
       }
     }),
   };
   const modelInfer = async (r: ModelInferRequest): Promise<ReturnType<typeof encodeGrpcInferResponse>> => {
     findModel(r.model_name, r.model_version);
-    if (options.draining())
-      throw new GrpcError(status.UNAVAILABLE, 'server is shutting down; retry on another instance');
-    if (!model.ready) throw new GrpcError(status.UNAVAILABLE, `model ${JSON.stringify(spec.name)} is not ready`);
+    if (options.draining()) throw shuttingDownError();
+    if (!model.ready) throw notReadyError(spec.name);
     const request = decodeGrpcInferRequest(r, spec);
     const logits = await model.infer(request.input, request.rows);
     assertFiniteLogits(logits, spec.labels.length);

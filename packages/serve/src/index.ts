@@ -69,7 +69,6 @@ export {
   type ServeDevice,
   type ServedModel,
 } from './served-model.js';
-export { SessionStartError } from './session-pool.js';
 export {
   mainThreadCpuSeconds,
   ServerStatistics,
@@ -78,4 +77,3 @@ export {
   type Protocol,
   type StatDuration,
 } from './statistics.js';
-export type { ProviderFailure } from './worker-messages.js';

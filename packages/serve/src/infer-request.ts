@@ -2,6 +2,7 @@
 // logits of that batch turned into the protocol's reply (raw FP32, or Triton's classification strings), with
 // tensor data as JSON or as binary bytes after the JSON header (Triton's binary tensor data extension).
 import { DepthfoldInputError, parseWith } from '@depthfold/core';
+import { normalizePixelsInPlace } from '@depthfold/infer/node';
 import { binaryDataSize, encodeBytesElements, float32Of, HEADER_LENGTH_HEADER } from './binary-data.js';
 import type { ModelSpec } from './model-spec.js';
 import { INPUT_DATATYPES } from './model-spec.js';
@@ -126,7 +127,8 @@ export function decodeInferRequest(
       );
     data = readBinaryTensor(binary, size, count, raw, shapeText, fields.binarySize);
   }
-  if (raw) normalizeInPlace(data, spec);
+  // infer's own normalisation, so that UINT8 requests give exactly the logits of `classify` on the same pixels.
+  if (raw) normalizePixelsInPlace(data, spec.input, spec.normalization);
   return {
     ...(request.id === undefined ? {} : { id: request.id }),
     rows,
@@ -221,22 +223,6 @@ function decodeOutputs(
     }
     return { ...base, classification: k };
   });
-}
-
-// x = (pixel / 255 - mean[c]) / std[c] written as pixel * a + b, as @depthfold/infer computes it, so that UINT8
-// requests give exactly the logits of `classify` on the same pixels.
-function normalizeInPlace(data: Float32Array, spec: ModelSpec): void {
-  const { channels, height, width } = spec.input;
-  const plane = height * width;
-  const { mean, std } = spec.normalization;
-  for (let base = 0; base < data.length; base += channels * plane) {
-    for (let c = 0; c < channels; c++) {
-      const a = 1 / (255 * std[c]!);
-      const b = -mean[c]! / std[c]!;
-      const start = base + c * plane;
-      for (let k = start; k < start + plane; k++) data[k] = data[k]! * a + b;
-    }
-  }
 }
 
 // Nine significant digits identify every float32 exactly and are about half as long as a double's repr.

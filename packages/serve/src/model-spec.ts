@@ -1,6 +1,7 @@
 // What the HTTP layer knows of a served model: its name, tensors, labels and limits, taken from the model's own
 // metadata, and the V2 model-metadata reply built from them.
 import { DepthfoldInputError, type ModelMetadata, type Normalization } from '@depthfold/core';
+import { HttpError } from './errors.js';
 import { PLATFORM, type ModelMetadataResponse, type V2Datatype } from './protocol.js';
 
 /** The only version a served model has: one file, one version, as in a Triton repository's `<name>/1/`. */
@@ -70,4 +71,24 @@ export function modelMetadataResponse(spec: ModelSpec): ModelMetadataResponse {
       max_batch_size: spec.maxBatch,
     },
   };
+}
+
+/**
+ * Refuses a request for a model or version this server does not serve (REST and gRPC alike).
+ * @param version - The version asked for; `undefined` when the request names none.
+ * @throws HttpError 404 (gRPC NOT_FOUND) naming what was asked for and what is served.
+ */
+export function assertServes(spec: ModelSpec, name: string, version: string | undefined): void {
+  if (name !== spec.name) {
+    throw new HttpError(
+      404,
+      `model ${JSON.stringify(name)} not found (this server serves ${JSON.stringify(spec.name)})`,
+    );
+  }
+  if (version !== undefined && version !== spec.version) {
+    throw new HttpError(
+      404,
+      `model ${JSON.stringify(name)} has no version ${JSON.stringify(version)} (versions: ${JSON.stringify(spec.version)})`,
+    );
+  }
 }

@@ -1,10 +1,9 @@
 // A worker thread holding one ONNX Runtime session. onnxruntime-node runs a session synchronously on the thread
-// that calls `run`, so on the HTTP thread every batch would stall every connection; here it runs beside them.
+// that calls `run`, so on the HTTP thread every batch would stall every connection; here it runs beside them. The
+// session is @depthfold/infer's (its device order, fallbacks and CUDA hint), so serve and `load` start alike.
 import { parentPort, workerData } from 'node:worker_threads';
-import { InferenceSession, Tensor } from 'onnxruntime-node';
-import type { ProviderFailure, WorkerInit, WorkerReply, WorkerRequest } from './worker-messages.js';
-
-const CUDA_HINT = 'npm ships onnxruntime-node without its CUDA provider: `pnpm setup:cuda` fetches it';
+import { createSession, InferDeviceError, type StartedSession } from '@depthfold/infer/node';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-messages.js';
 
 const port = parentPort;
 if (!port) throw new Error('ort-worker.ts runs as a worker thread of @depthfold/serve');
@@ -14,33 +13,33 @@ const reply = (message: WorkerReply, transfer: ArrayBuffer[] = []): void => port
 const reasonOf = (error: unknown): string =>
   (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
 
-async function createSession(): Promise<InferenceSession | undefined> {
-  const failures: ProviderFailure[] = [];
-  for (const provider of init.providers) {
-    try {
-      const session = await InferenceSession.create(init.bytes, {
-        executionProviders: [provider],
-        graphOptimizationLevel: 'all',
-        ...(init.threads > 0 ? { intraOpNumThreads: init.threads } : {}),
-      });
-      reply({
-        type: 'ready',
-        provider,
-        failures,
-        inputNames: [...session.inputNames],
-        outputNames: [...session.outputNames],
-      });
-      return session;
-    } catch (error) {
-      failures.push({ provider, reason: provider === 'cuda' ? `${reasonOf(error)} (${CUDA_HINT})` : reasonOf(error) });
-    }
+// Any other error (a bug, not a device) ends the thread, and the pool's start reports it.
+async function startSession(): Promise<StartedSession | undefined> {
+  try {
+    const started = await createSession(init.bytes, init.device, {
+      threads: init.threads,
+      graphOptimizationLevel: 'all',
+    });
+    const { device, provider, fallbacks, session } = started;
+    reply({
+      type: 'ready',
+      device,
+      provider,
+      fallbacks: [...fallbacks],
+      inputNames: [...session.inputNames],
+      outputNames: [...session.outputNames],
+    });
+    return started;
+  } catch (error) {
+    if (!(error instanceof InferDeviceError)) throw error;
+    reply({ type: 'failed', device: error.device, failures: [...error.failures], available: [...error.available] });
+    return undefined;
   }
-  reply({ type: 'failed', failures });
-  return undefined;
 }
 
-const session = await createSession();
-if (session) {
+const started = await startSession();
+if (started) {
+  const { session } = started;
   port.on('message', (message: WorkerRequest) => {
     if (message.type === 'close') {
       void session.release().finally(() => {
@@ -51,13 +50,10 @@ if (session) {
     }
     const { id, inputName, outputName, data, dims } = message;
     session
-      .run({ [inputName]: new Tensor('float32', data, dims) }, [outputName])
-      .then((outputs) => {
-        const output = outputs[outputName];
-        if (output?.type !== 'float32')
-          throw new Error(`output ${JSON.stringify(outputName)} is ${output ? output.type : 'missing'}, not float32`);
+      .run(inputName, { data, dims }, outputName)
+      .then((output) => {
         // A copy: the tensor's memory belongs to ORT and cannot be transferred.
-        const values = new Float32Array(output.data as Float32Array);
+        const values = new Float32Array(output.data);
         reply({ type: 'result', id, data: values, dims: [...output.dims] }, [values.buffer]);
       })
       .catch((error: unknown) => reply({ type: 'error', id, message: reasonOf(error) }));

@@ -3,12 +3,11 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DepthfoldInputError, type ModelMetadata } from '@depthfold/core';
-import { DEVICE_TABLE, type ConcreteDevice, type ExecutionProvider } from '@depthfold/infer';
+import type { ConcreteDevice, DeviceFallback, ExecutionProvider } from '@depthfold/infer';
 import { readModelMetadata } from '@depthfold/onnx';
 import { DynamicBatcher, type BatcherOptions } from './batcher.js';
 import { modelSpecOf, type ModelSpec } from './model-spec.js';
 import { SessionPool } from './session-pool.js';
-import type { ProviderFailure } from './worker-messages.js';
 
 /** Devices the server runs on (`auto` tries cuda, webgpu, then cpu). */
 export const SERVE_DEVICES = ['cpu', 'cuda', 'webgpu', 'auto'] as const;
@@ -52,10 +51,10 @@ export interface ServedModel {
   readonly spec: ModelSpec;
   readonly path: string;
   readonly metadata: ModelMetadata;
-  /** The device the sessions run on, and the providers tried before it. */
+  /** The device the sessions run on, its provider, and the devices tried before it with why each failed. */
   readonly device: ConcreteDevice;
   readonly provider: ExecutionProvider;
-  readonly fallbacks: readonly ProviderFailure[];
+  readonly fallbacks: readonly DeviceFallback[];
   readonly batcher: DynamicBatcher;
   /** True while every session is alive. */
   readonly ready: boolean;
@@ -74,7 +73,7 @@ const positiveInt = (value: number, field: string): number => {
 /**
  * Loads `path` (an .onnx file written by `pnpm export`) for serving under its base name.
  * @throws DepthfoldInputError for a bad option, an unreadable file or a model without depthfold metadata;
- * SessionStartError when the device cannot start.
+ * InferDeviceError (from @depthfold/infer) when the device cannot start.
  */
 export async function loadServedModel(path: string, options: ModelOptions = {}): Promise<ServedModel> {
   const o = { ...MODEL_DEFAULTS, ...options };
@@ -100,11 +99,8 @@ export async function loadServedModel(path: string, options: ModelOptions = {}):
   }
   const metadata = readModelMetadata(bytes, path);
   const spec = modelSpecOf(basename(path).replace(/\.onnx$/i, ''), metadata, o.maxBatch);
-  const row = DEVICE_TABLE.node;
-  const devices: readonly ConcreteDevice[] = o.device === 'auto' ? row.auto : [o.device];
-  const providers = devices.map((d) => row.providers[d]).filter((p): p is ExecutionProvider => p !== undefined);
   const { channels, height, width } = spec.input;
-  const pool = await SessionPool.start(bytes, providers, {
+  const pool = await SessionPool.start(bytes, o.device, {
     instances: o.maxInflight,
     threads: o.threads,
     inputName: spec.inputName,
@@ -122,15 +118,14 @@ export async function loadServedModel(path: string, options: ModelOptions = {}):
     outputSize: spec.labels.length,
   };
   const batcher = new DynamicBatcher((input, rows) => pool.run(input, rows), batcherOptions);
-  const device = devices[providers.indexOf(pool.provider)] ?? 'cpu';
   let closed = false;
   return {
     spec,
     path,
     metadata,
-    device,
+    device: pool.device,
     provider: pool.provider,
-    fallbacks: pool.failures,
+    fallbacks: pool.fallbacks,
     batcher,
     get ready() {
       return !closed && pool.healthy;

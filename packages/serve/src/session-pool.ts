@@ -1,10 +1,16 @@
 // ORT sessions on worker threads, one per call allowed in flight (like the instances of a Triton instance group).
-// The first worker settles the execution provider (trying `auto`'s list in order); the others start on it.
+// The first worker settles the device (trying `auto`'s list in order); the others start on it.
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ExecutionProvider } from '@depthfold/infer';
-import type { ProviderFailure, WorkerInit, WorkerReply, WorkerRequest } from './worker-messages.js';
+import {
+  type ConcreteDevice,
+  type Device,
+  type DeviceFallback,
+  type ExecutionProvider,
+  InferDeviceError,
+} from '@depthfold/infer';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-messages.js';
 
 // The worker is a sibling module: ort-worker.js in dist/, or ort-worker.ts when this file runs from source
 // through tsx. Node 20 does not carry the parent's `--import tsx` loader into a worker, so from source the worker
@@ -33,20 +39,6 @@ export interface SessionPoolOptions {
   readonly onFailure?: (reason: string) => void;
 }
 
-/** No provider of those requested could create a session. */
-export class SessionStartError extends Error {
-  /** Each provider tried, with its reason. */
-  readonly failures: readonly ProviderFailure[];
-
-  constructor(failures: readonly ProviderFailure[]) {
-    super(
-      `no execution provider could start a session: ${failures.map((f) => `${f.provider}: ${f.reason}`).join('; ')}`,
-    );
-    this.name = 'SessionStartError';
-    this.failures = failures;
-  }
-}
-
 interface Call {
   readonly resolve: (output: Float32Array) => void;
   readonly reject: (error: Error) => void;
@@ -64,38 +56,37 @@ class SessionWorker {
 
 /** A fixed set of ORT sessions, each on its own thread. */
 export class SessionPool {
+  /** The device every session runs on. */
+  readonly device: ConcreteDevice;
   /** The provider every session runs on. */
   readonly provider: ExecutionProvider;
-  /** Providers the first session tried before `provider`, with why each failed. */
-  readonly failures: readonly ProviderFailure[];
+  /** Devices the first session tried before `device`, with why each failed. */
+  readonly fallbacks: readonly DeviceFallback[];
   readonly #options: SessionPoolOptions;
   readonly #workers: SessionWorker[] = [];
   #nextId = 0;
   #broken: string | undefined;
 
-  private constructor(provider: ExecutionProvider, failures: readonly ProviderFailure[], options: SessionPoolOptions) {
-    this.provider = provider;
-    this.failures = failures;
+  private constructor(started: Started, options: SessionPoolOptions) {
+    this.device = started.device;
+    this.provider = started.provider;
+    this.fallbacks = started.fallbacks;
     this.#options = options;
   }
 
   /**
    * Starts `options.instances` sessions of the model.
-   * @param providers - Tried in order by the first session; the rest use the one that worked.
-   * @throws SessionStartError when no provider starts; Error when the graph lacks the input or output named.
+   * @param device - Its providers are tried in order by the first session; the rest use the device that worked.
+   * @throws InferDeviceError when no device starts; Error when the graph lacks the input or output named.
    */
-  static async start(
-    bytes: Uint8Array,
-    providers: readonly ExecutionProvider[],
-    options: SessionPoolOptions,
-  ): Promise<SessionPool> {
-    const first = await spawn({ bytes, providers, threads: options.threads }, options);
-    const pool = new SessionPool(first.provider, first.failures, options);
+  static async start(bytes: Uint8Array, device: Device, options: SessionPoolOptions): Promise<SessionPool> {
+    const first = await spawn({ bytes, device, threads: options.threads }, options);
+    const pool = new SessionPool(first, options);
     pool.#adopt(first.worker);
     try {
       const rest = await Promise.all(
         Array.from({ length: options.instances - 1 }, () =>
-          spawn({ bytes, providers: [first.provider], threads: options.threads }, options),
+          spawn({ bytes, device: first.device, threads: options.threads }, options),
         ),
       );
       for (const r of rest) pool.#adopt(r.worker);
@@ -179,11 +170,16 @@ export class SessionPool {
   }
 }
 
+/** A worker whose session is ready, and where it started. */
+interface Started {
+  readonly worker: Worker;
+  readonly device: ConcreteDevice;
+  readonly provider: ExecutionProvider;
+  readonly fallbacks: readonly DeviceFallback[];
+}
+
 // One worker, resolved when its session is ready.
-function spawn(
-  init: WorkerInit,
-  options: SessionPoolOptions,
-): Promise<{ worker: Worker; provider: ExecutionProvider; failures: readonly ProviderFailure[] }> {
+function spawn(init: WorkerInit, options: SessionPoolOptions): Promise<Started> {
   return new Promise((resolve, reject) => {
     const worker = newWorker(init);
     // Only our own listeners come off: Worker keeps listeners of its own (removeAllListeners would cut its port).
@@ -198,7 +194,7 @@ function spawn(
       reject(error);
     };
     const onMessage = (reply: WorkerReply): void => {
-      if (reply.type === 'failed') settle(new SessionStartError(reply.failures));
+      if (reply.type === 'failed') settle(new InferDeviceError(reply.device, reply.failures, reply.available));
       else if (reply.type !== 'ready') settle(new Error(`the session's thread said ${reply.type} before it was ready`));
       else if (!reply.inputNames.includes(options.inputName) || !reply.outputNames.includes(options.outputName)) {
         settle(
@@ -208,7 +204,7 @@ function spawn(
         );
       } else {
         detach();
-        resolve({ worker, provider: reply.provider, failures: reply.failures });
+        resolve({ worker, device: reply.device, provider: reply.provider, fallbacks: reply.fallbacks });
       }
     };
     const onError = (error: Error): void => settle(error);

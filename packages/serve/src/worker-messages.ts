@@ -1,20 +1,16 @@
 // The messages between the HTTP thread and an ORT worker thread (see ort-worker.ts).
-import type { ExecutionProvider } from '@depthfold/infer';
+// A worker's start is @depthfold/infer's createSession; a failure to start crosses the thread as the fields of its
+// InferDeviceError, which the pool builds again on this side.
+import type { ConcreteDevice, Device, DeviceFallback, ExecutionProvider } from '@depthfold/infer';
 
 /** What a worker starts with. */
 export interface WorkerInit {
   /** The .onnx file's bytes, read once by the main thread. */
   readonly bytes: Uint8Array;
-  /** Providers to try, in order; the first that creates a session is used. */
-  readonly providers: readonly ExecutionProvider[];
+  /** The device whose providers are tried, in the order of infer's device table; the first that starts is used. */
+  readonly device: Device;
   /** ORT intra-op threads; 0 leaves ORT's default (one per core). */
   readonly threads: number;
-}
-
-/** A provider that could not create a session, and why. */
-export interface ProviderFailure {
-  readonly provider: ExecutionProvider;
-  readonly reason: string;
 }
 
 /** Main thread to worker. */
@@ -33,12 +29,18 @@ export type WorkerRequest =
 export type WorkerReply =
   | {
       readonly type: 'ready';
+      readonly device: ConcreteDevice;
       readonly provider: ExecutionProvider;
-      readonly failures: readonly ProviderFailure[];
+      readonly fallbacks: readonly DeviceFallback[];
       readonly inputNames: readonly string[];
       readonly outputNames: readonly string[];
     }
-  | { readonly type: 'failed'; readonly failures: readonly ProviderFailure[] }
+  | {
+      readonly type: 'failed';
+      readonly device: Device;
+      readonly failures: readonly DeviceFallback[];
+      readonly available: readonly Device[];
+    }
   | { readonly type: 'result'; readonly id: number; readonly data: Float32Array; readonly dims: readonly number[] }
   | { readonly type: 'error'; readonly id: number; readonly message: string }
   | { readonly type: 'closed' };
