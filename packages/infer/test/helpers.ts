@@ -2,9 +2,6 @@
 // edits (metadata, digest, weight ranges) that the model-check tests make to model files.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createRng } from '@depthfold/core';
 import {
   encodeModel,
@@ -14,14 +11,12 @@ import {
   type ModelProto,
   type WireRecord,
 } from '@depthfold/onnx';
+import { type TempFile, tempFile as sharedTempFile } from '@depthfold/testing';
 import { INPUT } from './fixtures.js';
 
 /** Writes `bytes` into a fresh temporary directory; `cleanup` removes it. */
-export function tempFile(name: string, bytes: Uint8Array | string): { path: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'depthfold-infer-'));
-  const path = join(dir, name);
-  writeFileSync(path, bytes);
-  return { path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+export function tempFile(name: string, bytes: Uint8Array | string): TempFile {
+  return sharedTempFile(name, bytes, 'depthfold-infer-');
 }
 
 /** A seeded random HWC image of the fixture's size, 0..255. */

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildModel, encodeModel } from '../src/index.js';
 import { writeModelFile } from '../src/node.js';
-import { CASES, metadataFor, randomCheckpoint } from './fixtures.js';
+import { CASES, randomCheckpoint } from '@depthfold/testing';
+import { metadataFor } from './source-writer.js';
 
 const PYTHON = '/usr/bin/python3';
 

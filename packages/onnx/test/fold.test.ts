@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createRng, DepthfoldInputError, type NamedTensor } from '@depthfold/core';
 import { foldBatchNorm, foldNetwork, hwioToOihw, nhwcToNchw } from '../src/index.js';
-import { CASES, randomCheckpoint, randomTensor, randomVariance } from './fixtures.js';
+import { CASES, randomCheckpoint, randomTensor, randomVariance } from '@depthfold/testing';
 import { batchNormAxis, convNchwHwio, convNchwOihw, maxAbsDiff, type Activation } from './reference.js';
 
 const EPS = 1e-5;

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { createRng } from '@depthfold/core';
 import { buildModel, decodeModelProto, encodeModel, nhwcToNchw, type ModelProto } from '../src/index.js';
-import { CASES, metadataFor, randomCheckpoint, randomTensor, type Case } from './fixtures.js';
+import { CASES, type Case, randomCheckpoint, randomTensor } from '@depthfold/testing';
+import { metadataFor } from './source-writer.js';
 import { maxAbsDiff, referenceLogits } from './reference.js';
 
 const FOLDED_OPS = new Set(['Conv', 'Relu', 'Add', 'AveragePool', 'Pad', 'GlobalAveragePool', 'Flatten', 'Gemm']);

@@ -22,7 +22,8 @@ import {
   type ModelProto,
 } from '../src/index.js';
 import { stampModelFile } from '../src/node.js';
-import { CASES, metadataFor, randomCheckpoint } from './fixtures.js';
+import { CASES, randomCheckpoint } from '@depthfold/testing';
+import { metadataFor } from './source-writer.js';
 
 const checkpoint = randomCheckpoint(CASES[0]!);
 const stamped = metadataFor(checkpoint, true);

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { createRng, DepthfoldInputError, encodeCheckpoint, modelMetadataSchema } from '@depthfold/core';
 import { buildModel, encodeModel, readModelMetadata, type ModelProto } from '../src/index.js';
 import { writeModelFile } from '../src/node.js';
-import { CASES, metadataFor, randomCheckpoint } from './fixtures.js';
+import { CASES, randomCheckpoint } from '@depthfold/testing';
+import { metadataFor } from './source-writer.js';
 
 const checkpoint = randomCheckpoint(CASES[0]!);
 const metadata = metadataFor(checkpoint, true);

@@ -15,7 +15,8 @@ import {
   tritonRepositoryFiles,
   writeTritonRepository,
 } from '../src/triton-repository.js';
-import { CASES, metadataFor, randomCheckpoint } from './fixtures.js';
+import { CASES, randomCheckpoint } from '@depthfold/testing';
+import { metadataFor } from './source-writer.js';
 
 const PYTHON = '/usr/bin/python3';
 const CHECKER = fileURLToPath(new URL('./triton-config-check.py', import.meta.url));

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { saveCheckpoint } from '@depthfold/core/node';
-// The onnx package's seeded random checkpoints and its Triton checker: test files, not part of its published API.
-import { CASES, randomCheckpoint } from '../../onnx/test/fixtures.js';
+// The workspace's seeded random checkpoints (@depthfold/testing) and onnx's Triton checker (a test file of onnx).
+import { CASES, randomCheckpoint } from '@depthfold/testing';
 
 const PYTHON = '/usr/bin/python3';
 const CHECKER = fileURLToPath(new URL('../../onnx/test/triton-config-check.py', import.meta.url));

@@ -1,10 +1,14 @@
-// The test model: a random ResNet-8 on 28x28x1 Fashion-MNIST-shaped input (seeded, no training), built by
-// @depthfold/onnx from the same random checkpoint its own tests use, and written as an .onnx file.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildModel, encodeModel } from '@depthfold/onnx';
-import { CASES, metadataFor, randomCheckpoint } from '../../onnx/test/fixtures.js';
+// serve's fixture model: a random ResNet-8 on 28x28x1 Fashion-MNIST-shaped input (seeded, no training), from the
+// first of @depthfold/testing's cases, written as an .onnx file under the name it is served by; and seeded requests.
+import * as onnx from '@depthfold/onnx';
+import {
+  CASES,
+  modelBytesOf,
+  randomCheckpoint,
+  randomPixels as seededPixels,
+  type TempFile,
+  tempFile,
+} from '@depthfold/testing';
 
 /** The served name of the fixture model (its file name without .onnx). */
 export const MODEL_NAME = 'tiny-fashion';
@@ -17,29 +21,17 @@ export const IMAGE_SIZE = INPUT.channels * INPUT.height * INPUT.width;
 
 /** The bytes of the fixture model. */
 export function fixtureModelBytes(): Uint8Array {
-  const checkpoint = randomCheckpoint(CASES[0]!);
-  return encodeModel(buildModel(checkpoint, metadataFor(checkpoint, true), { folded: true }));
+  return modelBytesOf(onnx, randomCheckpoint(CASES[0]!));
 }
 
 /** A temporary directory holding `tiny-fashion.onnx`, and a function that removes it. */
-export async function fixtureModelFile(): Promise<{ path: string; dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'depthfold-serve-'));
-  const path = join(dir, `${MODEL_NAME}.onnx`);
-  await writeFile(path, fixtureModelBytes());
-  return { path, dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+export function fixtureModelFile(): TempFile {
+  return tempFile(`${MODEL_NAME}.onnx`, fixtureModelBytes(), 'depthfold-serve-');
 }
 
 /** Seeded pseudo-random raw pixels (0..255) of `count` images, NCHW. */
 export function randomPixels(count: number, seed: number): Uint8Array {
-  const out = new Uint8Array(count * IMAGE_SIZE);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < out.length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = (s >>> 0) % 256;
-  }
-  return out;
+  return seededPixels(count * IMAGE_SIZE, seed);
 }
 
 /** Seeded normalised input (what the network takes), NCHW, roughly N(0, 1). */

@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DepthfoldInputError } from '@depthfold/core';
 import { classifyRow, decodeInferRequest, encodeInferResponse, modelSpecOf, type ModelSpec } from '../src/index.js';
-import { CASES, metadataFor, randomCheckpoint } from '../../onnx/test/fixtures.js';
+import * as onnx from '@depthfold/onnx';
+import { CASES, metadataFor, randomCheckpoint } from '@depthfold/testing';
 
-const metadata = metadataFor(randomCheckpoint(CASES[0]!), true);
+const metadata = metadataFor(onnx, randomCheckpoint(CASES[0]!), true);
 const spec: ModelSpec = modelSpecOf('tiny', metadata, 4);
 const SIZE = 28 * 28;
 

@@ -1,26 +1,22 @@
-// Random ResNet checkpoints and matching model metadata for the tests (seeded, so failures reproduce).
-import { createHash } from 'node:crypto';
+// Seeded random ResNet checkpoints for the tests of every package that builds, exports or serves a model: the
+// generators use @depthfold/core alone, so any package's tests may use them (onnx's included) without a cycle.
 import {
+  type Checkpoint,
   createRng,
+  DATASET_LABELS,
   decodeCheckpoint,
   encodeCheckpoint,
+  type InputShape,
+  METADATA_FORMAT_VERSION,
+  type NamedTensor,
+  type Normalization,
   parameterSpecs,
+  type Rng,
   resnetSpec,
+  type ShortcutKind,
   survivalProbs,
   trainConfigSchema,
-  DATASET_LABELS,
-  METADATA_FORMAT_VERSION,
-  type Checkpoint,
-  type InputShape,
-  type ModelMetadata,
-  type NamedTensor,
-  type Rng,
-  type ShortcutKind,
 } from '@depthfold/core';
-import { buildModel } from '../src/graph.js';
-import { integrityPayload } from '../src/integrity.js';
-import { encodeModel } from '../src/model-file.js';
-import { modelMetadata } from '../src/model-metadata.js';
 
 /** Standard normal numbers (Box-Muller) from a seeded generator. */
 export function gaussian(rng: Rng): () => number {
@@ -42,12 +38,14 @@ export function randomVariance(rng: Rng, channels: number): NamedTensor {
   return { shape: [channels], data };
 }
 
-/** A test case: ResNet-8 with the given shortcut and input. */
+/** A test case: a random ResNet-8 with the given shortcut and input. */
 export interface Case {
   label: string;
   shortcut: ShortcutKind;
   input: InputShape;
   seed: number;
+  /** The checkpoint's normalisation; default mean 0.5 and std 0.25 on every channel. */
+  normalization?: Normalization;
 }
 
 /** ResNet-8 with option A on 28x28x1 and with projection shortcuts on 32x32x3. */
@@ -62,10 +60,12 @@ export const CASES: readonly Case[] = [
 ];
 
 /**
- * A random checkpoint (He-scaled convs, BN with gamma around 1 and positive variance, linear survival with
- * p_L = 0.5), passed through core's encoder and decoder so that it is a checkpoint core accepts.
+ * A random checkpoint of `testCase` (He-scaled convs, BN with gamma around 1 and positive variance, linear survival
+ * with p_L = 0.5; Fashion-MNIST labels on one channel, CIFAR-10 on three), passed through core's encoder and decoder
+ * so that it is a checkpoint core accepts.
  */
-export function randomCheckpoint({ shortcut, input, seed }: Case): Checkpoint {
+export function randomCheckpoint(testCase: Case): Checkpoint {
+  const { shortcut, input, seed } = testCase;
   const dataset = input.channels === 1 ? 'fashion-mnist' : 'cifar10';
   const spec = resnetSpec({ depth: 8, input, numClasses: 10, shortcut });
   const rng = createRng(seed);
@@ -79,13 +79,17 @@ export function randomCheckpoint({ shortcut, input, seed }: Case): Checkpoint {
     else params.set(p.name, randomTensor(rng, p.shape, 0.2));
   }
   const probs = survivalProbs('linear', 3 * spec.blocksPerStage, 0.5);
+  const normalization = testCase.normalization ?? {
+    mean: Array(input.channels).fill(0.5),
+    std: Array(input.channels).fill(0.25),
+  };
   const checkpoint: Checkpoint = {
     info: {
       formatVersion: METADATA_FORMAT_VERSION,
       config: trainConfigSchema.parse({ depth: 8, shortcut, dataset, survivalProb: 0.5 }),
       architecture: { ...spec, widths: [...spec.widths], strides: [...spec.strides] },
       schedule: { rule: 'linear', survivalProb: 0.5, survivalProbs: probs },
-      normalization: { mean: Array(input.channels).fill(0.5), std: Array(input.channels).fill(0.25) },
+      normalization: { mean: [...normalization.mean], std: [...normalization.std] },
       labels: [...DATASET_LABELS[dataset]],
       dataset: { name: dataset, trainExamples: 0 },
       epoch: 1,
@@ -96,20 +100,4 @@ export function randomCheckpoint({ shortcut, input, seed }: Case): Checkpoint {
     momentum: new Map(),
   };
   return decodeCheckpoint(encodeCheckpoint(checkpoint), `random checkpoint ${seed}`);
-}
-
-/**
- * The metadata an export of `checkpoint` writes, with the digest of the graph and weights that `buildModel` makes of
- * it (the digest leaves metadata_props out, so it is the same before and after it is added): models built from it
- * load in @depthfold/infer with the integrity check on. Computed with node:crypto, which the tests compare with
- * the SubtleCrypto path.
- */
-export function metadataFor(checkpoint: Checkpoint, folded: boolean): ModelMetadata {
-  const base = modelMetadata(
-    checkpoint,
-    createHash('sha256').update(encodeCheckpoint(checkpoint)).digest('hex'),
-    folded,
-  );
-  const bytes = encodeModel(buildModel(checkpoint, base, { folded }));
-  return { ...base, integrity: { sha256: createHash('sha256').update(integrityPayload(bytes)).digest('hex') } };
 }
