@@ -91,22 +91,50 @@ struct BackwardData {
         toInternal(UserWeights(g), pd.weights_desc()) {}
 };
 
+/**
+ * True for a strided 1x1 convolution. oneDNN 2.6's jit 1x1 backward-weights kernels (avx2, avx512) first gather a
+ * strided NHWC input into a per-thread scratch buffer, and with fewer input channels than their channel block they
+ * write past it (uxlfoundation/oneDNN#6035: heap corruption, seen here as `free(): invalid size`). Those
+ * convolutions compute their filter gradient from NCHW copies, which take another path.
+ */
+bool StridedPointwise(const ConvGeometry &g) { return g.at(7) == 1 && g.at(8) == 1 && (g.at(9) > 1 || g.at(10) > 1); }
+
 struct BackwardWeights {
+  /** Whether x and dy are copied into NCHW first (see StridedPointwise). */
+  bool planar;
+  memory::desc srcMd, dstMd;
+  dnnl::convolution_forward::primitive_desc hintPd;
   dnnl::convolution_backward_weights::primitive_desc pd;
   dnnl::convolution_backward_weights primitive;
   bool reorderNeeded;
   memory internal;
   dnnl::reorder toUser;
+  memory srcCopy, dyCopy;
+  dnnl::reorder srcToPlanar, dyToPlanar;
 
   BackwardWeights(const ConvGeometry &g, const Forward &hint)
-      : pd(dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, Activations(g.src()),
-                                                    AnyWeights(g), Activations(g.dst()), g.strides(), g.dilation(),
-                                                    g.padL(), g.padR()),
-           Ctx().engine, hint.pd),
+      : planar(StridedPointwise(g)),
+        srcMd(planar ? Plain(g.src(), tag::nchw) : Activations(g.src())),
+        dstMd(planar ? Plain(g.dst(), tag::nchw) : Activations(g.dst())),
+        hintPd(planar ? dnnl::convolution_forward::primitive_desc(
+                            dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
+                                                            dnnl::algorithm::convolution_direct, srcMd, AnyWeights(g),
+                                                            dstMd, g.strides(), g.dilation(), g.padL(), g.padR()),
+                            Ctx().engine)
+                      : hint.pd),
+        pd(dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, srcMd, AnyWeights(g), dstMd,
+                                                    g.strides(), g.dilation(), g.padL(), g.padR()),
+           Ctx().engine, hintPd),
         primitive(pd),
         reorderNeeded(pd.diff_weights_desc() != UserWeights(g)) {
-    if (!reorderNeeded) return;
     const dnnl::engine &eng = Ctx().engine;
+    if (planar) {
+      srcCopy = memory(srcMd, eng);
+      dyCopy = memory(dstMd, eng);
+      srcToPlanar = dnnl::reorder(dnnl::reorder::primitive_desc(eng, Activations(g.src()), eng, srcMd));
+      dyToPlanar = dnnl::reorder(dnnl::reorder::primitive_desc(eng, Activations(g.dst()), eng, dstMd));
+    }
+    if (!reorderNeeded) return;
     internal = memory(pd.diff_weights_desc(), eng);
     toUser = dnnl::reorder(dnnl::reorder::primitive_desc(eng, pd.diff_weights_desc(), eng, UserWeights(g)));
   }
@@ -169,8 +197,16 @@ Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo &info) {
   Forward &hint = CachedForward(g);
   BackwardWeights &b = Cached<BackwardWeights>(Key("conv-bwd-weights", g.v), [&] { return BackwardWeights(g, hint); });
   memory user = Wrap(UserWeights(g), dfilter);
-  b.primitive.execute(Ctx().stream, {{DNNL_ARG_SRC, Wrap(Activations(g.src()), x)},
-                                     {DNNL_ARG_DIFF_DST, Wrap(Activations(g.dst()), dy)},
+  memory src = Wrap(Activations(g.src()), x);
+  memory diffDst = Wrap(Activations(g.dst()), dy);
+  if (b.planar) {
+    b.srcToPlanar.execute(Ctx().stream, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, b.srcCopy}});
+    b.dyToPlanar.execute(Ctx().stream, {{DNNL_ARG_FROM, diffDst}, {DNNL_ARG_TO, b.dyCopy}});
+    src = b.srcCopy;
+    diffDst = b.dyCopy;
+  }
+  b.primitive.execute(Ctx().stream, {{DNNL_ARG_SRC, src},
+                                     {DNNL_ARG_DIFF_DST, diffDst},
                                      {DNNL_ARG_DIFF_WEIGHTS, b.reorderNeeded ? b.internal : user}});
   if (b.reorderNeeded) b.toUser.execute(Ctx().stream, {{DNNL_ARG_FROM, b.internal}, {DNNL_ARG_TO, user}});
   Ctx().stream.wait();
