@@ -101,7 +101,7 @@ test('the shipped models carry the digest of their graph and weights, and load w
 test('a changed weight fails the digest, naming the file, both digests and the opt-out', async () => {
   const [first] = weightRanges(shipped);
   const changed = Uint8Array.from(shipped);
-  changed[first!.start + 7] ^= 0x40;
+  changed[first!.start + 7]! ^= 0x40;
   const file = tempFile('changed.onnx', changed);
   try {
     await assert.rejects(
@@ -216,7 +216,7 @@ test('a model without a digest is refused unless the check is off', async () => 
 
 test('the web entry verifies the digest with SubtleCrypto, and says so where there is none', async () => {
   const changed = Uint8Array.from(bytes);
-  changed[weightRanges(bytes)[0]!.start] ^= 0x01;
+  changed[weightRanges(bytes)[0]!.start]! ^= 0x01;
   await assert.rejects(
     loadWeb(changed, { device: 'wasm' }),
     failsWith(InferIntegrityError, /metadata_props\.integrity\.sha256: expected/),

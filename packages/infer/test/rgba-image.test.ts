@@ -25,7 +25,7 @@ test('a grey model takes the luminance 0.299 R + 0.587 G + 0.114 B; grey pixels 
   const grey = rgbaToPixels(six, GREY, 'HWC', 'images[0]');
   assert.ok(grey instanceof Float32Array);
   const expected = [0.299 * 10 + 0.587 * 20 + 0.114 * 30, 200, 0.299 * 255, 0.587 * 255, 0.114 * 255, 7];
-  expected.forEach((v, k) => assert.ok(Math.abs(grey[k] - v) < 1e-4, `pixel ${k}: ${grey[k]} vs ${v}`));
+  expected.forEach((v, k) => assert.ok(Math.abs(grey[k]! - v) < 1e-4, `pixel ${k}: ${grey[k]} vs ${v}`));
   assert.equal(grey[1], 200, 'exactly the grey value, whatever the alpha');
 });
 

@@ -30,7 +30,7 @@ function toRgba(image: Uint8Array): RgbaImage {
   const { height, width } = INPUT;
   const data = new Uint8ClampedArray(width * height * 4);
   for (let k = 0; k < width * height; k++)
-    data.set([image[3 * k], image[3 * k + 1], image[3 * k + 2], (k * 53) % 256], 4 * k);
+    data.set([image[3 * k]!, image[3 * k + 1]!, image[3 * k + 2]!, (k * 53) % 256], 4 * k);
   return { data, width, height };
 }
 
@@ -38,7 +38,7 @@ function assertClose(actual: Float32Array[], expected: Float32Array[], tolerance
   assert.equal(actual.length, expected.length);
   actual.forEach((row, i) =>
     row.forEach((v, j) =>
-      assert.ok(Math.abs(v - expected[i][j]) < tolerance, `image ${i} class ${j}: ${v} vs ${expected[i][j]}`),
+      assert.ok(Math.abs(v - expected[i]![j]!) < tolerance, `image ${i} class ${j}: ${v} vs ${expected[i]![j]!}`),
     ),
   );
 }
@@ -79,16 +79,16 @@ test('ImageData gives the logits of its RGB pixels, in either layout and mixed w
   const rgba = images.map(toRgba);
   const expected = await web.logits(images);
   assertClose(await web.logits(rgba), expected, 1e-6);
-  assertClose(await web.logits([rgba[0], images[1], rgba[2]]), expected, 1e-6);
-  assertClose(await web.logits([rgba[0], hwcToChw(images[1]), rgba[2]], { layout: 'CHW' }), expected, 1e-6);
-  const [top] = await web.classify(rgba[0], { topK: 2 });
-  assert.equal(top.top.length, 2);
+  assertClose(await web.logits([rgba[0]!, images[1]!, rgba[2]!]), expected, 1e-6);
+  assertClose(await web.logits([rgba[0]!, hwcToChw(images[1]!), rgba[2]!], { layout: 'CHW' }), expected, 1e-6);
+  const [top] = await web.classify(rgba[0]!, { topK: 2 });
+  assert.equal(top?.top.length, 2);
 });
 
 test('an ImageData of the wrong size names the sizes', async () => {
   const wrong: RgbaImage = { data: new Uint8ClampedArray(4 * 6 * 4), width: 4, height: 6 };
   await assert.rejects(
-    web.classify([toRgba(images[0]), wrong]),
+    web.classify([toRgba(images[0]!), wrong]),
     failsWith(
       InferInputError,
       /^images\[1\]: expected an ImageData of 5x6 \(width x height, the model's size\), received "4x6"$/,
@@ -114,8 +114,8 @@ test('auto records why WebGPU did not start, then runs WebAssembly', async () =>
   try {
     assert.deepEqual([c.info.device, c.info.provider], ['wasm', 'wasm'], 'auto is the web default');
     assert.equal(c.info.fallbacks.length, 1);
-    assert.equal(c.info.fallbacks[0].device, 'webgpu');
-    assert.match(c.info.fallbacks[0].reason, /WebGPU is not available here \(navigator\.gpu is undefined\)/);
+    assert.equal(c.info.fallbacks[0]!.device, 'webgpu');
+    assert.match(c.info.fallbacks[0]!.reason, /WebGPU is not available here \(navigator\.gpu is undefined\)/);
   } finally {
     await c.dispose();
   }
@@ -151,7 +151,7 @@ test('a model URL is fetched (string or URL); a failed fetch names the URL and t
   for (const url of [`${base}/model.onnx`, new URL('/model.onnx', base)]) {
     const c = await load(url, { device: 'wasm' });
     try {
-      assertClose(await c.logits(images[0]), await web.logits(images[0]), 1e-6);
+      assertClose(await c.logits(images[0]!), await web.logits(images[0]!), 1e-6);
     } finally {
       await c.dispose();
     }

@@ -45,7 +45,7 @@ test('webgpu on SwiftShader gives the logits of cpu within 1e-4', { timeout: 180
   assert.equal(result.gpu.logits.length, 2);
   let largest = 0;
   result.gpu.logits.forEach((row, i) =>
-    row.forEach((v, j) => (largest = Math.max(largest, Math.abs(v - result.cpu.logits[i][j])))),
+    row.forEach((v, j) => (largest = Math.max(largest, Math.abs(v - result.cpu.logits[i]![j]!)))),
   );
   t.diagnostic(
     `max |logit difference| ${largest.toExponential(2)}, webgpu batch of 2 in ${result.seconds.toFixed(1)} s`,

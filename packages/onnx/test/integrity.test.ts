@@ -64,7 +64,7 @@ test('the digest ignores the metadata and sees every other byte', async () => {
   const header = wireRecords(bytes).find((r) => r.field === 7)!;
   for (const offset of [header.start + 100, Math.floor((header.start + header.end) / 2), header.end - 1]) {
     const changed = Uint8Array.from(bytes);
-    changed[offset] ^= 0x01;
+    changed[offset]! ^= 0x01;
     assert.notEqual(await modelDigest(changed), await modelDigest(bytes), `byte ${offset}`);
   }
 });
@@ -124,7 +124,7 @@ test('stampModelFile adds the digest to a file once, and refuses a file whose st
     assert.equal(readModelMetadata(written, path).integrity?.sha256, first.sha256);
     assert.deepEqual(await stampModelFile(path), { path, action: 'unchanged', sha256: first.sha256 });
     const tampered = Uint8Array.from(written);
-    tampered[wireRecords(written).find((r) => r.field === 7)!.end - 5] ^= 0xff;
+    tampered[wireRecords(written).find((r) => r.field === 7)!.end - 5]! ^= 0xff;
     writeFileSync(path, tampered);
     await assert.rejects(
       stampModelFile(path),

@@ -18,7 +18,7 @@ function medianMs(op: () => tf.Tensor): number {
     if (i >= WARMUP) times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return times[Math.floor(times.length / 2)]!;
 }
 
 await tf.setBackend('wasm');

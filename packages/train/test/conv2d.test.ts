@@ -82,7 +82,7 @@ function tensors(c: Case, a: Arrays): { x: tf.Tensor4D; f: tf.Tensor4D; dy: tf.T
 
 /** Reads y, dx and df back and disposes them; tidy must not return the arrays, which it would walk key by key. */
 function read(make: () => tf.Tensor[]): Result {
-  const [y, dx, df] = tf.tidy(make);
+  const [y, dx, df] = tf.tidy(make) as [tf.Tensor, tf.Tensor, tf.Tensor];
   const result = {
     y: y.dataSync() as Float32Array,
     dx: dx.dataSync() as Float32Array,
@@ -120,13 +120,13 @@ function relError(got: Float32Array, want: Float32Array): number {
   let diff = 0;
   let scale = 1;
   for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i] - want[i]));
-    scale = Math.max(scale, Math.abs(want[i]));
+    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+    scale = Math.max(scale, Math.abs(want[i]!));
   }
   return diff / scale;
 }
 
-const dot = (a: Float32Array, b: Float32Array): number => a.reduce((s, v, i) => s + v * b[i], 0);
+const dot = (a: Float32Array, b: Float32Array): number => a.reduce((s, v, i) => s + v * b[i]!, 0);
 const name = (c: Case): string => `${c.k}x${c.k}/s${c.stride} x=[${c.n},${c.h},${c.w},${c.cin}] cout=${c.cout}`;
 
 before(async () => {

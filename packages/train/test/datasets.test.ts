@@ -263,7 +263,7 @@ describe('CIFAR', () => {
       [1, 31, 31, 2],
       [1, 5, 17, 1],
       [0, 12, 3, 2],
-    ]) {
+    ] as const) {
       assert.equal(r.images[rec * 3072 + (y * 32 + x) * 3 + c], cifarPixel(rec, c, y * 32 + x));
     }
   });
@@ -430,12 +430,12 @@ describe('loadDataset', () => {
     assert.equal(d.train.images.length, 60000 * 28 * 28);
     assert.deepEqual([d.height, d.width, d.channels, d.numClasses], [28, 28, 1, 10]);
     const perClass = new Array<number>(10).fill(0);
-    for (const l of d.train.labels) perClass[l]++;
+    for (const l of d.train.labels) perClass[l]!++;
     assert.deepEqual(perClass, new Array<number>(10).fill(6000));
     const stats = channelStats(d.train);
     // The commonly quoted Fashion-MNIST statistics: mean 0.2860, std 0.3530.
-    assert.ok(Math.abs(stats.mean[0] - 0.286) < 1e-3, `mean ${stats.mean[0]}`);
-    assert.ok(Math.abs(stats.std[0] - 0.353) < 1e-3, `std ${stats.std[0]}`);
+    assert.ok(Math.abs(stats.mean[0]! - 0.286) < 1e-3, `mean ${stats.mean[0]}`);
+    assert.ok(Math.abs(stats.std[0]! - 0.353) < 1e-3, `std ${stats.std[0]}`);
   });
 });
 
@@ -461,9 +461,9 @@ describe('batches', () => {
   };
   const mean = [0.1, 0.2, 0.3];
   const std = [0.5, 0.25, 2];
-  const norm = (v: number, c: number): number => Math.fround((v / 255 - mean[c]) / std[c]);
+  const norm = (v: number, c: number): number => Math.fround((v / 255 - mean[c]!) / std[c]!);
   const at = (out: Float32Array, b: number, y: number, x: number, c: number): number =>
-    out[((b * H + y) * W + x) * C + c];
+    out[((b * H + y) * W + x) * C + c]!;
 
   test('shuffledOrder is a permutation, deterministic for a seed', () => {
     const a = shuffledOrder(1000, seeded(7));
@@ -483,7 +483,7 @@ describe('batches', () => {
     for (const [b, n] of [
       [0, 1],
       [1, 0],
-    ]) {
+    ] as const) {
       for (let y = 0; y < H; y++)
         for (let x = 0; x < W; x++)
           for (let c = 0; c < C; c++) assert.equal(at(out, b, y, x, c), norm(pix(n, y, x, c), c));
@@ -499,7 +499,7 @@ describe('batches', () => {
     const draws = [0.5, 0.5, 0.1];
     let i = 0;
     const out = new Float32Array(H * W * C);
-    fillBatch(split, [1], out, { mean, std, augment: { padCrop: 0, flip: true, rng: () => draws[i++ % 3] } });
+    fillBatch(split, [1], out, { mean, std, augment: { padCrop: 0, flip: true, rng: () => draws[i++ % 3]! } });
     for (let y = 0; y < H; y++)
       for (let x = 0; x < W; x++)
         for (let c = 0; c < C; c++) assert.equal(at(out, 0, y, x, c), norm(pix(1, y, W - 1 - x, c), c));
@@ -511,7 +511,7 @@ describe('batches', () => {
     const draws = [0.99, 0.0, 0.9];
     let i = 0;
     const out = new Float32Array(H * W * C);
-    fillBatch(split, [0], out, { mean, std, augment: { padCrop: 2, flip: true, rng: () => draws[i++] } });
+    fillBatch(split, [0], out, { mean, std, augment: { padCrop: 2, flip: true, rng: () => draws[i++]! } });
     for (let y = 0; y < H; y++) {
       for (let x = 0; x < W; x++) {
         const sy = y + 2;
@@ -571,7 +571,7 @@ describe('batches', () => {
     };
     // Channel 0: 0, 255, 0 -> mean 1/3, std sqrt(2)/3. Channel 1: all 255 -> mean 1, std 0.
     const { mean: m, std: sd } = channelStats(s);
-    assert.ok(Math.abs(m[0] - 1 / 3) < 1e-12 && Math.abs(sd[0] - Math.SQRT2 / 3) < 1e-12);
+    assert.ok(Math.abs(m[0]! - 1 / 3) < 1e-12 && Math.abs(sd[0]! - Math.SQRT2 / 3) < 1e-12);
     assert.equal(m[1], 1);
     assert.equal(sd[1], 0);
   });

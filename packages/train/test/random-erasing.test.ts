@@ -103,9 +103,9 @@ describe('random erasing', () => {
         for (let x = rect.x; x < rect.x + rect.width; x++) {
           for (let c = 0; c < 3; c++) {
             // Normalised uniform values of pixel/255 in [0, 1): [-mean/std, (1 - mean)/std), float32-rounded.
-            const v = erased[((n * H + y) * W + x) * 3 + c];
+            const v = erased[((n * H + y) * W + x) * 3 + c]!;
             assert.ok(
-              v >= Math.fround(-mean[c] / std[c]) && v <= Math.fround((1 - mean[c]) / std[c]),
+              v >= Math.fround(-mean[c]! / std[c]!) && v <= Math.fround((1 - mean[c]!) / std[c]!),
               `fill ${v} in channel ${c}`,
             );
           }

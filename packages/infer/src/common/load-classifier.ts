@@ -110,7 +110,7 @@ async function blameModelIfBaselineFails(
   errors: ReadonlyMap<string, unknown>,
 ): Promise<void> {
   const row = DEVICE_TABLE[backend.platform];
-  const provider = row.providers[row.auto[row.auto.length - 1]];
+  const provider = row.providers[row.auto[row.auto.length - 1]!];
   if (provider === undefined) return;
   let failure = errors.get(provider);
   if (!errors.has(provider)) {

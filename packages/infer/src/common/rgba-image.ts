@@ -48,9 +48,9 @@ export function rgbaToPixels(
   if (channels === 1) {
     const grey = new Float32Array(plane);
     for (let k = 0; k < plane; k++) {
-      const r = rgba[4 * k];
-      const g = rgba[4 * k + 1];
-      const b = rgba[4 * k + 2];
+      const r = rgba[4 * k]!;
+      const g = rgba[4 * k + 1]!;
+      const b = rgba[4 * k + 2]!;
       grey[k] = r === g && g === b ? r : 0.299 * r + 0.587 * g + 0.114 * b;
     }
     return grey;
@@ -58,7 +58,7 @@ export function rgbaToPixels(
   if (channels === 3) {
     const rgb = new Uint8Array(plane * 3);
     for (let k = 0; k < plane; k++) {
-      for (let c = 0; c < 3; c++) rgb[layout === 'HWC' ? 3 * k + c : c * plane + k] = rgba[4 * k + c];
+      for (let c = 0; c < 3; c++) rgb[layout === 'HWC' ? 3 * k + c : c * plane + k] = rgba[4 * k + c]!;
     }
     return rgb;
   }

@@ -56,7 +56,7 @@ export function checkImages(
     // resized image) but nothing outside 0..255: -1000 or 3.4e38 once went through to the network.
     if (image instanceof Float32Array) {
       for (let j = 0; j < image.length; j++) {
-        const v = image[j];
+        const v = image[j]!;
         if (!(v >= 0 && v <= 255))
           throw new InferInputError(`images[${i}][${j}]`, 'a finite pixel value (0..255)', String(v));
       }

@@ -101,8 +101,8 @@ export function shuffledOrder(count: number, rng: () => number): Uint32Array {
   for (let i = 0; i < count; i++) order[i] = i;
   for (let i = count - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
-    const t = order[i];
-    order[i] = order[j];
+    const t = order[i]!;
+    order[i] = order[j]!;
     order[j] = t;
   }
   return order;
@@ -115,7 +115,7 @@ export function shuffledOrder(count: number, rng: () => number): Uint32Array {
 function normalisationTable(mean: readonly number[], std: readonly number[]): Float32Array {
   const table = new Float32Array(mean.length * 256);
   for (let c = 0; c < mean.length; c++) {
-    for (let v = 0; v < 256; v++) table[c * 256 + v] = (v / 255 - mean[c]) / std[c];
+    for (let v = 0; v < 256; v++) table[c * 256 + v] = (v / 255 - mean[c]!) / std[c]!;
   }
   return table;
 }
@@ -128,7 +128,7 @@ function checkArguments(split: Split, indices: ArrayLike<number>, out: Float32Ar
     );
   }
   for (let c = 0; c < channels; c++) {
-    if (!(opts.std[c] > 0)) throw new RangeError(`fillBatch: expected std[${c}] > 0, received ${opts.std[c]}`);
+    if (!(opts.std[c]! > 0)) throw new RangeError(`fillBatch: expected std[${c}] > 0, received ${opts.std[c]}`);
   }
   const needed = indices.length * split.height * split.width * channels;
   if (out.length < needed) {
@@ -137,7 +137,7 @@ function checkArguments(split: Split, indices: ArrayLike<number>, out: Float32Ar
     );
   }
   for (let i = 0; i < indices.length; i++) {
-    const index = indices[i];
+    const index = indices[i]!;
     if (!Number.isInteger(index) || index < 0 || index >= split.count) {
       throw new RangeError(
         `fillBatch: expected image indices in [0, ${split.count}), received ${index} at position ${i}`,
@@ -185,9 +185,9 @@ export function fillBatch(split: Split, indices: ArrayLike<number>, out: Float32
 
   if (augment === undefined) {
     for (let b = 0; b < indices.length; b++) {
-      const src = indices[b] * imageSize;
+      const src = indices[b]! * imageSize;
       const dst = b * imageSize;
-      for (let k = 0; k < imageSize; k++) out[dst + k] = table[(k % C) * 256 + images[src + k]];
+      for (let k = 0; k < imageSize; k++) out[dst + k] = table[(k % C) * 256 + images[src + k]!]!;
     }
     return;
   }
@@ -198,7 +198,7 @@ export function fillBatch(split: Split, indices: ArrayLike<number>, out: Float32
     const dy = Math.floor(augment.rng() * (2 * pad + 1)) - pad;
     const dx = Math.floor(augment.rng() * (2 * pad + 1)) - pad;
     const flip = augment.rng() < 0.5 && augment.flip;
-    const src = indices[b] * imageSize;
+    const src = indices[b]! * imageSize;
     let o = b * imageSize;
     for (let y = 0; y < H; y++) {
       const sy = y + dy;
@@ -206,10 +206,10 @@ export function fillBatch(split: Split, indices: ArrayLike<number>, out: Float32
         // Crop first, then flip the crop, as torchvision's RandomCrop then RandomHorizontalFlip.
         const sx = (flip ? W - 1 - x : x) + dx;
         if (sy < 0 || sy >= H || sx < 0 || sx >= W) {
-          for (let c = 0; c < C; c++) out[o++] = table[c * 256];
+          for (let c = 0; c < C; c++) out[o++] = table[c * 256]!;
         } else {
           const s = src + (sy * W + sx) * C;
-          for (let c = 0; c < C; c++) out[o++] = table[c * 256 + images[s + c]];
+          for (let c = 0; c < C; c++) out[o++] = table[c * 256 + images[s + c]!]!;
         }
       }
     }
@@ -233,7 +233,7 @@ function eraseRectangle(
   for (let y = rect.y; y < rect.y + rect.height; y++) {
     let o = offset + (y * W + rect.x) * C;
     for (let x = 0; x < rect.width; x++) {
-      for (let c = 0; c < C; c++) out[o++] = (rng() - stats.mean[c]) / stats.std[c];
+      for (let c = 0; c < C; c++) out[o++] = (rng() - stats.mean[c]!) / stats.std[c]!;
     }
   }
 }
@@ -251,7 +251,7 @@ export function fillLabels(split: Split, indices: ArrayLike<number>, out: Int32A
       `fillLabels: expected an output of at least ${indices.length} entries, received ${out.length}`,
     );
   }
-  for (let i = 0; i < indices.length; i++) out[i] = split.labels[indices[i]];
+  for (let i = 0; i < indices.length; i++) out[i] = split.labels[indices[i]!]!;
 }
 
 /**
@@ -264,7 +264,7 @@ export function channelStats(split: Split): ChannelStats {
   const C = split.channels;
   const histogram = new Float64Array(C * 256);
   const { images } = split;
-  for (let k = 0; k < images.length; k++) histogram[(k % C) * 256 + images[k]]++;
+  for (let k = 0; k < images.length; k++) histogram[(k % C) * 256 + images[k]!]!++;
   const mean: number[] = [];
   const std: number[] = [];
   for (let c = 0; c < C; c++) {
@@ -272,7 +272,7 @@ export function channelStats(split: Split): ChannelStats {
     let sum = 0;
     let sumSquares = 0;
     for (let v = 0; v < 256; v++) {
-      const h = histogram[c * 256 + v];
+      const h = histogram[c * 256 + v]!;
       n += h;
       sum += h * v;
       sumSquares += h * v * v;

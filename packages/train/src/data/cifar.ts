@@ -71,8 +71,8 @@ export function parseCifar(bytes: Uint8Array, source: string, variant: CifarVari
   for (let r = 0; r < count; r++) {
     const base = r * recordBytes;
     for (let k = 0; k < layout.labelBytes; k++) {
-      const value = bytes[base + k];
-      if (value >= layout.labelLimits[k]) {
+      const value = bytes[base + k]!;
+      if (value >= layout.labelLimits[k]!) {
         throw new DatasetError({
           source,
           field: `${layout.labelNames[k]} of record ${r}`,
@@ -82,15 +82,15 @@ export function parseCifar(bytes: Uint8Array, source: string, variant: CifarVari
       }
     }
     // The fine label is the last label byte in both layouts.
-    labels[r] = bytes[base + layout.labelBytes - 1];
+    labels[r] = bytes[base + layout.labelBytes - 1]!;
     // Planar RRR..GGG..BBB to interleaved RGB (HWC), the layout tfjs NHWC tensors want.
     const src = base + layout.labelBytes;
     const dst = r * CIFAR_IMAGE_BYTES;
     for (let p = 0; p < PLANE; p++) {
       const o = dst + p * CIFAR_CHANNELS;
-      images[o] = bytes[src + p];
-      images[o + 1] = bytes[src + PLANE + p];
-      images[o + 2] = bytes[src + 2 * PLANE + p];
+      images[o] = bytes[src + p]!;
+      images[o + 1] = bytes[src + PLANE + p]!;
+      images[o + 2] = bytes[src + 2 * PLANE + p]!;
     }
   }
   return { images, labels, count };
@@ -114,7 +114,7 @@ export async function readCifarFile(path: string, variant: CifarVariant): Promis
  * @param parts - the records, in order.
  */
 export function concatCifar(parts: readonly CifarRecords[]): CifarRecords {
-  if (parts.length === 1) return parts[0];
+  if (parts.length === 1) return parts[0]!;
   let count = 0;
   for (const part of parts) count += part.count;
   const images = new Uint8Array(count * CIFAR_IMAGE_BYTES);

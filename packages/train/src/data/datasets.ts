@@ -184,7 +184,7 @@ async function loadIdxSplit(
       received: `[${labels.dims.join(', ')}]`,
     });
   }
-  const count = images.dims[0];
+  const count = images.dims[0]!;
   if (labels.dims[0] !== count) {
     throw new DatasetError({
       source: labelsPath,
@@ -203,7 +203,7 @@ async function loadIdxSplit(
 /** Throws on the first label that is not a class index. */
 function checkLabels(labels: Uint8Array, numClasses: number, source: string): void {
   for (let i = 0; i < labels.length; i++) {
-    if (labels[i] >= numClasses) {
+    if (labels[i]! >= numClasses) {
       throw new DatasetError({
         source,
         field: `label ${i}`,

@@ -74,7 +74,7 @@ function readIdxHeader(bytes: Uint8Array, source: string): IdxHeader {
       hint: 'This is not an IDX file (a gzip file would start with 0x1f8b).',
     });
   }
-  const type = bytes[2];
+  const type = bytes[2]!;
   if (type !== IDX_UNSIGNED_BYTE) {
     throw new DatasetError({
       source,
@@ -83,7 +83,7 @@ function readIdxHeader(bytes: Uint8Array, source: string): IdxHeader {
       received: `${hexByte(type)} (${IDX_TYPE_NAMES[type] ?? 'not an IDX type'})`,
     });
   }
-  const ndims = bytes[3];
+  const ndims = bytes[3]!;
   if (ndims === 0) {
     throw new DatasetError({ source, field: 'number of dimensions', expected: 'at least 1', received: '0' });
   }

@@ -67,16 +67,16 @@ export function conv2dInputGrad(
       ]);
       grad = tf.reshape(spread, [n, 2 * ho, 2 * wo, cout]);
       const cut = after.map((a) => (a === 0 ? 1 : 0));
-      if (cut[0] + cut[1] > 0) {
-        grad = tf.slice(grad, 0, [n, 2 * ho - cut[0], 2 * wo - cut[1], cout]);
+      if (cut[0]! + cut[1]! > 0) {
+        grad = tf.slice(grad, 0, [n, 2 * ho - cut[0]!, 2 * wo - cut[1]!, cout]);
       }
-      after = after.map((a, i) => a - 1 + cut[i]);
+      after = after.map((a, i) => a - 1 + cut[i]!);
     }
     const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
     return tf.conv2d(grad, flipped, 1, [
       [0, 0],
-      [h.kernel - 1 - pad, after[0]],
-      [w.kernel - 1 - pad, after[1]],
+      [h.kernel - 1 - pad, after[0]!],
+      [w.kernel - 1 - pad, after[1]!],
       [0, 0],
     ]);
   });
