@@ -43,9 +43,9 @@ test('createSession starts on cpu by default and runs the logits that load gives
   }
 });
 
-test('createSession takes ORT threads and an optimisation level, and the logits do not change', async () => {
+test('createSession takes ORT threads, an optimisation level and spin-waiting, and the logits do not change', async () => {
   const plain = await createSession(bytes, 'cpu');
-  const tuned = await createSession(bytes, 'cpu', { threads: 1, graphOptimizationLevel: 'all' });
+  const tuned = await createSession(bytes, 'cpu', { threads: 2, graphOptimizationLevel: 'all', spinWait: false });
   try {
     const image = randomImage(4);
     assert.deepEqual(await runOnce(tuned.session, image), await runOnce(plain.session, image));
@@ -76,6 +76,10 @@ test('createSession refuses bad bytes, devices and options, naming each', async 
       InferInputError,
       /^graphOptimizationLevel: expected one of "disabled", "basic", "extended", "all", received "max"$/,
     ),
+  );
+  await assert.rejects(
+    createSession(bytes, 'cpu', { spinWait: 'no' as unknown as boolean }),
+    failsWith(InferInputError, /^spinWait: expected a boolean, received "no"$/),
   );
 });
 

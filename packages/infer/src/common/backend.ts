@@ -33,6 +33,12 @@ export interface SessionOptions {
   readonly threads?: number;
   /** Graph optimisations ONNX Runtime applies when it loads the model; its default is `all`. */
   readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Whether idle intra-op threads spin-wait for the next parallel section (ONNX Runtime's default, `true`). `false`
+   * makes them sleep, which frees the cores for the process's other threads, e.g. a server's HTTP thread. A backend
+   * whose runtime has no such setting (the web's) ignores it.
+   */
+  readonly spinWait?: boolean;
 }
 
 /** One platform's way of loading and running models. */

@@ -38,7 +38,7 @@ const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
  * @throws InferInputError naming `threads` or `graphOptimizationLevel`.
  */
 export function checkSessionOptions(options: SessionOptions): SessionOptions {
-  const { threads, graphOptimizationLevel } = options;
+  const { threads, graphOptimizationLevel, spinWait } = options;
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0)) {
     throw new InferInputError('threads', "an integer >= 0 (0 leaves ONNX Runtime's default)", threads);
   }
@@ -51,6 +51,9 @@ export function checkSessionOptions(options: SessionOptions): SessionOptions {
       `one of ${OPTIMIZATION_LEVELS.map((l) => JSON.stringify(l)).join(', ')}`,
       graphOptimizationLevel,
     );
+  }
+  if (spinWait !== undefined && typeof spinWait !== 'boolean') {
+    throw new InferInputError('spinWait', 'a boolean', spinWait);
   }
   return options;
 }

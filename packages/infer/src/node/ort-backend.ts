@@ -49,7 +49,7 @@ export const ortNodeBackend: InferenceBackend = Object.freeze({
     provider: ExecutionProvider,
     options: SessionOptions = {},
   ): Promise<ModelSession> {
-    const { threads = 0, graphOptimizationLevel } = options;
+    const { threads = 0, graphOptimizationLevel, spinWait } = options;
     try {
       return wrap(
         await InferenceSession.create(bytes, {
@@ -57,6 +57,9 @@ export const ortNodeBackend: InferenceBackend = Object.freeze({
           // Left out rather than passed as defaults: ORT's own defaults then apply, as they always did for `load`.
           ...(graphOptimizationLevel === undefined ? {} : { graphOptimizationLevel }),
           ...(threads > 0 ? { intraOpNumThreads: threads } : {}),
+          ...(spinWait === undefined
+            ? {}
+            : { extra: { session: { intra_op: { allow_spinning: spinWait ? '1' : '0' } } } }),
         }),
       );
     } catch (error) {
