@@ -8,11 +8,12 @@
 #                          default training backend; without them the build says why and training falls back to wasm)
 #   python3-grpcio, python3-grpc-tools  a gRPC client that is not ours: the serve tests generate Python stubs from
 #                          the protocol's .proto (grpc_tools.protoc) and call every RPC of the gRPC service
+#   nghttp2-client         h2load, the C HTTP/2 load generator with which `pnpm bench:serve` loads the gRPC service
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-packages=(dataset-fashion-mnist python3-onnx chromium libdnnl-dev g++ make python3-grpcio python3-grpc-tools)
+packages=(dataset-fashion-mnist python3-onnx chromium libdnnl-dev g++ make python3-grpcio python3-grpc-tools nghttp2-client)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,5 +1,5 @@
-// `pnpm bench:serve`: a load test of `pnpm serve` from a second process (this one, with autocannon for HTTP and
-// bench/grpc-load.ts for gRPC) on loopback. Batch-1 FP32 requests as JSON, as binary tensor data (binary input,
+// `pnpm bench:serve`: a load test of `pnpm serve` from a second process (this one, with autocannon for HTTP, and
+// h2load (bench/grpc-h2load.ts) or else bench/grpc-load.ts for gRPC) on loopback. Batch-1 FP32 requests as JSON, as binary tensor data (binary input,
 // JSON output, so that sampled answers are checked the same way) and over gRPC (raw contents), at 1, 8 and 64
 // connections, with dynamic batching (and optionally without), each against a fresh server; the server's CPU per
 // request comes from its own /metrics; the ceiling is the same model run directly in this process at batch 64 (the median of windows measured
@@ -14,6 +14,7 @@ import { SHIPPED_MODEL } from '@depthfold/core';
 import { readModelMetadata } from '@depthfold/onnx';
 import { quantile } from '../../../tools/stats.js';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { grpcFrameOf, h2loadGrpc, h2loadMissing } from './grpc-h2load.js';
 import { grpcLoad } from './grpc-load.js';
 import { scrape, type MetricsSample } from './server-metrics.js';
 
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '1,8,64' },
     repeat: { type: 'string', default: '1' },
     modes: { type: 'string', default: 'batching' },
+    'grpc-client': { type: 'string', default: 'h2load' },
     protocols: { type: 'string', default: 'json,binary,grpc' },
     help: { type: 'boolean', default: false },
   },
@@ -36,7 +38,7 @@ if (values.help) {
   process.stdout.write(
     'Usage: pnpm bench:serve [--model FILE] [--duration SECONDS per case] [--batch-delay-ms MS] [--threads N (ORT intra-op, both sides)]\n' +
       '                        [--max-inflight N] [--max-batch N] [--connections 1,8,64] [--modes batching[,no-batching]]\n' +
-      '                        [--protocols json,binary,grpc]\n' +
+      '                        [--protocols json,binary,grpc] [--grpc-client h2load|grpc-js (gRPC load generator)]\n' +
       '                        [--repeat N (runs per case; the table shows the run with the median p99, and the p99 range)]\n',
   );
   process.exit(0);
@@ -62,6 +64,15 @@ for (const p of PROTOCOLS) {
     process.exit(1);
   }
 }
+if (!['h2load', 'grpc-js'].includes(values['grpc-client']!)) {
+  process.stderr.write(
+    `bench: --grpc-client: expected h2load or grpc-js, received ${JSON.stringify(values['grpc-client'])}\n`,
+  );
+  process.exit(1);
+}
+const h2loadAbsent = PROTOCOLS.includes('grpc') && values['grpc-client'] === 'h2load' ? h2loadMissing() : undefined;
+if (h2loadAbsent) process.stdout.write(`bench: gRPC load from the grpc-js generator instead: ${h2loadAbsent}\n`);
+const GRPC_CLIENT = h2loadAbsent ? 'grpc-js' : values['grpc-client'];
 const CEILING_BATCH = 64;
 const DISTINCT = 16;
 const CLI = fileURLToPath(new URL('../dist/cli/serve.js', import.meta.url));
@@ -127,6 +138,8 @@ const grpcRequests = inputs.map((data, i) => ({
   inputs: [{ name: metadata.input.name, datatype: 'FP32', shape: [1, channels, height, width] }],
   raw_input_contents: [fp32Le(data)],
 }));
+// h2load sends one body on every stream: the first request, whose answers the server's failure count then vouches for.
+const grpcFrame = grpcFrameOf({ ...grpcRequests[0], model_name: name });
 
 const sessionOptions: InferenceSession.SessionOptions = {
   graphOptimizationLevel: 'all',
@@ -244,6 +257,8 @@ interface Measured {
   p99: number;
   failures: number;
   duration: number;
+  /** Cores a load generator in another process used (h2load); absent when it ran in this one. */
+  clientCores?: number;
 }
 
 async function httpLoad(
@@ -296,10 +311,9 @@ async function loadTest(protocol: Protocol, batching: boolean, connections: numb
     const close = got.length === classes && got.every((v, i) => Math.abs(v - want[i]!) <= 1e-4);
     if (id !== `bench-${index}` || !close || argmax(got) !== argmax(want)) wrong++;
   };
-  const run = (seconds: number): Promise<Measured> => {
-    if (protocol !== 'grpc') return httpLoad(server.url, connections, seconds, protocol === 'binary', sample);
-    const requests = grpcRequests.map((r) => ({ ...r, model_name: name }));
-    return grpcLoad(server.grpcTarget, connections, seconds, requests, (index, reply) => {
+  const requests = grpcRequests.map((r) => ({ ...r, model_name: name }));
+  const grpcJs = (seconds: number, callers: number): Promise<Measured> =>
+    grpcLoad(server.grpcTarget, callers, seconds, requests, (index, reply) => {
       const raw = reply.raw_output_contents[0]!;
       sample(
         index,
@@ -307,6 +321,12 @@ async function loadTest(protocol: Protocol, batching: boolean, connections: numb
         Array.from({ length: raw.length / 4 }, (_, i) => raw.readFloatLE(i * 4)),
       );
     });
+  const run = async (seconds: number): Promise<Measured> => {
+    if (protocol !== 'grpc') return httpLoad(server.url, connections, seconds, protocol === 'binary', sample);
+    if (GRPC_CLIENT === 'grpc-js') return grpcJs(seconds, connections);
+    const h = await h2loadGrpc(server.grpcTarget, connections, seconds, grpcFrame);
+    const { responses: requestsPerSecond, httpFailures: failures, ...rest } = h;
+    return { ...rest, requestsPerSecond: requestsPerSecond / h.duration, failures };
   };
   await run(1); // warm-up, not measured
   counting = true;
@@ -315,8 +335,12 @@ async function loadTest(protocol: Protocol, batching: boolean, connections: numb
   const result = await run(DURATION);
   const used = process.cpuUsage(cpu);
   const after: MetricsSample = await scrape(server.url);
+  // h2load checks no answer and sees gRPC failures as HTTP 200s: the server's count says how many failed, and the
+  // grpc-js client checks answers to all the distinct requests after the measured run.
+  if (protocol === 'grpc' && GRPC_CLIENT === 'h2load') await grpcJs(1, 8);
   const stats = await server.stop();
   const answered = Math.max(1, after.successes - before.successes);
+  const serverFailures = after.requests - after.successes - (before.requests - before.successes);
   return {
     protocol,
     batching,
@@ -324,11 +348,11 @@ async function loadTest(protocol: Protocol, batching: boolean, connections: numb
     requestsPerSecond: result.requestsPerSecond,
     p50: result.p50,
     p99: result.p99,
-    failures: result.failures,
+    failures: Math.max(result.failures, serverFailures),
     checked,
     wrong,
     stats,
-    clientCores: (used.user + used.system) / 1e6 / result.duration,
+    clientCores: result.clientCores ?? (used.user + used.system) / 1e6 / result.duration,
     serverMainMs: ((after.mainThreadCpu - before.mainThreadCpu) * 1000) / answered,
     serverProcessMs: ((after.processCpu - before.processCpu) * 1000) / answered,
   };

@@ -4,6 +4,8 @@
 export interface MetricsSample {
   /** Inference requests answered with success, over both protocols. */
   successes: number;
+  /** Inference requests answered, whatever the outcome, over both protocols. */
+  requests: number;
   /** CPU seconds of the server's main thread (HTTP, JSON, gRPC, batching). */
   mainThreadCpu: number;
   /** CPU seconds of the whole server process, ORT threads included. */
@@ -30,6 +32,7 @@ export async function scrape(url: string): Promise<MetricsSample> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return {
     successes: sum(text, 'depthfold_inference_requests_total', 'outcome="success"'),
+    requests: sum(text, 'depthfold_inference_requests_total'),
     mainThreadCpu: sum(text, 'depthfold_main_thread_cpu_seconds_total'),
     processCpu: sum(text, 'process_cpu_seconds_total'),
     rows: sum(text, 'depthfold_batch_size_sum'),
