@@ -100,44 +100,22 @@ const rand = (): number => {
   return seed / 2 ** 32;
 };
 const inputs = Array.from({ length: DISTINCT }, () => Float32Array.from({ length: size }, () => (rand() - 0.5) * 4));
+// The i-th request's id and its one input, with what each protocol adds to the input (its data, or its size).
+const requestOf = (i: number, input: Record<string, unknown> = {}) => ({
+  id: `bench-${i}`,
+  inputs: [{ name: metadata.input.name, shape: [1, channels, height, width], datatype: 'FP32', ...input }],
+});
 const bodies = inputs.map((data, i) =>
-  JSON.stringify({
-    id: `bench-${i}`,
-    inputs: [
-      {
-        name: metadata.input.name,
-        shape: [1, channels, height, width],
-        datatype: 'FP32',
-        data: Array.from(data, (v) => Number(v.toPrecision(9))),
-      },
-    ],
-  }),
+  JSON.stringify(requestOf(i, { data: Array.from(data, (v) => Number(v.toPrecision(9))) })),
 );
 const fp32Le = (data: Float32Array): Buffer =>
   Buffer.from(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
 // Binary tensor data: the JSON header, then the row's 4 * C * H * W bytes.
 const binaryBodies = inputs.map((data, i) => {
-  const header = Buffer.from(
-    JSON.stringify({
-      id: `bench-${i}`,
-      inputs: [
-        {
-          name: metadata.input.name,
-          shape: [1, channels, height, width],
-          datatype: 'FP32',
-          parameters: { binary_data_size: data.length * 4 },
-        },
-      ],
-    }),
-  );
+  const header = Buffer.from(JSON.stringify(requestOf(i, { parameters: { binary_data_size: data.length * 4 } })));
   return { body: Buffer.concat([header, fp32Le(data)]), headerLength: header.length };
 });
-const grpcRequests = inputs.map((data, i) => ({
-  model_name: '',
-  id: `bench-${i}`,
-  inputs: [{ name: metadata.input.name, datatype: 'FP32', shape: [1, channels, height, width] }],
-  raw_input_contents: [fp32Le(data)],
-}));
+const grpcRequests = inputs.map((data, i) => ({ model_name: '', ...requestOf(i), raw_input_contents: [fp32Le(data)] }));
 // h2load sends one body on every stream: the first request, whose answers the server's failure count then vouches for.
 const grpcFrame = grpcFrameOf({ ...grpcRequests[0], model_name: name });
 
