@@ -1,10 +1,11 @@
 // `pnpm bench:serve`: a load test of `pnpm serve` from a second process (this one, with autocannon for HTTP, and
-// h2load (bench/grpc-h2load.ts) or else bench/grpc-load.ts for gRPC) on loopback. Batch-1 FP32 requests as JSON, as binary tensor data (binary input,
-// JSON output, so that sampled answers are checked the same way) and over gRPC (raw contents), at 1, 8 and 64
-// connections, with dynamic batching (and optionally without), each against a fresh server; the server's CPU per
-// request comes from its own /metrics; the ceiling is the same model run directly in this process at batch 64 (the median of windows measured
-// between the cases). Sampled answers are checked against ORT on the same rows. Prints a table of throughput and
-// p50/p99 latency beside their references, and the time each request spent in the server's batcher.
+// h2load (bench/grpc-h2load.ts) or else bench/grpc-load.ts for gRPC) on loopback. Batch-1 FP32 requests as JSON, as
+// binary tensor data (binary input, JSON output, so that sampled answers are checked the same way) and over gRPC
+// (raw contents), at 1, 8 and 64 connections, with dynamic batching (and optionally without), each against a fresh
+// server; the server's CPU per request comes from its own /metrics; the ceiling is the same model run directly in
+// this process at batch 64 (the median of windows measured between the cases). Sampled answers are checked against
+// ORT on the same rows. Prints a table of throughput and p50/p99 latency beside their references, and the time each
+// request spent in the server's batcher.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
