@@ -65,6 +65,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<Conv2dBackwardData>(env, exports, "conv2dBackwardData");
   Export<Conv2dBackwardWeights>(env, exports, "conv2dBackwardWeights");
   Export<BatchNormForward>(env, exports, "batchNormForward");
+  Export<BatchNormInference>(env, exports, "batchNormInference");
   Export<BatchNormBackward>(env, exports, "batchNormBackward");
   Export<Relu>(env, exports, "relu");
   Export<ReluBackward>(env, exports, "reluBackward");

@@ -11,6 +11,7 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo &info);
 Napi::Value Conv2dBackwardData(const Napi::CallbackInfo &info);
 Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo &info);
 Napi::Value BatchNormForward(const Napi::CallbackInfo &info);
+Napi::Value BatchNormInference(const Napi::CallbackInfo &info);
 Napi::Value BatchNormBackward(const Napi::CallbackInfo &info);
 Napi::Value Relu(const Napi::CallbackInfo &info);
 Napi::Value ReluBackward(const Napi::CallbackInfo &info);

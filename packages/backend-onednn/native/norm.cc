@@ -1,6 +1,6 @@
-// Batch normalisation in training mode on oneDNN, forward and backward, over axes N, H, W of an NHWC tensor:
-//   y = gamma * (x - mean) / sqrt(var + eps) + beta, with the batch's mean and biased variance;
-//   the backward pass takes x and the statistics again (nothing else is saved) and gives dx, dgamma and dbeta.
+// Batch normalisation on oneDNN over axes N, H, W of an NHWC tensor: y = gamma * (x - mean) / sqrt(var + eps) + beta.
+// In training, with the batch's mean and biased variance; the backward pass takes x and the statistics again
+// (nothing else is saved) and gives dx, dgamma and dbeta. At test time, with given (running) statistics.
 #include <cstring>
 
 #include "args.h"
@@ -36,6 +36,16 @@ struct Forward {
   dnnl::batch_normalization_forward primitive;
   Forward(const NormShape &s, float epsilon)
       : pd(dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_training, Data(s), epsilon, kFlags),
+           Ctx().engine),
+        primitive(pd) {}
+};
+
+struct Inference {
+  dnnl::batch_normalization_forward::primitive_desc pd;
+  dnnl::batch_normalization_forward primitive;
+  Inference(const NormShape &s, float epsilon)
+      : pd(dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_inference, Data(s), epsilon,
+                                                   kFlags | dnnl::normalization_flags::use_global_stats),
            Ctx().engine),
         primitive(pd) {}
 };
@@ -85,6 +95,29 @@ Napi::Value BatchNormForward(const Napi::CallbackInfo &info) {
                                      {DNNL_ARG_DST, Wrap(Data(s), y)},
                                      {DNNL_ARG_MEAN, Wrap(PerChannel(s), mean)},
                                      {DNNL_ARG_VARIANCE, Wrap(PerChannel(s), variance)}});
+  Ctx().stream.wait();
+  return info.Env().Undefined();
+}
+
+// batchNormInference(shape [n,h,w,c], epsilon, x, mean, variance, gamma, beta, y)
+Napi::Value BatchNormInference(const Napi::CallbackInfo &info) {
+  ExpectArgs(info, "batchNormInference", 8);
+  const float epsilon = EpsilonArg(info, 1);
+  const NormShape s = ParseShape(info, 0, epsilon);
+  const int64_t c = s.channels();
+  float *x = FloatsArg(info, 2, "x", s.count());
+  float *mean = FloatsArg(info, 3, "mean", c);
+  float *variance = FloatsArg(info, 4, "variance", c);
+  float *gamma = FloatsArg(info, 5, "gamma", c);
+  float *beta = FloatsArg(info, 6, "beta", c);
+  float *y = FloatsArg(info, 7, "y", s.count());
+  Inference &f = Cached<Inference>(Key("bn-inf", s.v), [&] { return Inference(s, epsilon); });
+  f.primitive.execute(Ctx().stream, {{DNNL_ARG_SRC, Wrap(Data(s), x)},
+                                     {DNNL_ARG_MEAN, Wrap(PerChannel(s), mean)},
+                                     {DNNL_ARG_VARIANCE, Wrap(PerChannel(s), variance)},
+                                     {DNNL_ARG_SCALE, Wrap(PerChannel(s), gamma)},
+                                     {DNNL_ARG_SHIFT, Wrap(PerChannel(s), beta)},
+                                     {DNNL_ARG_DST, Wrap(Data(s), y)}});
   Ctx().stream.wait();
   return info.Env().Undefined();
 }

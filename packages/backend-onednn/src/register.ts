@@ -7,14 +7,14 @@ import { MathBackendOnednn, ONEDNN_BACKEND_NAME } from './backend.js';
 import { convKernels } from './kernels/conv.js';
 import { eltwiseKernels } from './kernels/eltwise.js';
 import { layoutKernels } from './kernels/layout.js';
-import { trainingKernels } from './kernels/norm.js';
+import { normKernels } from './kernels/norm.js';
 import { reduceKernels } from './kernels/reduce.js';
 import { optimizerKernels } from './kernels/sgd.js';
 import { loadBinding, type OnednnInfo } from './native.js';
 
 const NATIVE_KERNELS: tf.KernelConfig[] = [
   ...convKernels,
-  ...trainingKernels,
+  ...normKernels,
   ...eltwiseKernels,
   ...layoutKernels,
   ...reduceKernels,

@@ -78,6 +78,10 @@ test('the other entry points check shapes, broadcasting, blocks and epsilon', { 
     /gamma: expected a Float32Array of 3 elements/,
   );
   assert.throws(
+    () => b.batchNormInference([1, 2, 2, 3], 1e-5, f32(12), f32(3), f32(4), f32(3), f32(3), f32(12)),
+    /variance: expected a Float32Array of 3 elements/,
+  );
+  assert.throws(
     () => b.binary(2, [1, 1, 2, 3], [1, 1, 3, 3], f32(6), f32(9), f32(6)),
     /bShape\[2\]: expected 1 or 2, received 3/,
   );

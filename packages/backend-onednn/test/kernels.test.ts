@@ -126,6 +126,30 @@ for (const c of binaryCases) {
   });
 }
 
+test('FusedBatchNorm with running statistics (test time), and its fallback without scale', {
+  skip: skipUnlessOnednn,
+}, async () => {
+  const perChannel = (c: number, seed: number, offset = 0) =>
+    tf.add(tf.abs(randomTensor([c], seed)), offset) as tf.Tensor1D;
+  await onBothBackends(
+    () =>
+      [
+        [3, 5, 7, 17],
+        [1, 4, 4, 3],
+      ].flatMap(([n, h, w, c], i) => {
+        const x = randomTensor([n!, h!, w!, c!], 20 + i) as tf.Tensor4D;
+        const [mean, variance, beta, gamma] = [0, 1, 2, 3].map((k) =>
+          perChannel(c!, 30 + 4 * i + k, k === 1 ? 0.1 : 0),
+        );
+        return [
+          tf.batchNorm(x, mean!, variance!, beta, gamma, 1e-3),
+          tf.batchNorm(x, mean!, variance!, beta, undefined, 1e-5),
+        ];
+      }),
+    ['FusedBatchNorm'],
+  );
+});
+
 test('AvgPool 1x1/s2 (option A) and 2x2/s2, and their gradients', { skip: skipUnlessOnednn }, async () => {
   await onBothBackends(
     () => [

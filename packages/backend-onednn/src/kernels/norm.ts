@@ -1,7 +1,9 @@
-// Batch norm in training mode, as two kernels of depthfold's own (tfjs has none that returns the batch
+// Batch norm. In training mode, as two kernels of depthfold's own (tfjs has none that returns the batch
 // statistics): forward gives y, the mean and the biased variance over N, H, W; backward gives dx, dgamma, dbeta
-// from x and those statistics. The train package's batchNormTrain calls them on this backend.
-import type * as tf from '@tensorflow/tfjs-core';
+// from x and those statistics. The train package's batchNormTrain calls them on this backend. At test time,
+// tfjs's own FusedBatchNorm with running statistics (evaluation would otherwise spend most of its time in the cpu
+// backend's JS loop).
+import * as tf from '@tensorflow/tfjs-core';
 import { floats, nativeKernel, output, type NativeArgs } from './native-kernel.js';
 
 /** Names of the kernels that only this backend has. */
@@ -92,6 +94,22 @@ function batchNormTrainGrad({ inputs, attrs, backend }: NativeArgs): tf.TensorIn
   return [dx.info, dgamma.info, dbeta.info];
 }
 
+/** tfjs's FusedBatchNorm on an NHWC x with per-channel statistics, scale and offset; other cases run on the cpu. */
+function batchNormInference({ inputs, attrs, backend }: NativeArgs): tf.TensorInfo | null {
+  const { x, mean, variance, scale, offset } = inputs;
+  if (x?.shape.length !== 4) return null;
+  const channels = x.shape[3]!;
+  const perChannel = [mean, variance, scale, offset].map((t) =>
+    t && tf.util.sizeFromShape(t.shape) === channels ? floats(backend, t) : null,
+  );
+  const xs = floats(backend, x);
+  if (!xs || perChannel.some((t) => !t)) return null;
+  const [m, v, gamma, beta] = perChannel as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const y = output(backend, x.shape);
+  backend.native.batchNormInference(x.shape, attrs.varianceEpsilon as number, xs, m, v, gamma, beta, y.values);
+  return y.info;
+}
+
 function reluGrad({ inputs, backend }: NativeArgs): tf.TensorInfo {
   const [dy, x] = requireFloats(backend, inputs, OnednnKernel.ReluGrad, ['dy', 'x']) as [Float32Array, Float32Array];
   const dx = output(backend, inputs.x!.shape);
@@ -99,8 +117,9 @@ function reluGrad({ inputs, backend }: NativeArgs): tf.TensorInfo {
   return dx.info;
 }
 
-/** The kernels of depthfold's own. */
-export const trainingKernels = [
+/** depthfold's own kernels (batch norm in training, the gradient of ReLU), and tfjs's FusedBatchNorm for test time. */
+export const normKernels = [
+  nativeKernel(tf.FusedBatchNorm, batchNormInference),
   nativeKernel(OnednnKernel.BatchNormTrain, batchNormTrain),
   nativeKernel(OnednnKernel.BatchNormTrainGrad, batchNormTrainGrad),
   nativeKernel(OnednnKernel.ReluGrad, reluGrad),
