@@ -31,21 +31,14 @@ NormShape ParseShape(const Napi::CallbackInfo &info, size_t index, float epsilon
 memory::desc Data(const NormShape &s) { return Plain(s.dims(), memory::format_tag::nhwc); }
 memory::desc PerChannel(const NormShape &s) { return Plain({s.channels()}, memory::format_tag::a); }
 
+// Training computes the batch's mean and variance and writes them; inference (use_global_stats) reads them.
 struct Forward {
   dnnl::batch_normalization_forward::primitive_desc pd;
   dnnl::batch_normalization_forward primitive;
-  Forward(const NormShape &s, float epsilon)
-      : pd(dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_training, Data(s), epsilon, kFlags),
-           Ctx().engine),
-        primitive(pd) {}
-};
-
-struct Inference {
-  dnnl::batch_normalization_forward::primitive_desc pd;
-  dnnl::batch_normalization_forward primitive;
-  Inference(const NormShape &s, float epsilon)
-      : pd(dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_inference, Data(s), epsilon,
-                                                   kFlags | dnnl::normalization_flags::use_global_stats),
+  Forward(const NormShape &s, float epsilon, bool training)
+      : pd(dnnl::batch_normalization_forward::desc(
+               training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference, Data(s), epsilon,
+               training ? kFlags : kFlags | dnnl::normalization_flags::use_global_stats),
            Ctx().engine),
         primitive(pd) {}
 };
@@ -70,15 +63,13 @@ float EpsilonArg(const Napi::CallbackInfo &info, size_t index) {
   return epsilon;
 }
 
-Forward &CachedForward(const NormShape &s, float epsilon) {
-  return Cached<Forward>(Key("bn", s.v), [&] { return Forward(s, epsilon); });
+Forward &CachedForward(const NormShape &s, float epsilon, bool training) {
+  return Cached<Forward>(Key(training ? "bn" : "bn-inf", s.v), [&] { return Forward(s, epsilon, training); });
 }
 
-}  // namespace
-
-// batchNormForward(shape [n,h,w,c], epsilon, x, gamma, beta, y, mean, variance)
-Napi::Value BatchNormForward(const Napi::CallbackInfo &info) {
-  ExpectArgs(info, "batchNormForward", 8);
+// (shape [n,h,w,c], epsilon, x, gamma, beta, y, mean, variance): the two forward entry points share their arguments.
+Napi::Value RunForward(const Napi::CallbackInfo &info, const char *name, bool training) {
+  ExpectArgs(info, name, 8);
   const float epsilon = EpsilonArg(info, 1);
   const NormShape s = ParseShape(info, 0, epsilon);
   const int64_t c = s.channels();
@@ -88,7 +79,7 @@ Napi::Value BatchNormForward(const Napi::CallbackInfo &info) {
   float *y = FloatsArg(info, 5, "y", s.count());
   float *mean = FloatsArg(info, 6, "mean", c);
   float *variance = FloatsArg(info, 7, "variance", c);
-  Forward &f = CachedForward(s, epsilon);
+  Forward &f = CachedForward(s, epsilon, training);
   f.primitive.execute(Ctx().stream, {{DNNL_ARG_SRC, Wrap(Data(s), x)},
                                      {DNNL_ARG_SCALE, Wrap(PerChannel(s), gamma)},
                                      {DNNL_ARG_SHIFT, Wrap(PerChannel(s), beta)},
@@ -99,27 +90,14 @@ Napi::Value BatchNormForward(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
-// batchNormInference(shape [n,h,w,c], epsilon, x, mean, variance, gamma, beta, y)
+}  // namespace
+
+// batchNormForward(shape [n,h,w,c], epsilon, x, gamma, beta, y, mean, variance): writes y, mean and variance.
+Napi::Value BatchNormForward(const Napi::CallbackInfo &info) { return RunForward(info, "batchNormForward", true); }
+
+// batchNormInference(shape [n,h,w,c], epsilon, x, gamma, beta, y, mean, variance): reads mean and variance.
 Napi::Value BatchNormInference(const Napi::CallbackInfo &info) {
-  ExpectArgs(info, "batchNormInference", 8);
-  const float epsilon = EpsilonArg(info, 1);
-  const NormShape s = ParseShape(info, 0, epsilon);
-  const int64_t c = s.channels();
-  float *x = FloatsArg(info, 2, "x", s.count());
-  float *mean = FloatsArg(info, 3, "mean", c);
-  float *variance = FloatsArg(info, 4, "variance", c);
-  float *gamma = FloatsArg(info, 5, "gamma", c);
-  float *beta = FloatsArg(info, 6, "beta", c);
-  float *y = FloatsArg(info, 7, "y", s.count());
-  Inference &f = Cached<Inference>(Key("bn-inf", s.v), [&] { return Inference(s, epsilon); });
-  f.primitive.execute(Ctx().stream, {{DNNL_ARG_SRC, Wrap(Data(s), x)},
-                                     {DNNL_ARG_MEAN, Wrap(PerChannel(s), mean)},
-                                     {DNNL_ARG_VARIANCE, Wrap(PerChannel(s), variance)},
-                                     {DNNL_ARG_SCALE, Wrap(PerChannel(s), gamma)},
-                                     {DNNL_ARG_SHIFT, Wrap(PerChannel(s), beta)},
-                                     {DNNL_ARG_DST, Wrap(Data(s), y)}});
-  Ctx().stream.wait();
-  return info.Env().Undefined();
+  return RunForward(info, "batchNormInference", false);
 }
 
 // batchNormBackward(shape [n,h,w,c], epsilon, x, dy, mean, variance, gamma, dx, dgamma, dbeta)
@@ -136,7 +114,7 @@ Napi::Value BatchNormBackward(const Napi::CallbackInfo &info) {
   float *dx = FloatsArg(info, 7, "dx", s.count());
   float *dgamma = FloatsArg(info, 8, "dgamma", c);
   float *dbeta = FloatsArg(info, 9, "dbeta", c);
-  Forward &hint = CachedForward(s, epsilon);
+  Forward &hint = CachedForward(s, epsilon, true);
   Backward &b = Cached<Backward>(Key("bn-bwd", s.v), [&] { return Backward(s, epsilon, hint); });
   b.primitive.execute(Ctx().stream, {{DNNL_ARG_SRC, Wrap(Data(s), x)},
                                      {DNNL_ARG_DIFF_DST, Wrap(Data(s), dy)},

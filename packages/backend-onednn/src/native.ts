@@ -34,16 +34,16 @@ export interface OnednnBinding {
     mean: Float32Array,
     variance: Float32Array,
   ): void;
-  /** shape: n h w c of an NHWC x; normalises with the given mean and variance (test time). */
+  /** The arguments of batchNormForward; normalises with the given mean and variance (test time), which it reads. */
   batchNormInference(
     shape: number[],
     epsilon: number,
     x: Float32Array,
-    mean: Float32Array,
-    variance: Float32Array,
     gamma: Float32Array,
     beta: Float32Array,
     y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
   ): void;
   batchNormBackward(
     shape: number[],

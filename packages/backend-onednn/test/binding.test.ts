@@ -78,7 +78,7 @@ test('the other entry points check shapes, broadcasting, blocks and epsilon', { 
     /gamma: expected a Float32Array of 3 elements/,
   );
   assert.throws(
-    () => b.batchNormInference([1, 2, 2, 3], 1e-5, f32(12), f32(3), f32(4), f32(3), f32(3), f32(12)),
+    () => b.batchNormInference([1, 2, 2, 3], 1e-5, f32(12), f32(3), f32(3), f32(12), f32(3), f32(4)),
     /variance: expected a Float32Array of 3 elements/,
   );
   assert.throws(

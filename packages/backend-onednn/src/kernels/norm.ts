@@ -106,7 +106,7 @@ function batchNormInference({ inputs, attrs, backend }: NativeArgs): tf.TensorIn
   if (!xs || perChannel.some((t) => !t)) return null;
   const [m, v, gamma, beta] = perChannel as [Float32Array, Float32Array, Float32Array, Float32Array];
   const y = output(backend, x.shape);
-  backend.native.batchNormInference(x.shape, attrs.varianceEpsilon as number, xs, m, v, gamma, beta, y.values);
+  backend.native.batchNormInference(x.shape, attrs.varianceEpsilon as number, xs, gamma, beta, y.values, m, v);
   return y.info;
 }
 
