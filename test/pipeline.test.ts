@@ -185,13 +185,15 @@ test('pnpm train -> pnpm export -> onnx checker -> @depthfold/infer', { timeout:
         'logits match the trained network',
       );
 
-      // The training command in the card parses back to the config the checkpoint records.
+      // The training command in the card parses back to the config the checkpoint records, and names the run's
+      // directory (not runs/<name> here), so that its `pnpm export --run` finds what it trains.
       const command = /^pnpm train (.*)$/m.exec(card)?.[1];
       assert.ok(command, 'the card gives the training command');
       const checkpoint = await loadCheckpoint(join(runDir, 'checkpoint.safetensors'));
       assert.deepEqual(trainConfigSchema.parse(parseCommandLine(command.split(' '), trainConfigSchema)), {
         ...checkpoint.info.config,
         resume: false,
+        runDir,
       });
     },
   );

@@ -1,4 +1,4 @@
-// What the page says about a model comes from its metadata: the shipped v2 model (constant depth) is described as
+// What the page says about a model comes from its metadata: the shipped model (constant depth) is described as
 // such, and the schedule, dataset and recorded error of other models change the words.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ const shippedInfo = async (): Promise<ClassifierInfo> => {
 
 test('the shipped model is described from its metadata: constant depth, its dataset, its test error', async () => {
   const info = await shippedInfo();
-  assert.equal(info.metadata.schedule.rule, 'none', 'the shipped v2 model was trained at constant depth');
+  assert.equal(info.metadata.schedule.rule, 'none', 'the shipped model was trained at constant depth');
   const error = new Intl.NumberFormat('en', { style: 'percent', maximumFractionDigits: 1 }).format(
     info.metadata.metrics.testError!,
   );

@@ -24,6 +24,8 @@ export {
   confusionMatrix,
   wilsonInterval,
   modelCardMarkdown,
+  augmentationText,
+  trainCommandOf,
   type ConfusionMatrix,
   type Proportion,
   type ModelCardInput,

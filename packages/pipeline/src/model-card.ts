@@ -1,7 +1,9 @@
 // A model card (models/<name>.md): what a shipped model is, how it was trained, and how well it does, every figure
 // measured from the model file, its run directory and the test set, with the commands that reproduce them. The
 // figures are model-card-figures.ts's; this module writes them down as Markdown.
-import type { ModelMetadata } from '@depthfold/core';
+import { join } from 'node:path';
+import { trainConfigSchema, type ModelMetadata, type TrainConfig } from '@depthfold/core';
+import { commandLineOf } from '@depthfold/core/node';
 import { duration } from '@depthfold/report';
 import { modelCardFigures, type ModelCardFigures, type ModelCardInput } from './model-card-figures.js';
 
@@ -28,6 +30,27 @@ function survivalText(metadata: ModelMetadata, figures: ModelCardFigures): strin
     `stochastic depth, ${rule} rule, p_L = ${survivalProb}: block l survives a mini-batch with probability p_l = ` +
     `${survivalProbs.map((p) => p.toFixed(3)).join(', ')}; expected ${figures.expectedBlocks.toFixed(2)} of ${figures.blocks} blocks per step`
   );
+}
+
+/**
+ * The `pnpm train` command that trains `config` again into `runDir`: `--run-dir` is named unless it is the default
+ * `runs/<name>` (a checkpoint's config does not say where its run lives).
+ */
+export function trainCommandOf(config: TrainConfig, runDir: string): string {
+  const values = { ...config, runDir: runDir === join('runs', config.name) ? undefined : runDir };
+  return ['pnpm train', ...commandLineOf(trainConfigSchema, values, ['resume'])].join(' ');
+}
+
+/** The augmentations of a training config, as the card's Data section names them. */
+export function augmentationText(config: Pick<TrainConfig, 'padCrop' | 'flip' | 'randomErasing'>): string {
+  const parts = [
+    ...(config.padCrop > 0 ? [`random crop after ${config.padCrop}-pixel zero padding`] : []),
+    ...(config.flip ? ['random horizontal flip'] : []),
+    ...(config.randomErasing > 0
+      ? [`random erasing (Zhong et al. 2020) of one rectangle per image with probability ${config.randomErasing}`]
+      : []),
+  ];
+  return parts.length > 0 ? `Augmentation: ${parts.join(', ')}.` : 'No augmentation.';
 }
 
 /** The card of `input` as Markdown: {@link renderModelCard} of its {@link modelCardFigures}. */
@@ -97,7 +120,7 @@ export function renderModelCard(input: ModelCardInput, figures: ModelCardFigures
           `(a seeded choice, seed ${config.seed}) as a validation split for model choice and ${trained.toLocaleString('en')} trained on; `
         : `${trained.toLocaleString('en')} training images, all trained on (no validation split); `) +
       `evaluation on the ${accuracy.total.toLocaleString('en')} test images, never used for a choice. ` +
-      `Augmentation: random crop after ${config.padCrop}-pixel zero padding${!config.flip ? '' : ', random horizontal flip'}.`,
+      augmentationText(config),
     '',
     '## Architecture',
     '',

@@ -1,7 +1,10 @@
-// The model card's statistics (confusion matrix, Wilson interval) against values worked out by hand.
+// The model card's statistics (confusion matrix, Wilson interval) against values worked out by hand, and its words
+// for the training run (augmentations, the command that trains it again).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { confusionMatrix, wilsonInterval } from '../src/index.js';
+import { trainConfigSchema } from '@depthfold/core';
+import { parseCommandLine } from '@depthfold/core/node';
+import { augmentationText, confusionMatrix, trainCommandOf, wilsonInterval } from '../src/index.js';
 
 test('confusionMatrix counts true class by predicted class', () => {
   assert.deepEqual(confusionMatrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2], 3), [
@@ -28,4 +31,27 @@ test('wilsonInterval: closed forms at 0 and n, and the textbook value in between
   assert.equal(mid.value, 0.94);
   assert.ok(Math.abs(mid.low - 0.935174) < 2e-6 && Math.abs(mid.high - 0.944488) < 2e-6, `${mid.low} ${mid.high}`);
   assert.throws(() => wilsonInterval(0, 0), /positive total, received 0/);
+});
+
+test('augmentationText names every augmentation the run used, random erasing with its probability', () => {
+  assert.equal(
+    augmentationText({ padCrop: 2, flip: true, randomErasing: 0.5 }),
+    'Augmentation: random crop after 2-pixel zero padding, random horizontal flip, random erasing (Zhong et al. ' +
+      '2020) of one rectangle per image with probability 0.5.',
+  );
+  assert.equal(
+    augmentationText({ padCrop: 2, flip: false, randomErasing: 0 }),
+    'Augmentation: random crop after 2-pixel zero padding.',
+  );
+  assert.equal(augmentationText({ padCrop: 0, flip: false, randomErasing: 0 }), 'No augmentation.');
+});
+
+test('trainCommandOf names --run-dir where the run is not in runs/<name>, and parses back to the config', () => {
+  const config = trainConfigSchema.parse({ name: 'r', epochs: 3, randomErasing: 0.5 });
+  assert.equal(trainCommandOf(config, 'runs/r'), 'pnpm train --name r --epochs 3 --random-erasing 0.5');
+  const moved = trainCommandOf(config, 'models/runs/r');
+  assert.equal(moved, 'pnpm train --name r --run-dir models/runs/r --epochs 3 --random-erasing 0.5');
+  const parsed = parseCommandLine(moved.split(' ').slice(2), trainConfigSchema);
+  assert.notEqual(parsed, 'help');
+  assert.deepEqual(trainConfigSchema.parse(parsed), { ...config, runDir: 'models/runs/r' });
 });

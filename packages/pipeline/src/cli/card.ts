@@ -6,9 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { DepthfoldInputError, SHIPPED_MODEL, parseWith, trainConfigSchema } from '@depthfold/core';
+import { DepthfoldInputError, SHIPPED_MODEL, parseWith } from '@depthfold/core';
 import {
-  commandLineOf,
   helpText,
   loadCheckpoint,
   parseCommandLine,
@@ -21,7 +20,7 @@ import { load } from '@depthfold/infer/node';
 import { readModelMetadata } from '@depthfold/onnx';
 import { loadRun } from '@depthfold/report';
 import { fillBatch, loadDataset, selectBackend } from '@depthfold/train';
-import { modelCardMarkdown } from '../model-card.js';
+import { modelCardMarkdown, trainCommandOf } from '../model-card.js';
 import { measureParity } from '../parity.js';
 
 const cardOptionsSchema = z
@@ -141,7 +140,7 @@ async function main(): Promise<void> {
     runDir,
     config,
     metrics: run.metrics,
-    trainCommand: ['pnpm train', ...commandLineOf(trainConfigSchema, config, ['resume'])].join(' '),
+    trainCommand: trainCommandOf(config, runDir),
     exportCommand: `pnpm export --run ${runDir}${options.model === defaultModel ? '' : ` --out ${options.model}`}`,
     cardCommand: [
       'pnpm card --model',
