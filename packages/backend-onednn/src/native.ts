@@ -12,6 +12,18 @@ export interface OnednnInfo {
   threads: number;
 }
 
+/** A batch-norm forward entry point: shape is n h w c of an NHWC x; y, mean and variance as the entry point says. */
+export type BatchNormForward = (
+  shape: number[],
+  epsilon: number,
+  x: Float32Array,
+  gamma: Float32Array,
+  beta: Float32Array,
+  y: Float32Array,
+  mean: Float32Array,
+  variance: Float32Array,
+) => void;
+
 /**
  * The addon's entry points (native/*.cc). Tensors are row-major Float32Arrays, read and written in place; shapes
  * are checked against the arrays' lengths before any is touched, and a mismatch throws a RangeError.
@@ -23,28 +35,10 @@ export interface OnednnBinding {
   conv2dForward(geometry: number[], x: Float32Array, filter: Float32Array, y: Float32Array): void;
   conv2dBackwardData(geometry: number[], dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
   conv2dBackwardWeights(geometry: number[], x: Float32Array, dy: Float32Array, dfilter: Float32Array): void;
-  /** shape: n h w c of an NHWC x; mean and variance (biased) are written. */
-  batchNormForward(
-    shape: number[],
-    epsilon: number,
-    x: Float32Array,
-    gamma: Float32Array,
-    beta: Float32Array,
-    y: Float32Array,
-    mean: Float32Array,
-    variance: Float32Array,
-  ): void;
-  /** The arguments of batchNormForward; normalises with the given mean and variance (test time), which it reads. */
-  batchNormInference(
-    shape: number[],
-    epsilon: number,
-    x: Float32Array,
-    gamma: Float32Array,
-    beta: Float32Array,
-    y: Float32Array,
-    mean: Float32Array,
-    variance: Float32Array,
-  ): void;
+  /** Batch norm in training: the batch's mean and variance (biased) are written. */
+  batchNormForward: BatchNormForward;
+  /** Batch norm at test time: the given (running) mean and variance are read. */
+  batchNormInference: BatchNormForward;
   batchNormBackward(
     shape: number[],
     epsilon: number,
