@@ -126,7 +126,7 @@ for (const c of binaryCases) {
   });
 }
 
-test('FusedBatchNorm with running statistics (test time), and its fallback without scale', {
+test('FusedBatchNorm with running statistics (test time), and its fallbacks (no scale, epsilon 0)', {
   skip: skipUnlessOnednn,
 }, async () => {
   const perChannel = (c: number, seed: number, offset = 0) =>
@@ -144,6 +144,7 @@ test('FusedBatchNorm with running statistics (test time), and its fallback witho
         return [
           tf.batchNorm(x, mean!, variance!, beta, gamma, 1e-3),
           tf.batchNorm(x, mean!, variance!, beta, undefined, 1e-5),
+          tf.batchNorm(x, mean!, variance!, beta, gamma, 0),
         ];
       }),
     ['FusedBatchNorm'],

@@ -1,9 +1,8 @@
 // A model card (models/<name>.md): what a shipped model is, how it was trained, and how well it does, every figure
 // measured from the model file, its run directory and the test set, with the commands that reproduce them. The
 // figures are model-card-figures.ts's; this module writes them down as Markdown.
-import { join } from 'node:path';
 import { trainConfigSchema, type ModelMetadata, type TrainConfig } from '@depthfold/core';
-import { commandLineOf } from '@depthfold/core/node';
+import { commandLineOf, defaultRunDir } from '@depthfold/core/node';
 import { duration } from '@depthfold/report';
 import { modelCardFigures, type ModelCardFigures, type ModelCardInput } from './model-card-figures.js';
 
@@ -37,7 +36,7 @@ function survivalText(metadata: ModelMetadata, figures: ModelCardFigures): strin
  * `runs/<name>` (a checkpoint's config does not say where its run lives).
  */
 export function trainCommandOf(config: TrainConfig, runDir: string): string {
-  const values = { ...config, runDir: runDir === join('runs', config.name) ? undefined : runDir };
+  const values = { ...config, runDir: runDir === defaultRunDir(config.name) ? undefined : runDir };
   return ['pnpm train', ...commandLineOf(trainConfigSchema, values, ['resume'])].join(' ');
 }
 

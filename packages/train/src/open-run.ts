@@ -1,6 +1,5 @@
 // The resume policy: which run a session trains, under which settings, and from which checkpoint.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   DepthfoldInputError,
   parseWith,
@@ -9,7 +8,7 @@ import {
   type TrainConfig,
   type TrainConfigInput,
 } from '@depthfold/core';
-import { loadCheckpoint, readRecordedConfig, runPaths, type RunPaths } from '@depthfold/core/node';
+import { defaultRunDir, loadCheckpoint, readRecordedConfig, runPaths, type RunPaths } from '@depthfold/core/node';
 import { resumedConfig } from './resume.js';
 
 /** A run as a session opens it: the config it trains with, where it lives, and the checkpoint it continues from. */
@@ -23,7 +22,7 @@ export interface OpenedRun {
 
 /** The run directory of a config. */
 export function runDirOf(config: TrainConfig): string {
-  return config.runDir ?? join('runs', config.name);
+  return config.runDir ?? defaultRunDir(config.name);
 }
 
 /**

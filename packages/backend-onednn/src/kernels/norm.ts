@@ -94,7 +94,10 @@ function batchNormTrainGrad({ inputs, attrs, backend }: NativeArgs): tf.TensorIn
   return [dx.info, dgamma.info, dbeta.info];
 }
 
-/** tfjs's FusedBatchNorm on an NHWC x with per-channel statistics, scale and offset; other cases run on the cpu. */
+/**
+ * tfjs's FusedBatchNorm on an NHWC x with per-channel statistics, scale and offset and a positive epsilon; other
+ * cases run on the cpu.
+ */
 function batchNormInference({ inputs, attrs, backend }: NativeArgs): tf.TensorInfo | null {
   const { x, mean, variance, scale, offset } = inputs;
   if (x?.shape.length !== 4) return null;
@@ -103,10 +106,12 @@ function batchNormInference({ inputs, attrs, backend }: NativeArgs): tf.TensorIn
     t && tf.util.sizeFromShape(t.shape) === channels ? floats(backend, t) : null,
   );
   const xs = floats(backend, x);
-  if (!xs || perChannel.some((t) => !t)) return null;
+  const epsilon = attrs.varianceEpsilon as number;
+  // oneDNN takes only a positive epsilon; tfjs allows 0, which the cpu kernel computes.
+  if (!xs || perChannel.some((t) => !t) || !(epsilon > 0)) return null;
   const [m, v, gamma, beta] = perChannel as [Float32Array, Float32Array, Float32Array, Float32Array];
   const y = output(backend, x.shape);
-  backend.native.batchNormInference(x.shape, attrs.varianceEpsilon as number, xs, gamma, beta, y.values, m, v);
+  backend.native.batchNormInference(x.shape, epsilon, xs, gamma, beta, y.values, m, v);
   return y.info;
 }
 

@@ -10,6 +10,7 @@ export {
 export { commandLineOf, helpText, parseCommandLine } from './cli-args.js';
 export { processLogger, runCommand, silentLogger, type Logger } from './log.js';
 export {
+  defaultRunDir,
   readMetrics,
   readRecordedConfig,
   removeStaleRunTempFiles,

@@ -14,6 +14,11 @@ export interface RunPaths {
   checkpoint: string;
 }
 
+/** Where a run named `name` lives unless its config says otherwise (`runDir`): `runs/<name>`. */
+export function defaultRunDir(name: string): string {
+  return join('runs', name);
+}
+
 /** Paths inside a run directory. */
 export function runPaths(runDir: string): RunPaths {
   return {

@@ -8,6 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { DepthfoldInputError, SHIPPED_MODEL, parseWith } from '@depthfold/core';
 import {
+  defaultRunDir,
   helpText,
   loadCheckpoint,
   parseCommandLine,
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   }
   const options = parseWith(cardOptionsSchema, raw, 'card options');
   const name = basename(options.model).replace(/\.onnx$/i, '');
-  const runDir = options.run ?? join('runs', name);
+  const runDir = options.run ?? defaultRunDir(name);
   const out = options.out ?? join(dirname(options.model), `${name}.md`);
 
   const bytes = await readFile(options.model).then(
