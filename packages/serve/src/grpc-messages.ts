@@ -1,9 +1,15 @@
 // The gRPC service's messages (proto/grpc_predict_v2.proto, as @grpc/proto-loader decodes them with keepCase,
 // longs as numbers and oneofs named) and their conversion to and from the REST side's request and reply, so
-// that gRPC goes through the same validation as HTTP: raw_input_contents become binary tensor data, typed
-// contents become JSON data.
+// that gRPC goes through the same checks against the model as HTTP: raw_input_contents become binary tensor data,
+// typed contents become JSON data. Protobuf has already typed every field, so the REST schema's pass is skipped.
 import { DepthfoldInputError } from '@depthfold/core';
-import { decodeInferRequest, outputTensors, tensorBytes, type DecodedRequest } from './infer-request.js';
+import {
+  type DecodedRequest,
+  decodeTypedInferRequest,
+  outputTensors,
+  type TypedInferRequest,
+  tensorBytes,
+} from './infer-request.js';
 import type { ModelSpec } from './model-spec.js';
 import type { Parameters } from './protocol.js';
 
@@ -123,7 +129,7 @@ export function decodeGrpcInferRequest(message: ModelInferRequest, spec: ModelSp
     const parameters = parametersOf(o.parameters);
     return { name: o.name, ...(parameters ? { parameters } : {}) };
   });
-  const body = {
+  const request: TypedInferRequest = {
     ...(message.id ? { id: message.id } : {}),
     inputs,
     ...(outputs.length > 0 ? { outputs } : {}),
@@ -133,7 +139,9 @@ export function decodeGrpcInferRequest(message: ModelInferRequest, spec: ModelSp
     data: `inputs[0].contents.${CONTENTS_FIELD[datatype] ?? 'fp32_contents'}`,
     binarySize: 'raw_input_contents[0]',
   };
-  return decodeInferRequest(body, spec, raw.length > 0 ? Buffer.concat(raw) : undefined, fields);
+  // One input (the model's only one) needs no copy into a joined buffer.
+  const binary = raw.length === 0 ? undefined : raw.length === 1 ? raw[0] : Buffer.concat(raw);
+  return decodeTypedInferRequest(request, spec, binary, fields);
 }
 
 /** The ModelInferResponse of a request whose batch gave `logits`: every output in raw_output_contents, as Triton answers. */

@@ -42,8 +42,27 @@ export interface TensorFields {
 const HTTP_FIELDS: TensorFields = { data: 'inputs[0].data', binarySize: 'inputs[0].parameters.binary_data_size' };
 
 /**
- * Checks a parsed JSON body against the model and builds its input batch. FP32 data is taken as the network's
- * normalised input; UINT8 data as raw pixels (0..255, NCHW), normalised here with the model's own statistics.
+ * An inference request whose fields have their protocol types (strings, integer shapes, parameter values): a JSON
+ * body after the protocol's schema, or a gRPC message as protobuf decoded it. What remains to check is the model's.
+ */
+export interface TypedInferRequest {
+  readonly id?: string | undefined;
+  readonly parameters?: Parameters | undefined;
+  readonly inputs: readonly {
+    readonly name: string;
+    readonly shape: readonly number[];
+    /** Any string: one the model does not take is refused by name, whether or not the protocol knows it. */
+    readonly datatype: string;
+    readonly parameters?: Parameters | undefined;
+    readonly data?: unknown[] | undefined;
+  }[];
+  readonly outputs?: readonly { readonly name: string; readonly parameters?: Parameters | undefined }[] | undefined;
+}
+
+/**
+ * Checks a parsed JSON body against the protocol's schema and the model, and builds its input batch. FP32 data is
+ * taken as the network's normalised input; UINT8 data as raw pixels (0..255, NCHW), normalised here with the
+ * model's own statistics.
  * @param binary - The bytes after the JSON header of a binary request (absent for a JSON-only body): the data of
  *   each input that declares `parameters.binary_data_size`, in order, and nothing else.
  * @throws DepthfoldInputError naming the field at fault (answered with 400).
@@ -54,7 +73,20 @@ export function decodeInferRequest(
   binary?: Uint8Array,
   fields: TensorFields = HTTP_FIELDS,
 ): DecodedRequest {
-  const request = parseWith(inferenceRequestSchema, body, CONTEXT);
+  return decodeTypedInferRequest(parseWith(inferenceRequestSchema, body, CONTEXT), spec, binary, fields);
+}
+
+/**
+ * {@link decodeInferRequest} for a request whose types are already the protocol's (a decoded gRPC message): the
+ * same checks against the model, without the schema pass that protobuf's types make redundant.
+ * @throws DepthfoldInputError naming the field at fault.
+ */
+export function decodeTypedInferRequest(
+  request: TypedInferRequest,
+  spec: ModelSpec,
+  binary?: Uint8Array,
+  fields: TensorFields = HTTP_FIELDS,
+): DecodedRequest {
   const binaryOutput = booleanParameter(request.parameters, 'binary_data_output', 'parameters') ?? false;
   const { channels, height, width } = spec.input;
   const inputs = request.inputs;
@@ -75,8 +107,9 @@ export function decodeInferRequest(
         CONTEXT,
       );
   });
-  const [input] = inputs as [(typeof inputs)[number]];
-  if (!INPUT_DATATYPES.includes(input.datatype)) {
+  const [input] = inputs;
+  if (input === undefined) throw new DepthfoldInputError('inputs', 'at least one input tensor', [], CONTEXT);
+  if (!(INPUT_DATATYPES as readonly string[]).includes(input.datatype)) {
     throw new DepthfoldInputError(
       'inputs[0].datatype',
       '"FP32" (normalised NCHW input) or "UINT8" (raw NCHW pixels, 0..255)',
@@ -184,11 +217,7 @@ function booleanParameter(parameters: Parameters | undefined, key: string, field
   throw new DepthfoldInputError(`${field}.${key}`, 'true or false', value, CONTEXT);
 }
 
-function decodeOutputs(
-  outputs: { name: string; parameters?: Parameters | undefined }[] | undefined,
-  spec: ModelSpec,
-  binaryOutput: boolean,
-): OutputRequest[] {
+function decodeOutputs(outputs: TypedInferRequest['outputs'], spec: ModelSpec, binaryOutput: boolean): OutputRequest[] {
   // The protocol: without `outputs`, every output of the model, raw.
   if (outputs === undefined) return [{ name: spec.outputName, ...(binaryOutput ? { binary: true } : {}) }];
   const classes = spec.labels.length;

@@ -232,6 +232,20 @@ test('@grpc/grpc-js client: every RPC, raw and typed input, and the status codes
     );
     assert.equal(overflow.code, status.INVALID_ARGUMENT);
     assert.match(overflow.details, /finite logits/);
+    // What the REST schema refuses, the gRPC path (which skips that schema) refuses by the model's checks.
+    assert.deepEqual(await grpcError(client.call('ModelInfer', { model_name: MODEL_NAME, inputs: [] })), {
+      code: status.INVALID_ARGUMENT,
+      details: 'inference request: inputs: expected at least one input tensor, received []',
+    });
+    const datatype = await grpcError(
+      client.call('ModelInfer', {
+        model_name: MODEL_NAME,
+        inputs: [{ ...tensor, datatype: 'FP17' }],
+        raw_input_contents: [fp32Le(input)],
+      }),
+    );
+    assert.equal(datatype.code, status.INVALID_ARGUMENT);
+    assert.match(datatype.details, /inputs\[0\]\.datatype: expected "FP32" .* received "FP17"/);
     assert.equal((await grpcError(client.call('ModelReady', { name: 'nope' }))).code, status.NOT_FOUND);
   } finally {
     client.close();
