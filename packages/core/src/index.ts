@@ -2,6 +2,7 @@
 export * from './architecture.js';
 export * from './survival.js';
 export * from './config.js';
+export * from './epoch-plan.js';
 export * from './metadata.js';
 export * from './labels.js';
 export * from './errors.js';

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DATASET_LABELS, DATASET_NAMES } from './labels.js';
 import { SURVIVAL_RULES } from './survival.js';
 import { trainConfigSchema } from './config.js';
+import { type EpochPlan, epochPlanSchema, singleEpochPlan } from './epoch-plan.js';
 
 /** Version of the metadata layout; readers reject versions they do not know. */
 export const METADATA_FORMAT_VERSION = 1;
@@ -180,7 +181,17 @@ export const checkpointInfoSchema = z.object({
    * The trainer owns its fields; absent in checkpoints written before it was added.
    */
   epochMetrics: z.looseObject({ epoch: z.number().int().min(1) }).optional(),
+  /**
+   * The epoch count each part of the run trained towards (more than one part when a resume changed `--epochs`).
+   * Absent in checkpoints written before it was added: `config.epochs` throughout, as far as they record.
+   */
+  epochPlan: epochPlanSchema.optional(),
 });
 
 /** What a checkpoint records beside its tensors. */
 export type CheckpointInfo = z.output<typeof checkpointInfoSchema>;
+
+/** The epoch plan a checkpoint records, or the one its config implies when it records none. */
+export function epochPlanOf(info: Pick<CheckpointInfo, 'epochPlan' | 'config'>): EpochPlan {
+  return info.epochPlan ?? singleEpochPlan(info.config.epochs);
+}

@@ -26,6 +26,7 @@ export {
   modelCardMarkdown,
   augmentationText,
   trainCommandOf,
+  epochPlanText,
   type ConfusionMatrix,
   type Proportion,
   type ModelCardInput,

@@ -1,6 +1,6 @@
 // The figures a model card states, computed from what the card CLI measured: accuracy with its interval, per class
 // and overall, the confusion matrix, the data and the training time. No formatting here (model-card.ts renders).
-import type { MetricsLine, ModelMetadata, TrainConfig } from '@depthfold/core';
+import type { EpochPlan, MetricsLine, ModelMetadata, TrainConfig } from '@depthfold/core';
 
 /** counts[t][p]: test images of true class t that the model put in class p. */
 export type ConfusionMatrix = number[][];
@@ -51,6 +51,8 @@ export interface ModelCardInput {
   runDir: string;
   config: TrainConfig;
   metrics: readonly MetricsLine[];
+  /** The epoch count each part of the run trained towards (its checkpoint's); absent: `config.epochs` throughout. */
+  epochPlan?: EpochPlan;
   /** `pnpm train ...` and `pnpm export ...` as they reproduce the model. */
   trainCommand: string;
   exportCommand: string;

@@ -1,7 +1,13 @@
 // A model card (models/<name>.md): what a shipped model is, how it was trained, and how well it does, every figure
 // measured from the model file, its run directory and the test set, with the commands that reproduce them. The
 // figures are model-card-figures.ts's; this module writes them down as Markdown.
-import { trainConfigSchema, type ModelMetadata, type TrainConfig } from '@depthfold/core';
+import {
+  type EpochPlan,
+  singleEpochPlan,
+  trainConfigSchema,
+  type ModelMetadata,
+  type TrainConfig,
+} from '@depthfold/core';
 import { commandLineOf, defaultRunDir } from '@depthfold/core/node';
 import { duration } from '@depthfold/report';
 import { modelCardFigures, type ModelCardFigures, type ModelCardInput } from './model-card-figures.js';
@@ -32,12 +38,41 @@ function survivalText(metadata: ModelMetadata, figures: ModelCardFigures): strin
 }
 
 /**
- * The `pnpm train` command that trains `config` again into `runDir`: `--run-dir` is named unless it is the default
- * `runs/<name>` (a checkpoint's config does not say where its run lives).
+ * The `pnpm train` commands that train `config` again into `runDir`, one line per part of `plan` (the first with
+ * the part's epoch count, each later one a `--resume --epochs` after the epoch it started from). `--run-dir` is named
+ * unless it is the default `runs/<name>` (a checkpoint's config does not say where its run lives).
  */
-export function trainCommandOf(config: TrainConfig, runDir: string): string {
-  const values = { ...config, runDir: runDir === defaultRunDir(config.name) ? undefined : runDir };
-  return ['pnpm train', ...commandLineOf(trainConfigSchema, values, ['resume'])].join(' ');
+export function trainCommandOf(
+  config: TrainConfig,
+  runDir: string,
+  plan: EpochPlan = singleEpochPlan(config.epochs),
+): string {
+  const dir = runDir === defaultRunDir(config.name) ? undefined : runDir;
+  const [first, ...later] = plan as [EpochPlan[number], ...EpochPlan];
+  const lines = [
+    [
+      'pnpm train',
+      ...commandLineOf(trainConfigSchema, { ...config, runDir: dir, epochs: first.epochs }, ['resume']),
+    ].join(' '),
+  ];
+  let planned = first.epochs;
+  for (const part of later) {
+    const where = ['--name', config.name, ...(dir === undefined ? [] : ['--run-dir', dir])].join(' ');
+    // A part that began before the previous count was reached: that session was stopped there, which no flag says.
+    const stop = part.fromEpoch < planned ? `   # the previous command stopped after epoch ${part.fromEpoch}` : '';
+    lines.push(`pnpm train ${where} --resume --epochs ${part.epochs}${stop}`);
+    planned = part.epochs;
+  }
+  return lines.join('\n');
+}
+
+/** How the learning rate spread over `plan`, for a run of more than one part: empty for a single part. */
+export function epochPlanText(plan: EpochPlan): string {
+  if (plan.length < 2) return '';
+  const parts = plan.map((p, i) =>
+    i === 0 ? `over ${p.epochs} epochs` : `from epoch ${p.fromEpoch + 1} over ${p.epochs}`,
+  );
+  return ` The run was resumed with a new epoch count, so the schedule spread ${parts.join(', then ')} (a decay re-spread, not a restart from the peak).`;
 }
 
 /** The augmentations of a training config, as the card's Data section names them. */
@@ -141,7 +176,8 @@ export function renderModelCard(input: ModelCardInput, figures: ModelCardFigures
     '```',
     '',
     `Schedule: ${figures.epochs} epoch${figures.epochs === 1 ? '' : 's'} of batch ${config.batchSize}, Nesterov SGD (momentum ${config.momentum}), peak learning rate ` +
-      `${config.learningRate} with ${config.lrSchedule} decay, weight decay ${config.weightDecay}, seed ${config.seed}.`,
+      `${config.learningRate} with ${config.lrSchedule} decay, weight decay ${config.weightDecay}, seed ${config.seed}.` +
+      epochPlanText(input.epochPlan ?? singleEpochPlan(config.epochs)),
     '',
     `Hardware: ${input.hardware}. Training time ${duration(seconds)} (training steps only; evaluation excluded).`,
     '',

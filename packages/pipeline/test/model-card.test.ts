@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { trainConfigSchema } from '@depthfold/core';
 import { parseCommandLine } from '@depthfold/core/node';
-import { augmentationText, confusionMatrix, trainCommandOf, wilsonInterval } from '../src/index.js';
+import { augmentationText, confusionMatrix, epochPlanText, trainCommandOf, wilsonInterval } from '../src/index.js';
 
 test('confusionMatrix counts true class by predicted class', () => {
   assert.deepEqual(confusionMatrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2], 3), [
@@ -54,4 +54,30 @@ test('trainCommandOf names --run-dir where the run is not in runs/<name>, and pa
   const parsed = parseCommandLine(moved.split(' ').slice(2), trainConfigSchema);
   assert.notEqual(parsed, 'help');
   assert.deepEqual(trainConfigSchema.parse(parsed), { ...config, runDir: 'models/runs/r' });
+});
+
+test('a run resumed with a new epoch count gets one command per part, and the card says how its schedule spread', () => {
+  const config = trainConfigSchema.parse({ name: 'r', epochs: 130, randomErasing: 0.5 });
+  const plan = [
+    { fromEpoch: 0, epochs: 100 },
+    { fromEpoch: 100, epochs: 130 },
+  ];
+  assert.equal(
+    trainCommandOf(config, 'models/runs/r', plan),
+    'pnpm train --name r --run-dir models/runs/r --epochs 100 --random-erasing 0.5\n' +
+      'pnpm train --name r --run-dir models/runs/r --resume --epochs 130',
+  );
+  const cut = [
+    { fromEpoch: 0, epochs: 100 },
+    { fromEpoch: 60, epochs: 80 },
+  ];
+  assert.match(
+    trainCommandOf(config, 'runs/r', cut),
+    /\npnpm train --name r --resume --epochs 80 {3}# the previous command stopped after epoch 60$/,
+  );
+  assert.equal(
+    epochPlanText(plan),
+    ' The run was resumed with a new epoch count, so the schedule spread over 100 epochs, then from epoch 101 over 130 (a decay re-spread, not a restart from the peak).',
+  );
+  assert.equal(epochPlanText([{ fromEpoch: 0, epochs: 130 }]), '');
 });

@@ -5,6 +5,7 @@ import {
   trainConfigSchema,
   withoutTimings,
   type CheckpointInfo,
+  type EpochPlan,
   type EpochMetrics,
   type Normalization,
   type ResNetSpec,
@@ -22,6 +23,8 @@ export interface CheckpointRecord {
   line: EpochMetrics;
   /** The tfjs backend the epoch ran on. */
   backend: string;
+  /** The epoch count each part of the run trained towards. */
+  epochPlan: EpochPlan;
 }
 
 /**
@@ -62,5 +65,6 @@ export function checkpointInfo(record: CheckpointRecord): CheckpointInfo {
       backend: record.backend,
     },
     epochMetrics: withoutTimings(line),
+    epochPlan: record.epochPlan.map((part) => ({ ...part })),
   };
 }

@@ -2,6 +2,7 @@
 import {
   expectedDepth,
   type EpochMetrics,
+  type EpochPlan,
   type MetricsLine,
   type Normalization,
   type ResNetSpec,
@@ -36,6 +37,8 @@ export interface EpochLoop {
   startEpoch: number;
   /** Steps already done. */
   startStep: number;
+  /** The epoch count each part of the run trains towards, this session's last; recorded in every checkpoint. */
+  epochPlan: EpochPlan;
   /** The run's metrics lines so far; each epoch's line is appended. */
   metrics: MetricsLine[];
 }
@@ -98,6 +101,7 @@ export async function runEpochs(loop: EpochLoop): Promise<void> {
       trainExamples: trainIdx.length,
       line,
       backend: loop.backend.name,
+      epochPlan: loop.epochPlan,
     });
     // The checkpoint's rename commits the epoch; the metrics file follows, and a kill in between leaves a line that
     // resume rewrites from the checkpoint's copy (wall-clock timings stay out of the checkpoint: see checkpointInfo).

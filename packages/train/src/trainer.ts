@@ -2,10 +2,13 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import {
+  continuedEpochPlan,
   createRng,
   deriveSeed,
+  epochPlanOf,
   residualBlocks,
   resnetSpec,
+  singleEpochPlan,
   survivalProbs,
   type MetricsLine,
   type TrainConfig,
@@ -78,6 +81,9 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
   const splits = runSplits(config, { train: dataset.train.count, test: dataset.test.count });
 
   const startEpoch = resumed?.info.epoch ?? 0;
+  const epochPlan = resumed
+    ? continuedEpochPlan(epochPlanOf(resumed.info), startEpoch, config.epochs)
+    : singleEpochPlan(config.epochs);
   const metrics = resumed ? await resumedMetrics(runDir, resumed.info, paths.checkpoint) : [];
   await commitWrite(hooks, 'config', startEpoch, (options) =>
     writeFileAtomic(paths.config, `${JSON.stringify(config, null, 2)}\n`, options),
@@ -113,6 +119,7 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
       hooks,
       startEpoch,
       startStep: resumed?.info.step ?? 0,
+      epochPlan,
       metrics,
     });
   } finally {

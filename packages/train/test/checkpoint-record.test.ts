@@ -37,7 +37,20 @@ const line: EpochMetrics = {
   workers: 2,
 };
 const normalization = { mean: [0.29], std: [0.35] };
-const info = checkpointInfo({ config, spec, probs, normalization, trainExamples: 640, line, backend: 'wasm' });
+const epochPlan = [
+  { fromEpoch: 0, epochs: 2 },
+  { fromEpoch: 2, epochs: 4 },
+];
+const info = checkpointInfo({
+  config,
+  spec,
+  probs,
+  normalization,
+  trainExamples: 640,
+  line,
+  backend: 'wasm',
+  epochPlan,
+});
 
 test('the recorded settings leave out runDir and resume, so a checkpoint does not depend on where it was written', () => {
   assert.equal(info.config.runDir, undefined);
@@ -72,5 +85,6 @@ test('architecture, schedule, labels and data are recorded, and the record is a 
   assert.deepEqual(info.labels, [...DATASET_LABELS['fashion-mnist']]);
   assert.deepEqual(info.dataset, { name: 'fashion-mnist', trainExamples: 640 });
   assert.equal(info.normalization, normalization);
+  assert.deepEqual(info.epochPlan, epochPlan);
   assert.deepEqual(parseWith(checkpointInfoSchema, info, 'checkpoint info'), info);
 });

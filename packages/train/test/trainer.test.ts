@@ -40,6 +40,24 @@ test('a run interrupted after its first epoch resumes to exactly the weights of 
   );
   assert.equal(resumed.metrics[1]!.trainLoss, straight.metrics[1]!.trainLoss);
   assert.deepEqual(await weights(resumed.runDir), await weights(straight.runDir));
+  const plan = async (runDir: string) => (await loadCheckpoint(join(runDir, 'checkpoint.safetensors'))).info.epochPlan;
+  assert.deepEqual(await plan(resumed.runDir), [{ fromEpoch: 0, epochs: 2 }]);
+  assert.deepEqual(await plan(resumed.runDir), await plan(straight.runDir));
+});
+
+test('a run resumed with more epochs records the epoch from which its schedule spread over the new count', {
+  timeout: 300_000,
+}, async () => {
+  const runDir = join(dir, 'longer');
+  await train({ ...base, epochs: 1, runDir });
+  const longer = await train({ runDir, resume: true, epochs: 2, backend: 'wasm' });
+  const { info } = await loadCheckpoint(join(runDir, 'checkpoint.safetensors'));
+  assert.deepEqual(info.epochPlan, [
+    { fromEpoch: 0, epochs: 1 },
+    { fromEpoch: 1, epochs: 2 },
+  ]);
+  // The second epoch's learning rate is the 2-epoch cosine's, not a continuation of the 1-epoch one (which ended at 0).
+  assert.ok(longer.metrics[1]!.learningRate > 0);
 });
 
 test('a run stopped before its first checkpoint resumes with the settings it recorded, not the defaults', {

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { DepthfoldInputError, SHIPPED_MODEL, parseWith } from '@depthfold/core';
+import { DepthfoldInputError, epochPlanOf, SHIPPED_MODEL, parseWith } from '@depthfold/core';
 import {
   defaultRunDir,
   helpText,
@@ -141,7 +141,8 @@ async function main(): Promise<void> {
     runDir,
     config,
     metrics: run.metrics,
-    trainCommand: trainCommandOf(config, runDir),
+    epochPlan: epochPlanOf(checkpoint.info),
+    trainCommand: trainCommandOf(config, runDir, epochPlanOf(checkpoint.info)),
     exportCommand: `pnpm export --run ${runDir}${options.model === defaultModel ? '' : ` --out ${options.model}`}`,
     cardCommand: [
       'pnpm card --model',
