@@ -134,6 +134,7 @@ async function main(): Promise<void> {
     ),
   ].join('; ');
   const defaultModel = join('models', `${config.name}.onnx`);
+  const epochPlan = epochPlanOf(checkpoint.info);
   const markdown = modelCardMarkdown({
     modelPath: options.model,
     modelBytes: bytes.length,
@@ -141,8 +142,8 @@ async function main(): Promise<void> {
     runDir,
     config,
     metrics: run.metrics,
-    epochPlan: epochPlanOf(checkpoint.info),
-    trainCommand: trainCommandOf(config, runDir, epochPlanOf(checkpoint.info)),
+    epochPlan,
+    trainCommand: trainCommandOf(config, runDir, epochPlan),
     exportCommand: `pnpm export --run ${runDir}${options.model === defaultModel ? '' : ` --out ${options.model}`}`,
     cardCommand: [
       'pnpm card --model',
