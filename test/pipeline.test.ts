@@ -190,11 +190,17 @@ test('pnpm train -> pnpm export -> onnx checker -> @depthfold/infer', { timeout:
       const command = /^pnpm train (.*)$/m.exec(card)?.[1];
       assert.ok(command, 'the card gives the training command');
       const checkpoint = await loadCheckpoint(join(runDir, 'checkpoint.safetensors'));
+      // This run was resumed with more epochs: the first command trains towards the first part's count, and the
+      // card's next line resumes it with the final count.
+      const [first] = checkpoint.info.epochPlan ?? [{ fromEpoch: 0, epochs: checkpoint.info.config.epochs }];
       assert.deepEqual(trainConfigSchema.parse(parseCommandLine(command.split(' '), trainConfigSchema)), {
         ...checkpoint.info.config,
+        epochs: first!.epochs,
         resume: false,
         runDir,
       });
+      if (first!.epochs !== checkpoint.info.config.epochs)
+        assert.match(card, new RegExp(`\\npnpm train .*--resume --epochs ${checkpoint.info.config.epochs}\\n`));
     },
   );
 

@@ -57,7 +57,7 @@ test('a run resumed with more epochs records the epoch from which its schedule s
     { fromEpoch: 1, epochs: 2 },
   ]);
   // The second epoch's learning rate is the 2-epoch cosine's, not a continuation of the 1-epoch one (which ended at 0).
-  assert.ok(longer.metrics[1]!.learningRate > 0);
+  assert.ok((longer.metrics[1]?.learningRate ?? 0) > 0);
 });
 
 test('a run stopped before its first checkpoint resumes with the settings it recorded, not the defaults', {
