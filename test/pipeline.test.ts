@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trainConfigSchema, type ResNetSpec } from '@depthfold/core';
+import { epochPlanOf, trainConfigSchema, type ResNetSpec } from '@depthfold/core';
 import { loadCheckpoint, parseCommandLine } from '@depthfold/core/node';
 import { load } from '@depthfold/infer';
 import { checkpointLogits, fillBatch, loadDataset, selectBackend } from '@depthfold/train';
@@ -192,7 +192,7 @@ test('pnpm train -> pnpm export -> onnx checker -> @depthfold/infer', { timeout:
       const checkpoint = await loadCheckpoint(join(runDir, 'checkpoint.safetensors'));
       // This run was resumed with more epochs: the first command trains towards the first part's count, and the
       // card's next line resumes it with the final count.
-      const [first] = checkpoint.info.epochPlan ?? [{ fromEpoch: 0, epochs: checkpoint.info.config.epochs }];
+      const [first] = epochPlanOf(checkpoint.info);
       assert.deepEqual(trainConfigSchema.parse(parseCommandLine(command.split(' '), trainConfigSchema)), {
         ...checkpoint.info.config,
         epochs: first!.epochs,
