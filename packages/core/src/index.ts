@@ -11,3 +11,4 @@ export * from './safetensors.js';
 export * from './checkpoint.js';
 export * from './run-format.js';
 export * from './shipped-model.js';
+export * from './preprocessing.js';
