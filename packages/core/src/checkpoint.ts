@@ -1,6 +1,7 @@
 // Checkpoints: a safetensors file holding the network's tensors (named as in `parameterSpecs`), the optimizer's
 // momentum buffers (`momentum/<name>`) and a JSON `CheckpointInfo` under the metadata key `depthfold`.
-import { parameterSpecs, type ResNetSpec } from './architecture.js';
+import { topologyOf } from './family.js';
+import { parameterSpecs } from './parameters.js';
 import { DepthfoldInputError, parseWith } from './errors.js';
 import { checkpointInfoSchema, type CheckpointInfo } from './metadata.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
@@ -47,7 +48,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
     if (name.startsWith(MOMENTUM_PREFIX)) momentum.set(name.slice(MOMENTUM_PREFIX.length), t);
     else params.set(name, t);
   }
-  for (const p of parameterSpecs(info.architecture as ResNetSpec)) {
+  for (const p of parameterSpecs(topologyOf(info.architecture))) {
     const t = params.get(p.name);
     if (!t) throw new DepthfoldInputError(`${source} tensor ${p.name}`, `shape [${p.shape.join(', ')}]`, undefined);
     if (t.shape.join() !== p.shape.join()) {

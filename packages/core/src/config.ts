@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { DATASET_NAMES } from './labels.js';
 import { SURVIVAL_RULES } from './survival.js';
+import { CIFAR_SHORTCUTS, IMAGENET_STEMS } from './families/index.js';
+import { type Architecture, familyNames, networkNames, resolveArchitecture } from './family.js';
+import type { InputShape } from './topology.js';
 
 /** Backends the trainer can run on; `auto` takes the first that loads of tensorflow-gpu, tensorflow, onednn, wasm. */
 export const TRAIN_BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'onednn', 'wasm', 'cpu'] as const;
@@ -31,17 +34,38 @@ export const trainConfigSchema = z
       .min(0)
       .default(0)
       .describe('hold out this many training images (a seeded choice) as a validation split, evaluated every epoch'),
+    arch: z
+      .string()
+      .min(1)
+      .default('resnet20')
+      .describe(
+        `network: ${networkNames().join(', ')}; or a family (${familyNames().join(', ')}) with --depth (see docs/families.md)`,
+      ),
     depth: z
       .number()
       .int()
-      .min(8)
-      .refine((d) => (d - 2) % 6 === 0, 'a depth 6n+2 (8, 14, 20, 32, 44, 56, 110)')
-      .default(20)
-      .describe('network depth 6n+2'),
+      .positive()
+      .optional()
+      .describe("the network's depth, replacing --arch's (resnet-cifar: 6n+2, e.g. 56; resnet-imagenet: 18, 34, 50, 101, 152)"),
     shortcut: z
-      .enum(['A', 'projection'])
-      .default('A')
-      .describe('shortcut of blocks that change shape: A (pool + zero-pad) or projection (1x1 conv + BN)'),
+      .enum(CIFAR_SHORTCUTS)
+      .optional()
+      .describe('resnet-cifar: shortcut of blocks that change shape, A (pool + zero-pad; default) or projection (1x1 conv + BN)'),
+    widthMultiplier: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('channels times this (resnet-cifar: every stage; resnet-imagenet: the bottleneck width, as wide_resnet50_2)'),
+    stem: z
+      .enum(IMAGENET_STEMS)
+      .optional()
+      .describe('resnet-imagenet: standard (7x7/2 conv + 3x3/2 max pool; default) or small (3x3/1 conv, for images under ~64 px)'),
+    inputSize: z
+      .string()
+      .regex(/^[1-9][0-9]*(x[1-9][0-9]*)?$/, 'a size H or HxW in pixels, e.g. 64 or 64x48')
+      .optional()
+      .describe("the network's input size H or HxW (default: the dataset's own); images are resized to it"),
     survivalRule: z
       .enum(SURVIVAL_RULES)
       .default('linear')
@@ -104,7 +128,25 @@ export const trainConfigSchema = z
   })
   .strict();
 
+/** The options of a config that go to the network's family (undefined where not given). */
+export const ARCHITECTURE_OVERRIDES = ['depth', 'shortcut', 'widthMultiplier', 'stem'] as const satisfies readonly (keyof TrainConfig)[];
+
+/** Height and width of a `--input-size` value (`64` is 64x64). */
+export function parseInputSize(size: string): { height: number; width: number } {
+  const [height, width = height] = size.split('x').map(Number) as [number, number?];
+  return { height, width };
+}
+
 /** A complete, validated training configuration. */
 export type TrainConfig = z.output<typeof trainConfigSchema>;
 /** What a user may write: every field optional. */
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
+
+/**
+ * The architecture record a config trains: its `arch` with the options it overrides, on `input` images.
+ * @throws DepthfoldInputError naming `arch`, the refused option, or the input side that is too small.
+ */
+export function configArchitecture(config: TrainConfig, input: InputShape, numClasses: number): Architecture {
+  const overrides = Object.fromEntries(ARCHITECTURE_OVERRIDES.map((key) => [key, config[key]]));
+  return resolveArchitecture({ arch: config.arch, overrides }, input, numClasses);
+}

@@ -24,6 +24,8 @@ export class DepthfoldInputError extends Error {
 export function renderValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
   if (value === undefined) return 'nothing';
+  // JSON writes NaN and the infinities as null, which would hide the very value at fault.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   try {
     const s = JSON.stringify(value);
     return s.length > 120 ? `${s.slice(0, 117)}...` : s;

@@ -1,5 +1,8 @@
 // @depthfold/core: the architecture, survival schedules, schemas and formats that every package shares.
-export * from './architecture.js';
+export * from './topology.js';
+export * from './parameters.js';
+export * from './family.js';
+export * from './families/index.js';
 export * from './survival.js';
 export * from './config.js';
 export * from './epoch-plan.js';

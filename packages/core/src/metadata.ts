@@ -1,18 +1,29 @@
-// What an exported model says about itself (ONNX metadata_props) and what a checkpoint records.
-// One schema, used by the writer and by every reader.
+// What an exported model says about itself (ONNX metadata_props) and what a checkpoint records. One schema per
+// format, used by the writers and by every reader.
+//
+// A model's metadata says what a runtime needs to run it (input, preprocessing, normalisation, output, labels); the
+// architecture, schedule, dataset and training figures are provenance, checked when present but never required to
+// name a family the runtime knows. Format 1 (models exported before families existed) is read and upgraded to 2.
 import { z } from 'zod';
 import { DATASET_LABELS, DATASET_NAMES } from './labels.js';
 import { SURVIVAL_RULES } from './survival.js';
 import { trainConfigSchema } from './config.js';
 import { type EpochPlan, epochPlanSchema, singleEpochPlan } from './epoch-plan.js';
+import { architectureSchema, knownTopology } from './family.js';
+import { DepthfoldInputError, parseWith } from './errors.js';
+import { residualLayers } from './topology.js';
+import { exactPreprocessing, preprocessingSchema } from './preprocessing.js';
 
-/** Version of the metadata layout; readers reject versions they do not know. */
-export const METADATA_FORMAT_VERSION = 1;
+/** Version of the model metadata written now; readers refuse versions they do not know. */
+export const METADATA_FORMAT_VERSION = 2;
+
+/** Version of the checkpoint record written now. */
+export const CHECKPOINT_FORMAT_VERSION = 1;
 
 const positiveInt = z.number().int().positive();
 
-/** The architecture as stored (see `ResNetSpec`). */
-export const architectureSchema = z.object({
+/** The first format's architecture: the CIFAR ResNet-(6n+2), the only family there was. */
+const architectureV1Schema = z.object({
   family: z.literal('resnet-6n+2'),
   depth: positiveInt,
   blocksPerStage: positiveInt,
@@ -85,11 +96,116 @@ export const trainingMetricsSchema = z.object({
 /** Training metrics as stored. */
 export type TrainingMetrics = z.output<typeof trainingMetricsSchema>;
 
-/** The metadata of an exported model; each top-level field is one `metadata_props` entry holding JSON. */
+/** Labels: any names, each unlike every other (a duplicated entry would make two outputs one class). */
+const labelsSchema = z
+  .array(z.string().min(1))
+  .min(2)
+  .superRefine((labels, ctx) => {
+    const first = new Map<string, number>();
+    labels.forEach((label, i) => {
+      const j = first.get(label);
+      if (j !== undefined)
+        ctx.addIssue({ code: 'custom', path: [i], message: `a label unlike every other (labels[${j}] is the same)` });
+      else first.set(label, i);
+    });
+  });
+
+/** Where the training images came from. */
+const datasetSchema = z.object({ name: z.string().min(1), trainExamples: z.number().int().min(0) });
+
+/** The checkpoint a model was exported from. */
+const checkpointRefSchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), epoch: z.number().int().min(0) });
+
+/** Checks that hold across fields of a model's metadata, in either format. */
+function checkModel(
+  m: {
+    labels: string[];
+    input: { channels: number };
+    normalization: Normalization;
+    architecture?: { numClasses: number; input: { height: number; width: number; channels: number } } | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (m.architecture && m.labels.length !== m.architecture.numClasses) {
+    ctx.addIssue({ code: 'custom', path: ['labels'], message: `${m.architecture.numClasses} labels (architecture.numClasses)` });
+  }
+  for (const key of ['mean', 'std'] as const) {
+    if (m.normalization[key].length !== m.input.channels) {
+      ctx.addIssue({ code: 'custom', path: ['normalization', key], message: `${m.input.channels} values, one per channel` });
+    }
+  }
+}
+
+/**
+ * Checks the architecture of a family registered here (options, input size, one p_l per block); a family this
+ * process does not know passes, since a runtime need not know it.
+ */
+function checkProvenance(
+  architecture: Readonly<Record<string, unknown>>,
+  schedule: { survivalProbs: number[] } | undefined,
+  ctx: z.RefinementCtx,
+): void {
+  try {
+    const topology = knownTopology(architecture);
+    const blocks = topology ? residualLayers(topology).length : undefined;
+    if (schedule && blocks !== undefined && schedule.survivalProbs.length !== blocks) {
+      ctx.addIssue({ code: 'custom', path: ['schedule', 'survivalProbs'], message: `${blocks} survival probabilities, one per block` });
+    }
+  } catch (error) {
+    if (!(error instanceof DepthfoldInputError)) throw error;
+    ctx.addIssue({ code: 'custom', path: ['architecture', ...error.field.split('.')], message: error.expected });
+  }
+}
+
+/**
+ * The metadata of an exported model (format 2); each top-level field is one `metadata_props` entry holding JSON.
+ * What a runtime needs is required; the rest is provenance, optional.
+ */
 export const modelMetadataSchema = z
   .object({
     formatVersion: z.literal(METADATA_FORMAT_VERSION),
-    labels: z.array(z.string().min(1)).min(2),
+    labels: labelsSchema,
+    input: z.object({
+      name: z.string().min(1),
+      layout: z.literal('NCHW'),
+      height: positiveInt,
+      width: positiveInt,
+      channels: positiveInt,
+      preprocessing: preprocessingSchema,
+    }),
+    output: z.object({ name: z.string().min(1), kind: z.literal('logits') }),
+    normalization: modelNormalizationSchema,
+    folded: z.boolean(),
+    // Optional in the schema so that a model exported before the digest existed still reads (and can be stamped);
+    // @depthfold/infer refuses to load one without it unless told not to verify.
+    integrity: integritySchema.optional(),
+    architecture: architectureSchema.optional(),
+    schedule: scheduleSchema.optional(),
+    dataset: datasetSchema.optional(),
+    metrics: trainingMetricsSchema.optional(),
+    checkpoint: checkpointRefSchema.optional(),
+  })
+  .superRefine((m, ctx) => {
+    checkModel(m, ctx);
+    if (m.architecture) checkProvenance(m.architecture, m.schedule, ctx);
+    const channels = m.input.preprocessing.colour === 'grey' ? 1 : 3;
+    if (channels !== m.input.channels) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['input', 'preprocessing', 'colour'],
+        message: `the colour of ${m.input.channels} channels (${m.input.channels === 1 ? 'grey' : 'rgb'})`,
+      });
+    }
+  });
+
+/** The metadata of an exported model. */
+export type ModelMetadata = z.output<typeof modelMetadataSchema>;
+
+/** Format 1: the CIFAR family and the built-in datasets only, every field required. Read, never written. */
+const modelMetadataV1Schema = z
+  .object({
+    formatVersion: z.literal(1),
+    labels: labelsSchema,
     input: z.object({
       name: z.string().min(1),
       layout: z.literal('NCHW'),
@@ -99,78 +215,70 @@ export const modelMetadataSchema = z
     }),
     output: z.object({ name: z.string().min(1), kind: z.literal('logits') }),
     normalization: modelNormalizationSchema,
-    architecture: architectureSchema,
+    architecture: architectureV1Schema,
     schedule: scheduleSchema,
     dataset: z.object({ name: z.enum(DATASET_NAMES), trainExamples: z.number().int().min(0) }),
     metrics: trainingMetricsSchema,
-    checkpoint: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), epoch: z.number().int().min(0) }),
+    checkpoint: checkpointRefSchema,
     folded: z.boolean(),
-    // Optional in the schema so that a model exported before the digest existed still reads (and can be stamped);
-    // @depthfold/infer refuses to load one without it unless told not to verify.
     integrity: integritySchema.optional(),
   })
   .superRefine((m, ctx) => {
-    if (m.labels.length !== m.architecture.numClasses) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['labels'],
-        message: `${m.architecture.numClasses} labels (architecture.numClasses)`,
-      });
-    }
-    // Labels are the dataset's, in its order: a reversed or duplicated entry would relabel the output silently.
-    const first = new Map<string, number>();
-    m.labels.forEach((label, i) => {
-      const j = first.get(label);
-      if (j !== undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['labels', i],
-          message: `a label unlike every other (labels[${j}] is the same)`,
-        });
-      else first.set(label, i);
-    });
+    checkModel(m, ctx);
+    // Format 1 labels were the dataset's, in its order: a reversed entry would relabel the output silently.
     const known = DATASET_LABELS[m.dataset.name];
-    if (m.labels.length === known.length) {
-      const i = m.labels.findIndex((label, k) => label !== known[k]);
-      if (i >= 0) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['labels', i],
-          message: `${JSON.stringify(known[i])} (label ${i} of ${m.dataset.name})`,
-        });
-      }
-    }
+    const i = m.labels.length === known.length ? m.labels.findIndex((label, k) => label !== known[k]) : -1;
+    if (i >= 0) ctx.addIssue({ code: 'custom', path: ['labels', i], message: `${JSON.stringify(known[i])} (label ${i} of ${m.dataset.name})` });
     const blocks = 3 * m.architecture.blocksPerStage;
     if (m.schedule.survivalProbs.length !== blocks) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['schedule', 'survivalProbs'],
-        message: `${blocks} survival probabilities, one per block`,
-      });
-    }
-    for (const key of ['mean', 'std'] as const) {
-      if (m.normalization[key].length !== m.input.channels) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['normalization', key],
-          message: `${m.input.channels} values, one per channel`,
-        });
-      }
+      ctx.addIssue({ code: 'custom', path: ['schedule', 'survivalProbs'], message: `${blocks} survival probabilities, one per block` });
     }
   });
 
-/** The metadata of an exported model. */
-export type ModelMetadata = z.output<typeof modelMetadataSchema>;
+/** The metadata_props keys of a model, in the order they are written. */
+export const MODEL_METADATA_KEYS: readonly (keyof ModelMetadata)[] = [
+  'formatVersion',
+  'labels',
+  'input',
+  'output',
+  'normalization',
+  'architecture',
+  'schedule',
+  'dataset',
+  'metrics',
+  'checkpoint',
+  'folded',
+  'integrity',
+];
+
+/**
+ * Parses a model's metadata in either format; format 1 comes back as format 2, its images of exactly the input's
+ * size (the only kind its runtimes took).
+ * @throws DepthfoldInputError naming the field that fails, in `context`.
+ */
+export function parseModelMetadata(raw: unknown, context: string): ModelMetadata {
+  const version = (raw as { formatVersion?: unknown } | null)?.formatVersion;
+  if (version !== 1) return parseWith(modelMetadataSchema, raw, context);
+  const v1 = parseWith(modelMetadataV1Schema, raw, context);
+  const { formatVersion: _, input, ...rest } = v1;
+  return parseWith(
+    modelMetadataSchema,
+    { ...rest, formatVersion: METADATA_FORMAT_VERSION, input: { ...input, preprocessing: exactPreprocessing(input.channels) } },
+    context,
+  );
+}
 
 /** What a checkpoint records beside its tensors (safetensors `__metadata__`, key `depthfold`). */
 export const checkpointInfoSchema = z.object({
-  formatVersion: z.literal(METADATA_FORMAT_VERSION),
+  formatVersion: z.literal(CHECKPOINT_FORMAT_VERSION),
   config: trainConfigSchema,
   architecture: architectureSchema,
   schedule: scheduleSchema,
   normalization: normalizationSchema,
-  labels: z.array(z.string()).min(2),
-  dataset: z.object({ name: z.enum(DATASET_NAMES), trainExamples: z.number().int().min(0) }),
+  labels: labelsSchema,
+  dataset: datasetSchema,
+  /** How images become the input; absent in checkpoints of the built-in datasets at their own size (exact). */
+  preprocessing: preprocessingSchema.optional(),
   /** Epochs completed; training resumes at this epoch. */
   epoch: z.number().int().min(0),
   step: z.number().int().min(0),

@@ -6,16 +6,17 @@ import {
   encodeCheckpoint,
   encodeSafetensors,
   parameterSpecs,
-  resnetSpec,
+  resolveArchitecture,
+  topologyOf,
   survivalProbs,
   trainConfigSchema,
   type Checkpoint,
 } from '../src/index.js';
 
 function sampleCheckpoint(): Checkpoint {
-  const spec = resnetSpec({ depth: 8, input: { height: 28, width: 28, channels: 1 }, numClasses: 10 });
+  const architecture = resolveArchitecture({ arch: 'resnet8' }, { height: 28, width: 28, channels: 1 }, 10);
   const params = new Map(
-    parameterSpecs(spec).map((p) => {
+    parameterSpecs(topologyOf(architecture)).map((p) => {
       const size = p.shape.reduce((a, b) => a * b, 1);
       return [
         p.name,
@@ -23,12 +24,12 @@ function sampleCheckpoint(): Checkpoint {
       ] as const;
     }),
   );
-  const config = trainConfigSchema.parse({ depth: 8 });
+  const config = trainConfigSchema.parse({ arch: 'resnet8' });
   return {
     info: {
       formatVersion: 1,
       config,
-      architecture: { ...spec, widths: [...spec.widths], strides: [...spec.strides] },
+      architecture,
       schedule: { rule: 'linear', survivalProb: 0.5, survivalProbs: survivalProbs('linear', 3, 0.5) },
       normalization: { mean: [0.286], std: [0.353] },
       labels: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'],
@@ -90,8 +91,9 @@ test('corrupt checkpoints give errors naming what is wrong', () => {
 });
 
 test('the train config rejects bad fields by name', () => {
-  assert.equal(trainConfigSchema.parse({}).depth, 20);
-  assert.throws(() => trainConfigSchema.parse({ depth: 21 }), /6n\+2/);
+  assert.equal(trainConfigSchema.parse({}).arch, 'resnet20');
+  assert.throws(() => trainConfigSchema.parse({ depth: 0 }), /depth/);
+  assert.throws(() => trainConfigSchema.parse({ inputSize: '64x' }), /inputSize[^]*a size H or HxW/);
   assert.throws(() => trainConfigSchema.parse({ survivalProb: 0 }));
   assert.throws(() => trainConfigSchema.parse({ unknownOption: 1 }));
 });

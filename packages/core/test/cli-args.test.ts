@@ -40,7 +40,7 @@ test('--help lists every option with its default', () => {
     const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     assert.ok(help.includes(flag), `${flag} missing from help`);
   }
-  assert.match(help, /--depth NUMBER +network depth 6n\+2 \(default: 20\)/);
+  assert.match(help, /--arch STRING +network: resnet8, resnet14, resnet20,.* \(default: "resnet20"\)/);
   assert.match(help, /--survival-rule linear\|uniform\|none/);
 });
 

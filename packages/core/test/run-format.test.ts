@@ -114,7 +114,7 @@ test('readRecordedConfig validates config.json against the train config schema a
   await withDir(async (dir) => {
     writeFileSync(runPaths(dir).config, JSON.stringify({ name: 'r', depth: 20 }));
     assert.equal((await readRecordedConfig(dir))?.depth, 20);
-    writeFileSync(runPaths(dir).config, JSON.stringify({ depth: 21 }));
+    writeFileSync(runPaths(dir).config, JSON.stringify({ depth: 0 }));
     await assert.rejects(readRecordedConfig(dir), /config\.json/);
     writeFileSync(runPaths(dir).config, '{');
     await assert.rejects(readRecordedConfig(dir), /is not valid JSON/);

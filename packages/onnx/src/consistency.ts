@@ -23,11 +23,11 @@ export function checkMetadataMatches(checkpoint: Checkpoint, metadata: ModelMeta
     );
   }
   const probs = checkpoint.info.schedule.survivalProbs;
-  if (!sameJson(metadata.schedule.survivalProbs, probs)) {
+  if (!sameJson(metadata.schedule?.survivalProbs, probs)) {
     throw new DepthfoldInputError(
       'schedule.survivalProbs',
       `the checkpoint's ${JSON.stringify(probs)}`,
-      metadata.schedule.survivalProbs,
+      metadata.schedule?.survivalProbs,
       context,
     );
   }

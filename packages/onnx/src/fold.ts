@@ -1,16 +1,17 @@
-// Folding for export (Huang et al. 2016, Sec. 3, test time): H_l = ReLU(p_l * f_l(H_{l-1}) + id(H_{l-1})) with
-// f_l = conv-BN-ReLU-conv-BN. A BN in eval mode is an affine map per output channel,
+// Folding for export (Huang et al. 2016, Sec. 3, test time): H_l = ReLU(p_l * f_l(H_{l-1}) + shortcut(H_{l-1})).
+// A BN in eval mode is an affine map per output channel,
 //   BN(conv(x)) = s * conv(x) + (beta - s * mean),  s = gamma / sqrt(variance + eps),
-// so it folds into its conv: W' = s * W, b' = beta - s * mean. Because f_l ends in BN2, p_l folds into conv2 as
-// well: W' = p_l * s * W, b' = p_l * (beta - s * mean). Only the branch is scaled, never the shortcut.
+// so it folds into the conv before it: W' = s * W, b' = beta - s * mean. Every branch ends in a conv and its BN (the
+// topology guarantees it), so p_l folds there too: W' = p_l * s * W, b' = p_l * (beta - s * mean). Only the branch is
+// scaled, never the shortcut. The walk reads the topology alone: it knows no family.
 import {
+  BATCH_NORM_TENSORS,
   DepthfoldInputError,
-  convPadding,
-  parameterSpecs,
-  residualBlocks,
-  type BlockSpec,
+  type Layer,
   type NamedTensor,
-  type ResNetSpec,
+  parameterSpecs,
+  residualLayers,
+  type Topology,
 } from '@depthfold/core';
 import { denseToGemm, hwioToOihw } from './layout.js';
 
@@ -30,37 +31,15 @@ export interface FoldedWeights {
   bias: NamedTensor;
 }
 
-/** A folded conv with the name and geometry the graph needs. */
-export interface FoldedConv extends FoldedWeights {
-  /** Checkpoint name of the conv, e.g. `stage2.block0.conv1`. */
-  name: string;
-  stride: number;
-  /** Symmetric zero padding on both spatial axes. */
-  pad: number;
-}
-
-/** One residual block, folded: ReLU(conv2(ReLU(conv1(x))) + shortcut(x)) with p_l inside conv2. */
-export interface FoldedBlock {
-  spec: BlockSpec;
-  /** p_l, already multiplied into `conv2`; kept for reference. */
-  survivalProb: number;
-  conv1: FoldedConv;
-  conv2: FoldedConv;
-  /** The 1x1 conv of a projection shortcut (with its BN folded), or null for identity and option A. */
-  projection: FoldedConv | null;
-}
-
 /** The whole network with every BN and p_l folded away: plain data, ready to write as ONNX. */
 export interface FoldedNetwork {
-  architecture: ResNetSpec;
-  stem: FoldedConv;
-  blocks: FoldedBlock[];
-  head: {
-    /** Gemm B operand, [features, classes] (see `GEMM_TRANS_B`). */
-    weight: NamedTensor;
-    /** [classes]. */
-    bias: NamedTensor;
-  };
+  topology: Topology;
+  /** p_l of each block, already multiplied into the last conv of its branch; kept for reference. */
+  survivalProbs: readonly number[];
+  /** Every conv, folded, by the conv layer's name. */
+  convs: ReadonlyMap<string, FoldedWeights>;
+  /** Every dense layer's Gemm operands (B is [in, out], see `GEMM_TRANS_B`), by layer name. */
+  dense: ReadonlyMap<string, FoldedWeights>;
 }
 
 /**
@@ -68,21 +47,28 @@ export interface FoldedNetwork {
  * Arithmetic is float64; the results are rounded to float32 once.
  * @param filter - Conv filter in tfjs HWIO layout [kh, kw, in, out], no bias.
  * @param bn - The BN that follows the conv, one value per output channel.
- * @param eps - The BN epsilon the network was trained with (`architecture.batchNormEpsilon`).
+ * @param eps - The BN epsilon the network was trained with (`batchNormEpsilon`).
  * @param scale - A factor applied after the BN (p_l), 1 by default.
+ * @param name - The BN's name, for errors (default `bn`).
  * @returns OIHW weight and bias with conv'(x) = scale * BN(conv(x)).
  */
-export function foldBatchNorm(filter: NamedTensor, bn: BatchNormParams, eps: number, scale = 1): FoldedWeights {
+export function foldBatchNorm(
+  filter: NamedTensor,
+  bn: BatchNormParams,
+  eps: number,
+  scale = 1,
+  name = 'bn',
+): FoldedWeights {
   const cout = filter.shape[filter.shape.length - 1]!;
-  for (const key of ['gamma', 'beta', 'mean', 'variance'] as const) {
+  for (const key of BATCH_NORM_TENSORS) {
     if (bn[key].length !== cout)
-      throw new DepthfoldInputError(`bn.${key}`, `${cout} values, one per output channel`, bn[key].length);
+      throw new DepthfoldInputError(`${name}.${key}`, `${cout} values, one per output channel`, bn[key].length);
   }
   const factor = new Float64Array(cout);
   const bias = new Float32Array(cout);
   for (let o = 0; o < cout; o++) {
     const variance = bn.variance[o]! + eps;
-    if (!(variance > 0)) throw new DepthfoldInputError(`bn.variance[${o}] + eps`, 'a positive number', variance);
+    if (!(variance > 0)) throw new DepthfoldInputError(`${name}.variance[${o}] + eps`, 'a positive number', variance);
     factor[o] = (scale * bn.gamma[o]!) / Math.sqrt(variance);
     bias[o] = scale * bn.beta[o]! - factor[o]! * bn.mean[o]!;
   }
@@ -93,43 +79,48 @@ export function foldBatchNorm(filter: NamedTensor, bn: BatchNormParams, eps: num
 }
 
 /**
- * Folds every BN of the network into its conv and p_l into each block's conv2.
+ * Folds every BN of the network into its conv and p_l into the last conv of each block's branch.
  * @param params - Checkpoint tensors by parameter name, tfjs layout (`Checkpoint.params`).
- * @param architecture - The network the tensors belong to.
+ * @param topology - The network the tensors belong to.
  * @param survivalProbs - p_l for l = 1..L, the test-time factors of the branches.
- * @throws DepthfoldInputError when a tensor is missing or misshapen, or the probabilities do not fit.
+ * @throws DepthfoldInputError when a tensor is missing, misshapen or not finite, or the probabilities do not fit.
  */
 export function foldNetwork(
   params: ReadonlyMap<string, NamedTensor>,
-  architecture: ResNetSpec,
+  topology: Topology,
   survivalProbs: readonly number[],
 ): FoldedNetwork {
-  checkParameters(params, architecture);
-  const blocks = residualBlocks(architecture);
-  checkSurvivalProbs(survivalProbs, blocks.length);
-  const eps = architecture.batchNormEpsilon;
-  const conv = (name: string, bnName: string, stride: number, scale = 1): FoldedConv => {
-    const filter = params.get(name)!;
-    return {
-      name,
-      stride,
-      pad: convPadding(filter.shape[0]!),
-      ...foldBatchNorm(filter, batchNorm(params, bnName), eps, scale),
-    };
+  checkParameters(params, topology);
+  checkSurvivalProbs(survivalProbs, residualLayers(topology).length);
+  const convs = new Map<string, FoldedWeights>();
+  const dense = new Map<string, FoldedWeights>();
+  const fold = (layers: readonly Layer[], branchOf?: number): void => {
+    layers.forEach((layer, i) => {
+      if (layer.op === 'residual') {
+        fold(layer.branch, layer.index);
+        fold(layer.shortcut);
+      } else if (layer.op === 'dense') {
+        dense.set(layer.name, {
+          weight: denseToGemm(params.get(`${layer.name}.weight`)!),
+          bias: copy(params.get(`${layer.name}.bias`)!),
+        });
+      } else if (layer.op === 'conv') {
+        const next = layers[i + 1];
+        // The topology ends every branch in a conv and its BN: p_l goes into that conv.
+        const endsBranch = branchOf !== undefined && i === layers.length - 2;
+        const scale = endsBranch ? survivalProbs[branchOf - 1]! : 1;
+        const filter = params.get(layer.name)!;
+        convs.set(
+          layer.name,
+          next?.op === 'batch-norm'
+            ? foldBatchNorm(filter, batchNorm(params, next.name), topology.batchNormEpsilon, scale, next.name)
+            : { weight: hwioToOihw(filter), bias: { shape: [layer.output.channels], data: new Float32Array(layer.output.channels) } },
+        );
+      }
+    });
   };
-  return {
-    architecture,
-    stem: conv('stem.conv', 'stem.bn', 1),
-    blocks: blocks.map((block, i) => ({
-      spec: block,
-      survivalProb: survivalProbs[i]!,
-      conv1: conv(`${block.name}.conv1`, `${block.name}.bn1`, block.stride),
-      conv2: conv(`${block.name}.conv2`, `${block.name}.bn2`, 1, survivalProbs[i]!),
-      projection:
-        block.shortcut === 'projection' ? conv(`${block.name}.proj`, `${block.name}.proj_bn`, block.stride) : null,
-    })),
-    head: { weight: denseToGemm(params.get('head.weight')!), bias: copy(params.get('head.bias')!) },
-  };
+  fold(topology.layers);
+  return { topology, survivalProbs: [...survivalProbs], convs, dense };
 }
 
 /** The BN tensors stored under `prefix` (`.gamma`, `.beta`, `.mean`, `.variance`). */
@@ -142,9 +133,12 @@ export function batchNorm(params: ReadonlyMap<string, NamedTensor>, prefix: stri
   return { gamma: get('gamma'), beta: get('beta'), mean: get('mean'), variance: get('variance') };
 }
 
-/** Throws unless every parameter of `architecture` is present with its shape and size. */
-export function checkParameters(params: ReadonlyMap<string, NamedTensor>, architecture: ResNetSpec): void {
-  for (const p of parameterSpecs(architecture)) {
+/**
+ * Throws unless every parameter of `topology` is present with its shape and size, and every value is finite: a NaN
+ * or infinite weight is named with its index here, rather than surfacing as a NaN parity figure.
+ */
+export function checkParameters(params: ReadonlyMap<string, NamedTensor>, topology: Pick<Topology, 'layers'>): void {
+  for (const p of parameterSpecs(topology)) {
     const t = params.get(p.name);
     const expected = `shape [${p.shape.join(', ')}]`;
     if (!t) throw new DepthfoldInputError(`tensor ${p.name}`, expected, undefined);
@@ -153,6 +147,8 @@ export function checkParameters(params: ReadonlyMap<string, NamedTensor>, archit
     const size = p.shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== size)
       throw new DepthfoldInputError(`tensor ${p.name}`, `${size} values`, `${t.data.length} values`);
+    const bad = t.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new DepthfoldInputError(`tensor ${p.name}[${bad}]`, 'a finite number', t.data[bad]);
   }
 }
 

@@ -17,11 +17,19 @@ export type AttributeValue = { ints: readonly number[] } | { int: number } | { f
 /** A TensorProto with its name set, as every initializer has. */
 export type InitializerProto = TensorProto & { name: string };
 
+/** Whether this host stores numbers little-endian, as ONNX's raw_data is (every x86 and ARM host does). */
+const LITTLE_ENDIAN = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;
+
 /** A float32 tensor as an initializer with raw little-endian data. */
 export function floatTensor(name: string, tensor: NamedTensor): InitializerProto {
   const raw = new Uint8Array(tensor.data.length * 4);
-  const view = new DataView(raw.buffer);
-  tensor.data.forEach((v, i) => view.setFloat32(i * 4, v, true));
+  if (LITTLE_ENDIAN) {
+    // A byte copy: per-value DataView writes took seconds for ResNet-50's 25M weights.
+    raw.set(new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, raw.length));
+  } else {
+    const view = new DataView(raw.buffer);
+    tensor.data.forEach((v, i) => view.setFloat32(i * 4, v, true));
+  }
   return { name, dims: [...tensor.shape], data_type: DataType.FLOAT, raw_data: raw };
 }
 

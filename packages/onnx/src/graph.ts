@@ -1,20 +1,23 @@
-// The ONNX graph of a ResNet-(6n+2) (NCHW): stem conv-BN-ReLU, blocks ReLU(p_l * f_l(x) + shortcut(x)) with
-// f_l = conv-BN-ReLU-conv-BN, then global average pool, flatten and Gemm. One topology serves both forms:
-// folded (each conv carries its BN and p_l as weights and bias; no Mul, no BN) and unfolded (Conv without bias,
-// eval-mode BatchNormalization, Mul by p_l), the latter kept for benchmarks and for testing the folding.
+// The ONNX graph (NCHW) of a network, written by walking its topology: each layer is one or two nodes, and a
+// residual block is its branch, its shortcut, an Add and a Relu: ReLU(p_l * f_l(x) + shortcut(x)). One walk serves
+// both forms: folded (each conv carries its BN and p_l as weights and bias; no Mul, no BN) and unfolded (Conv without
+// bias, eval-mode BatchNormalization, Mul by p_l), the latter kept for benchmarks and for testing the folding.
+// The writer knows layers, not families.
 import {
-  convPadding,
-  residualBlocks,
-  type BlockSpec,
+  BATCH_NORM_TENSORS,
   type Checkpoint,
+  type Layer,
   type ModelMetadata,
   type NamedTensor,
-  type ResNetSpec,
+  type ResidualLayer,
+  residualLayers,
+  type Topology,
+  topologyOf,
 } from '@depthfold/core';
 import { checkMetadataMatches, INPUT_NAME, OUTPUT_NAME } from './consistency.js';
-import { batchNorm, checkParameters, checkSurvivalProbs, foldNetwork, type FoldedConv } from './fold.js';
-import { floatTensor, floatValueInfo, GraphBuilder, int64Tensor, type AttributeValue } from './graph-builder.js';
-import { GEMM_TRANS_B, denseToGemm, hwioToOihw } from './layout.js';
+import { batchNorm, checkParameters, checkSurvivalProbs, type FoldedWeights, foldNetwork } from './fold.js';
+import { type AttributeValue, floatTensor, floatValueInfo, GraphBuilder, int64Tensor } from './graph-builder.js';
+import { denseToGemm, GEMM_TRANS_B, hwioToOihw } from './layout.js';
 import { metadataToProps } from './metadata-props.js';
 import type { ModelProto } from './onnx-proto.js';
 
@@ -27,108 +30,132 @@ export const PRODUCER_NAME = 'depthfold';
 /** The symbolic batch dimension of the input and output. */
 export const BATCH_DIM = 'N';
 
+/** The ONNX operators a depthfold graph may hold, folded; the unfolded form adds BatchNormalization and Mul. */
+export const FOLDED_OPS = [
+  'Conv',
+  'Relu',
+  'Add',
+  'MaxPool',
+  'AveragePool',
+  'Pad',
+  'GlobalAveragePool',
+  'Flatten',
+  'Gemm',
+] as const;
+
 /** Options of {@link buildModel}. */
 export interface BuildModelOptions {
   /** True: BN and p_l folded into the convs. False: Conv, BatchNormalization and Mul nodes as trained. */
   folded: boolean;
 }
 
-/** One conv and the BN after it; `survival` is set on a block's last BN, whose output is scaled by p_l. */
-interface ConvLayer {
-  conv: string;
-  bn: string;
-  stride: number;
-  survival?: { block: string; prob: number };
+/** How convs and batch norms are written: the one thing in which the two forms differ. */
+interface ConvWriter {
+  /** Writes a conv layer (and, folded, the BN after it); returns its output. */
+  conv(g: GraphBuilder, x: string, layer: Extract<Layer, { op: 'conv' }>): string;
+  /** Writes a batch norm (nothing, folded); `block` is set for the BN that ends block l's branch. */
+  batchNorm(g: GraphBuilder, x: string, layer: Layer, block?: ResidualLayer): string;
 }
 
-/** Writes one ConvLayer into the graph; returns the name of its output. */
-type ConvLayerWriter = (g: GraphBuilder, x: string, layer: ConvLayer) => string;
-
-function convAttributes(weightOihw: readonly number[], stride: number): Record<string, AttributeValue> {
-  const [, , kh, kw] = weightOihw as [number, number, number, number];
-  const pad = convPadding(kh);
+function windowAttributes(kernel: number, stride: number, pad: number): Record<string, AttributeValue> {
   return {
-    kernel_shape: { ints: [kh, kw] },
+    kernel_shape: { ints: [kernel, kernel] },
     strides: { ints: [stride, stride] },
     pads: { ints: [pad, pad, pad, pad] },
   };
 }
 
-function foldedWriter(convs: ReadonlyMap<string, FoldedConv>): ConvLayerWriter {
-  return (g, x, layer) => {
-    const conv = convs.get(layer.conv)!;
-    const weight = g.initializer(floatTensor(`${conv.name}.weight`, conv.weight));
-    const bias = g.initializer(floatTensor(`${conv.name}.bias`, conv.bias));
-    return g.node('Conv', conv.name, [x, weight, bias], convAttributes(conv.weight.shape, layer.stride));
+function foldedWriter(convs: ReadonlyMap<string, FoldedWeights>): ConvWriter {
+  return {
+    conv(g, x, layer) {
+      const folded = convs.get(layer.name)!;
+      const weight = g.initializer(floatTensor(`${layer.name}.weight`, folded.weight));
+      const bias = g.initializer(floatTensor(`${layer.name}.bias`, folded.bias));
+      return g.node('Conv', layer.name, [x, weight, bias], windowAttributes(layer.kernel, layer.stride, layer.pad));
+    },
+    batchNorm: (_g, x) => x,
   };
 }
 
-function unfoldedWriter(params: ReadonlyMap<string, NamedTensor>, eps: number): ConvLayerWriter {
-  return (g, x, layer) => {
-    const filter = hwioToOihw(params.get(layer.conv)!);
-    const weight = g.initializer(floatTensor(`${layer.conv}.weight`, filter));
-    const conv = g.node('Conv', layer.conv, [x, weight], convAttributes(filter.shape, layer.stride));
-    const stats = batchNorm(params, layer.bn);
-    const bnInputs = (['gamma', 'beta', 'mean', 'variance'] as const).map((key) =>
-      g.initializer(floatTensor(`${layer.bn}.${key}`, { shape: [stats[key].length], data: stats[key] })),
-    );
-    const bn = g.node('BatchNormalization', layer.bn, [conv, ...bnInputs], { epsilon: { float: eps } });
-    if (!layer.survival) return bn;
-    const { block, prob } = layer.survival;
-    const p = g.initializer(floatTensor(`${block}.survival_prob`, { shape: [], data: Float32Array.of(prob) }));
-    return g.node('Mul', `${block}.survival`, [bn, p]);
+function unfoldedWriter(params: ReadonlyMap<string, NamedTensor>, probs: readonly number[], eps: number): ConvWriter {
+  return {
+    conv(g, x, layer) {
+      const weight = g.initializer(floatTensor(`${layer.name}.weight`, hwioToOihw(params.get(layer.name)!)));
+      return g.node('Conv', layer.name, [x, weight], windowAttributes(layer.kernel, layer.stride, layer.pad));
+    },
+    batchNorm(g, x, layer, block) {
+      const stats = batchNorm(params, layer.name);
+      const inputs = BATCH_NORM_TENSORS.map((key) =>
+        g.initializer(floatTensor(`${layer.name}.${key}`, { shape: [stats[key].length], data: stats[key] })),
+      );
+      const bn = g.node('BatchNormalization', layer.name, [x, ...inputs], { epsilon: { float: eps } });
+      if (!block) return bn;
+      const p = g.initializer(
+        floatTensor(`${block.name}.survival_prob`, { shape: [], data: Float32Array.of(probs[block.index - 1]!) }),
+      );
+      return g.node('Mul', `${block.name}.survival`, [bn, p]);
+    },
   };
 }
 
-// Option A: subsample with a 1x1 average pool of stride s, then append zero channels (pads are NCHW begin/end).
-function optionAShortcut(g: GraphBuilder, x: string, block: BlockSpec): string {
-  let y = x;
-  if (block.stride !== 1) {
-    y = g.node('AveragePool', `${block.name}.shortcut.pool`, [y], {
-      kernel_shape: { ints: [1, 1] },
-      strides: { ints: [block.stride, block.stride] },
-      pads: { ints: [0, 0, 0, 0] },
-    });
-  }
-  const extra = block.outChannels - block.inChannels;
-  if (extra > 0) {
-    const pads = g.initializer(int64Tensor(`${block.name}.shortcut.pads`, [8], [0, 0, 0, 0, 0, extra, 0, 0]));
-    y = g.node('Pad', `${block.name}.shortcut.pad`, [y, pads], { mode: { string: 'constant' } });
-  }
-  return y;
-}
-
-function writeNetwork(
+/** Writes `layers` from `x`; `block` is the residual block whose branch they are, if any. Returns the output. */
+function writeLayers(
   g: GraphBuilder,
-  spec: ResNetSpec,
-  probs: readonly number[],
-  head: { weight: NamedTensor; bias: NamedTensor },
-  write: ConvLayerWriter,
-): void {
-  let x = write(g, INPUT_NAME, { conv: 'stem.conv', bn: 'stem.bn', stride: 1 });
-  x = g.node('Relu', 'stem.relu', [x]);
-  residualBlocks(spec).forEach((block, i) => {
-    const { name, stride } = block;
-    let branch = write(g, x, { conv: `${name}.conv1`, bn: `${name}.bn1`, stride });
-    branch = g.node('Relu', `${name}.relu1`, [branch]);
-    branch = write(g, branch, {
-      conv: `${name}.conv2`,
-      bn: `${name}.bn2`,
-      stride: 1,
-      survival: { block: name, prob: probs[i]! },
-    });
-    let shortcut = x;
-    if (block.shortcut === 'A') shortcut = optionAShortcut(g, x, block);
-    if (block.shortcut === 'projection')
-      shortcut = write(g, x, { conv: `${name}.proj`, bn: `${name}.proj_bn`, stride });
-    const sum = g.node('Add', `${name}.add`, [branch, shortcut]);
-    x = g.node('Relu', `${name}.relu`, [sum]);
-  });
-  const pooled = g.node('GlobalAveragePool', 'head.pool', [x]);
-  const features = g.node('Flatten', 'head.flatten', [pooled], { axis: { int: 1 } });
-  const weight = g.initializer(floatTensor('head.weight', head.weight));
-  const bias = g.initializer(floatTensor('head.bias', head.bias));
-  g.node('Gemm', 'head.dense', [features, weight, bias], { transB: { int: GEMM_TRANS_B } }, OUTPUT_NAME);
+  x: string,
+  layers: readonly Layer[],
+  writer: ConvWriter,
+  dense: ReadonlyMap<string, FoldedWeights>,
+  block?: ResidualLayer,
+): string {
+  return layers.reduce((input, layer, i) => {
+    switch (layer.op) {
+      case 'conv':
+        return writer.conv(g, input, layer);
+      case 'batch-norm':
+        return writer.batchNorm(g, input, layer, i === layers.length - 1 ? block : undefined);
+      case 'relu':
+        return g.node('Relu', layer.name, [input]);
+      case 'max-pool':
+        return g.node('MaxPool', layer.name, [input], windowAttributes(layer.kernel, layer.stride, layer.pad));
+      case 'subsample':
+        // A 1x1 average pool of stride s keeps every s-th pixel.
+        return g.node('AveragePool', layer.name, [input], windowAttributes(1, layer.stride, 0));
+      case 'pad-channels': {
+        // NCHW begin/end pads: zeros after the last channel. The pads tensor is named after its node, plural.
+        const extra = layer.output.channels - layer.input.channels;
+        const pads = g.initializer(int64Tensor(`${layer.name}s`, [8], [0, 0, 0, 0, 0, extra, 0, 0]));
+        return g.node('Pad', layer.name, [input, pads], { mode: { string: 'constant' } });
+      }
+      case 'global-average-pool':
+        return g.node('GlobalAveragePool', layer.name, [input]);
+      case 'dense': {
+        const features = g.node('Flatten', `${layer.name}.flatten`, [input], { axis: { int: 1 } });
+        const { weight, bias } = dense.get(layer.name)!;
+        const w = g.initializer(floatTensor(`${layer.name}.weight`, weight));
+        const b = g.initializer(floatTensor(`${layer.name}.bias`, bias));
+        const last = i === layers.length - 1 && block === undefined;
+        const transB = { transB: { int: GEMM_TRANS_B } };
+        return g.node('Gemm', `${layer.name}.dense`, [features, w, b], transB, last ? OUTPUT_NAME : `${layer.name}.dense`);
+      }
+      case 'residual': {
+        const branch = writeLayers(g, input, layer.branch, writer, dense, layer);
+        const shortcut = writeLayers(g, input, layer.shortcut, writer, dense);
+        const sum = g.node('Add', `${layer.name}.add`, [branch, shortcut]);
+        return g.node('Relu', `${layer.name}.relu`, [sum]);
+      }
+    }
+  }, x);
+}
+
+/** Every dense layer's Gemm operands, unfolded (dense layers have no BN to fold). */
+function denseOperands(params: ReadonlyMap<string, NamedTensor>, topology: Topology): Map<string, FoldedWeights> {
+  const dense = topology.layers.filter((l) => l.op === 'dense');
+  return new Map(
+    dense.map((l) => [
+      l.name,
+      { weight: denseToGemm(params.get(`${l.name}.weight`)!), bias: params.get(`${l.name}.bias`)! },
+    ]),
+  );
 }
 
 /**
@@ -136,35 +163,30 @@ function writeNetwork(
  * @param checkpoint - Weights and architecture; survival probabilities are taken from `metadata.schedule`.
  * @param metadata - Written as metadata_props after validation; must describe this checkpoint and form.
  * @param options - `folded` selects the exported form.
- * @throws DepthfoldInputError for invalid or mismatched metadata and missing or misshapen tensors.
+ * @throws DepthfoldInputError for invalid or mismatched metadata and missing, misshapen or non-finite tensors.
  */
 export function buildModel(checkpoint: Checkpoint, metadata: ModelMetadata, { folded }: BuildModelOptions): ModelProto {
   const metadataProps = metadataToProps(metadata);
   checkMetadataMatches(checkpoint, metadata, folded);
-  const spec = checkpoint.info.architecture as ResNetSpec;
-  const probs = metadata.schedule.survivalProbs;
-  const { height, width, channels } = spec.input;
+  const topology = topologyOf(checkpoint.info.architecture);
+  const probs = checkpoint.info.schedule.survivalProbs;
+  const { height, width, channels } = topology.input;
   const g = new GraphBuilder([INPUT_NAME]);
   if (folded) {
-    const net = foldNetwork(checkpoint.params, spec, probs);
-    const convs = new Map<string, FoldedConv>([[net.stem.name, net.stem]]);
-    for (const b of net.blocks) for (const c of [b.conv1, b.conv2, b.projection]) if (c) convs.set(c.name, c);
-    writeNetwork(g, spec, probs, net.head, foldedWriter(convs));
+    const net = foldNetwork(checkpoint.params, topology, probs);
+    writeLayers(g, INPUT_NAME, topology.layers, foldedWriter(net.convs), net.dense);
   } else {
-    checkParameters(checkpoint.params, spec);
-    checkSurvivalProbs(probs, residualBlocks(spec).length);
-    const head = {
-      weight: denseToGemm(checkpoint.params.get('head.weight')!),
-      bias: checkpoint.params.get('head.bias')!,
-    };
-    writeNetwork(g, spec, probs, head, unfoldedWriter(checkpoint.params, spec.batchNormEpsilon));
+    checkParameters(checkpoint.params, topology);
+    checkSurvivalProbs(probs, residualLayers(topology).length);
+    const writer = unfoldedWriter(checkpoint.params, probs, topology.batchNormEpsilon);
+    writeLayers(g, INPUT_NAME, topology.layers, writer, denseOperands(checkpoint.params, topology));
   }
   const form = folded ? 'folded' : 'unfolded';
   const graph = g.build(
-    `resnet${spec.depth}-${form}`,
+    `${topology.id}-${form}`,
     [floatValueInfo(INPUT_NAME, [BATCH_DIM, channels, height, width])],
-    [floatValueInfo(OUTPUT_NAME, [BATCH_DIM, spec.numClasses])],
-    `ResNet-${spec.depth} (shortcut ${spec.shortcut}) trained with stochastic depth, ${form}; input NCHW, output logits.`,
+    [floatValueInfo(OUTPUT_NAME, [BATCH_DIM, topology.numClasses])],
+    `${topology.title} trained with stochastic depth, ${form}; input NCHW, output logits.`,
   );
   return {
     ir_version: IR_VERSION,

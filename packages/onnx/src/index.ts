@@ -1,13 +1,19 @@
 // @depthfold/onnx: folds batch norm and survival probabilities into conv weights and writes ONNX with protobufjs.
 // Browser-safe: no node APIs, no tfjs, no onnxruntime. Node-only file writing is the `@depthfold/onnx/node` entry.
-export { buildModel, BATCH_DIM, IR_VERSION, OPSET_VERSION, PRODUCER_NAME, type BuildModelOptions } from './graph.js';
+export {
+  buildModel,
+  BATCH_DIM,
+  FOLDED_OPS,
+  IR_VERSION,
+  OPSET_VERSION,
+  PRODUCER_NAME,
+  type BuildModelOptions,
+} from './graph.js';
 export { INPUT_NAME, OUTPUT_NAME } from './consistency.js';
 export {
   foldBatchNorm,
   foldNetwork,
   type BatchNormParams,
-  type FoldedBlock,
-  type FoldedConv,
   type FoldedNetwork,
   type FoldedWeights,
 } from './fold.js';

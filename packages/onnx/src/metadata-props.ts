@@ -1,13 +1,19 @@
 // ModelMetadata <-> ONNX metadata_props: one entry per top-level field, key = field name, value = JSON.
-import { DepthfoldInputError, modelMetadataSchema, parseWith, type ModelMetadata } from '@depthfold/core';
+import {
+  DepthfoldInputError,
+  MODEL_METADATA_KEYS,
+  modelMetadataSchema,
+  parseModelMetadata,
+  parseWith,
+  type ModelMetadata,
+} from '@depthfold/core';
 import type { StringStringEntryProto } from './onnx-proto.js';
 
-/** The metadata_props keys depthfold writes, in schema order. */
-export const METADATA_KEYS: readonly (keyof ModelMetadata)[] = Object.keys(
-  modelMetadataSchema.shape,
-) as (keyof ModelMetadata)[];
+/** The metadata_props keys depthfold writes, in order. */
+export const METADATA_KEYS: readonly (keyof ModelMetadata)[] = MODEL_METADATA_KEYS;
 
-// Keys a model may lack (`integrity`, which models exported before it existed do not have).
+// Keys a model may lack: provenance, and `integrity`, which models exported before it existed do not have. (A
+// format-1 model lacking one that its format required is refused by that format's schema.)
 const OPTIONAL_KEYS: ReadonlySet<string> = new Set(
   METADATA_KEYS.filter((key) => modelMetadataSchema.shape[key].safeParse(undefined).success),
 );
@@ -46,5 +52,5 @@ export function propsToMetadata(props: readonly StringStringEntryProto[], source
       throw new DepthfoldInputError(`metadata_props.${key}`, 'JSON', text, `model ${source}`);
     }
   }
-  return parseWith(modelMetadataSchema, raw, `model ${source}`);
+  return parseModelMetadata(raw, `model ${source}`);
 }

@@ -55,7 +55,7 @@ export function tritonModelConfig(name: string, metadata: ModelMetadata, options
     throw new DepthfoldInputError('maxQueueDelayMicroseconds', 'an integer >= 0', delay, 'Triton model');
   const { channels, height, width } = metadata.input;
   return [
-    `# Triton model configuration written by depthfold's \`pnpm export --triton\` (checkpoint sha256 ${metadata.checkpoint.sha256}).`,
+    `# Triton model configuration written by depthfold's \`pnpm export --triton\`${metadata.checkpoint ? ` (checkpoint sha256 ${metadata.checkpoint.sha256})` : ''}.`,
     `name: ${quote(name)}`,
     'platform: "onnxruntime_onnx"',
     `max_batch_size: ${maxBatch}`,

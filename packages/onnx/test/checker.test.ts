@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildModel, encodeModel } from '../src/index.js';
 import { writeModelFile } from '../src/node.js';
-import { CASES, randomCheckpoint } from '@depthfold/testing';
+import { CASES, IMAGENET_CASES, randomCheckpoint } from '@depthfold/testing';
 import { metadataFor } from './source-writer.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -49,7 +49,7 @@ test('every exported test model passes onnx.checker.check_model(full_check=True)
       classes: number;
       metadata: ReturnType<typeof metadataFor>;
     }[] = [];
-    for (const c of CASES) {
+    for (const c of [...CASES, IMAGENET_CASES[0]!]) {
       const checkpoint = randomCheckpoint(c);
       for (const folded of [true, false]) {
         const metadata = metadataFor(checkpoint, folded);

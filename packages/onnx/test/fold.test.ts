@@ -1,9 +1,9 @@
 // The folding identity: the folded conv equals p * BN(conv(x)), and foldNetwork scales only each block's branch.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createRng, DepthfoldInputError, type NamedTensor } from '@depthfold/core';
+import { createRng, DepthfoldInputError, type Layer, type NamedTensor, residualLayers, topologyOf } from '@depthfold/core';
 import { foldBatchNorm, foldNetwork, hwioToOihw, nhwcToNchw } from '../src/index.js';
-import { CASES, randomCheckpoint, randomTensor, randomVariance } from '@depthfold/testing';
+import { CASES, IMAGENET_CASES, randomCheckpoint, randomTensor, randomVariance } from '@depthfold/testing';
 import { batchNormAxis, convNchwHwio, convNchwOihw, maxAbsDiff, type Activation } from './reference.js';
 
 const EPS = 1e-5;
@@ -55,7 +55,7 @@ test('foldBatchNorm rejects BN tensors of the wrong length and non-positive vari
   );
   const zero = asBn(bnParams(rng, 4));
   zero.variance[2] = -1;
-  assert.throws(() => foldBatchNorm(filter, zero, EPS), /bn\.variance\[2\]/);
+  assert.throws(() => foldBatchNorm(filter, zero, EPS, 1, 'stage1.block0.bn2'), /stage1\.block0\.bn2\.variance\[2\]/);
 });
 
 test('layout: HWIO -> OIHW and NHWC -> NCHW move each element where the definition says', () => {
@@ -75,54 +75,80 @@ test('layout: HWIO -> OIHW and NHWC -> NCHW move each element where the definiti
   assert.equal(nchw.data[((1 * 5 + 4) * 3 + 2) * 4 + 3], nhwc.data[((1 * 3 + 2) * 4 + 3) * 5 + 4]);
 });
 
-test('foldNetwork scales each conv2 by p_l, never the stem, conv1 or the projection shortcut', () => {
-  const checkpoint = randomCheckpoint(CASES[1]!);
-  const { architecture, schedule } = checkpoint.info;
-  const eps = architecture.batchNormEpsilon;
-  const params = checkpoint.params;
-  const net = foldNetwork(params, { ...architecture }, schedule.survivalProbs);
-  const bn = (prefix: string) => {
-    const d = (k: string) => params.get(`${prefix}.${k}`)!.data;
-    return { gamma: d('gamma'), beta: d('beta'), mean: d('mean'), variance: d('variance') };
-  };
-  const same = (a: { weight: NamedTensor; bias: NamedTensor }, b: { weight: NamedTensor; bias: NamedTensor }) => {
-    assert.deepEqual(a.weight.shape, b.weight.shape);
-    assert.deepEqual(a.weight.data, b.weight.data);
-    assert.deepEqual(a.bias.data, b.bias.data);
-  };
-  same(net.stem, foldBatchNorm(params.get('stem.conv')!, bn('stem.bn'), eps));
-  assert.equal(net.blocks.length, 3);
-  net.blocks.forEach((block, i) => {
-    const p = schedule.survivalProbs[i]!;
-    assert.equal(block.survivalProb, p);
-    same(block.conv1, foldBatchNorm(params.get(`${block.spec.name}.conv1`)!, bn(`${block.spec.name}.bn1`), eps));
-    same(block.conv2, foldBatchNorm(params.get(`${block.spec.name}.conv2`)!, bn(`${block.spec.name}.bn2`), eps, p));
-    if (block.spec.shortcut === 'projection') {
-      same(
-        block.projection!,
-        foldBatchNorm(params.get(`${block.spec.name}.proj`)!, bn(`${block.spec.name}.proj_bn`), eps),
-      );
-      assert.equal(block.projection!.pad, 0);
-      assert.equal(block.projection!.stride, block.spec.stride);
-    } else {
-      assert.equal(block.projection, null);
+const bnOf = (params: ReadonlyMap<string, NamedTensor>, prefix: string) => {
+  const d = (k: string) => params.get(`${prefix}.${k}`)!.data;
+  return { gamma: d('gamma'), beta: d('beta'), mean: d('mean'), variance: d('variance') };
+};
+
+const sameWeights = (a: { weight: NamedTensor; bias: NamedTensor }, b: { weight: NamedTensor; bias: NamedTensor }) => {
+  assert.deepEqual(a.weight.shape, b.weight.shape);
+  assert.deepEqual(a.weight.data, b.weight.data);
+  assert.deepEqual(a.bias.data, b.bias.data);
+};
+
+for (const testCase of [CASES[1]!, IMAGENET_CASES[1]!]) {
+  test(`foldNetwork scales the last conv of each branch by p_l, never another conv (${testCase.label})`, () => {
+    const checkpoint = randomCheckpoint(testCase);
+    const { schedule } = checkpoint.info;
+    const topology = topologyOf(checkpoint.info.architecture);
+    const eps = topology.batchNormEpsilon;
+    const params = checkpoint.params;
+    const net = foldNetwork(params, topology, schedule.survivalProbs);
+    // Every conv of the network is folded with the BN after it; the scale is p_l only where the branch ends.
+    const expected = new Map<string, number>();
+    const visit = (layers: readonly Layer[], block?: number) =>
+      layers.forEach((layer, i) => {
+        if (layer.op === 'residual') {
+          visit(layer.branch, layer.index);
+          visit(layer.shortcut);
+        } else if (layer.op === 'conv') {
+          expected.set(layer.name, block !== undefined && i === layers.length - 2 ? schedule.survivalProbs[block - 1]! : 1);
+        }
+      });
+    visit(topology.layers);
+    assert.deepEqual([...net.convs.keys()].sort(), [...expected.keys()].sort());
+    assert.equal([...expected.values()].filter((p) => p !== 1).length, residualLayers(topology).length);
+    for (const [name, scale] of expected) {
+      const bnName = name === 'stem.conv' ? 'stem.bn' : name.replace(/conv(\d)$/, 'bn$1').replace(/\.proj$/, '.proj_bn');
+      sameWeights(net.convs.get(name)!, foldBatchNorm(params.get(name)!, bnOf(params, bnName), eps, scale));
     }
+    assert.deepEqual(net.dense.get('head')!.weight.data, params.get('head.weight')!.data);
   });
-  assert.deepEqual(net.head.weight.shape, [64, 10]);
-  assert.deepEqual(net.head.weight.data, params.get('head.weight')!.data);
+}
+
+test('foldNetwork names a NaN or infinite weight by tensor and index', () => {
+  const checkpoint = randomCheckpoint(CASES[0]!);
+  const topology = topologyOf(checkpoint.info.architecture);
+  const params = new Map(checkpoint.params);
+  const conv = params.get('stage2.block0.conv1')!;
+  const broken = new Float32Array(conv.data);
+  broken[17] = Number.NaN;
+  params.set('stage2.block0.conv1', { shape: conv.shape, data: broken });
+  assert.throws(
+    () => foldNetwork(params, topology, checkpoint.info.schedule.survivalProbs),
+    /tensor stage2\.block0\.conv1\[17\]: expected a finite number, received NaN/,
+  );
+  const variance = params.get('stage3.block0.bn2.variance')!;
+  params.set('stage2.block0.conv1', conv);
+  params.set('stage3.block0.bn2.variance', { shape: variance.shape, data: variance.data.map((v, i) => (i === 5 ? Number.POSITIVE_INFINITY : v)) });
+  assert.throws(
+    () => foldNetwork(params, topology, checkpoint.info.schedule.survivalProbs),
+    /tensor stage3\.block0\.bn2\.variance\[5\]: expected a finite number, received Infinity/,
+  );
 });
 
 test('foldNetwork names a missing tensor and a wrong number of survival probabilities', () => {
   const checkpoint = randomCheckpoint(CASES[0]!);
   const { architecture, schedule } = checkpoint.info;
+  const topology = topologyOf(architecture);
   const params = new Map(checkpoint.params);
   assert.throws(
-    () => foldNetwork(params, { ...architecture }, schedule.survivalProbs.slice(1)),
+    () => foldNetwork(params, topology, schedule.survivalProbs.slice(1)),
     /survivalProbs: expected 3 probabilities/,
   );
   params.delete('stage2.block0.bn2.variance');
   assert.throws(
-    () => foldNetwork(params, { ...architecture }, schedule.survivalProbs),
+    () => foldNetwork(params, topology, schedule.survivalProbs),
     /tensor stage2\.block0\.bn2\.variance/,
   );
 });

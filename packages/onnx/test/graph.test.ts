@@ -4,12 +4,19 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { createRng } from '@depthfold/core';
-import { buildModel, decodeModelProto, encodeModel, nhwcToNchw, type ModelProto } from '../src/index.js';
-import { CASES, type Case, randomCheckpoint, randomTensor } from '@depthfold/testing';
+import { buildModel, decodeModelProto, encodeModel, FOLDED_OPS, nhwcToNchw, type ModelProto } from '../src/index.js';
+import { CASES, type Case, IMAGENET_CASES, randomCheckpoint, randomTensor } from '@depthfold/testing';
 import { metadataFor } from './source-writer.js';
 import { maxAbsDiff, referenceLogits } from './reference.js';
 
-const FOLDED_OPS = new Set(['Conv', 'Relu', 'Add', 'AveragePool', 'Pad', 'GlobalAveragePool', 'Flatten', 'Gemm']);
+// The operators the folded graph may hold (issue 32): nothing that computes BN, p_l or randomness.
+const ALLOWED = new Set(['Conv', 'Relu', 'Add', 'MaxPool', 'AveragePool', 'Pad', 'GlobalAveragePool', 'Flatten', 'Gemm']);
+
+test('the writer declares only the allowed operators', () => {
+  assert.deepEqual(new Set(FOLDED_OPS), ALLOWED);
+});
+
+const ops = (m: ModelProto) => m.graph!.node!.map((n) => n.op_type!);
 
 async function run(
   model: ModelProto,
@@ -38,6 +45,7 @@ function models(c: Case) {
 
 for (const c of CASES) {
   const { height, width, channels } = c.input;
+  const shortcut = c.options?.shortcut ?? 'A';
 
   test(`${c.label}: folded and unfolded logits agree in ONNX Runtime (batch 3) and match the JS reference`, async (t) => {
     const { checkpoint, folded, unfolded } = models(c);
@@ -74,14 +82,13 @@ for (const c of CASES) {
 
   test(`${c.label}: folded graph has no Mul, BatchNormalization or random op; unfolded has them`, () => {
     const { folded, unfolded } = models(c);
-    const ops = (m: ModelProto) => m.graph!.node!.map((n) => n.op_type!);
-    for (const op of ops(folded)) assert.ok(FOLDED_OPS.has(op), `unexpected op ${op} in the folded graph`);
+    for (const op of ops(folded)) assert.ok(ALLOWED.has(op), `unexpected op ${op} in the folded graph`);
     assert.ok(!ops(folded).some((op) => /Random|Bernoulli|Dropout|Mul|BatchNormalization/.test(op)));
-    assert.equal(ops(folded).filter((op) => op === 'Conv').length, c.shortcut === 'projection' ? 9 : 7);
+    assert.equal(ops(folded).filter((op) => op === 'Conv').length, shortcut === 'projection' ? 9 : 7);
     const count = (op: string) => ops(unfolded).filter((o) => o === op).length;
     assert.equal(count('Mul'), 3);
-    assert.equal(count('BatchNormalization'), c.shortcut === 'projection' ? 9 : 7);
-    assert.equal(ops(folded).includes('Pad'), c.shortcut === 'A');
+    assert.equal(count('BatchNormalization'), shortcut === 'projection' ? 9 : 7);
+    assert.equal(ops(folded).includes('Pad'), shortcut === 'A');
   });
 
   test(`${c.label}: node names are unique and readable, initializers are raw little-endian data`, () => {
@@ -111,7 +118,7 @@ for (const c of CASES) {
     const view = new DataView(bias.raw_data!.buffer, bias.raw_data!.byteOffset, bias.raw_data!.byteLength);
     const expected = randomCheckpoint(c).params.get('head.bias')!.data;
     expected.forEach((v, i) => assert.equal(view.getFloat32(i * 4, true), v));
-    if (c.shortcut === 'A') {
+    if (shortcut === 'A') {
       const pads = graph.initializer!.find((i) => i.name === 'stage2.block0.shortcut.pads')!;
       const p = new DataView(pads.raw_data!.buffer, pads.raw_data!.byteOffset, pads.raw_data!.byteLength);
       assert.deepEqual(
@@ -119,5 +126,26 @@ for (const c of CASES) {
         [0, 0, 0, 0, 0, 16, 0, 0],
       );
     }
+  });
+}
+
+// The ImageNet family: no hand-written reference here (torchvision is, in test/torchvision.test.ts), but folded and
+// unfolded must agree, and the folded graph must hold the allowed operators with one Conv per conv layer.
+for (const c of IMAGENET_CASES) {
+  test(`${c.label}: folded and unfolded logits agree in ONNX Runtime; the folded graph has MaxPool and no Mul or BN`, async () => {
+    const { folded, unfolded } = models(c);
+    const { height, width, channels } = c.input;
+    const dims = [2, channels, height, width];
+    const x = randomTensor(createRng(c.seed + 100), dims);
+    const a = await run(folded, x.data, dims);
+    const b = await run(unfolded, x.data, dims);
+    const scale = Math.max(...Array.from(b.data, Math.abs));
+    assert.ok(maxAbsDiff(a.data, b.data) < 1e-4 * Math.max(1, scale), `folded vs unfolded: ${maxAbsDiff(a.data, b.data)}`);
+    for (const op of ops(folded)) assert.ok(ALLOWED.has(op), `unexpected op ${op} in the folded graph`);
+    assert.equal(ops(folded).filter((op) => op === 'MaxPool').length, 1);
+    const convs = ops(unfolded).filter((op) => op === 'Conv').length;
+    assert.equal(ops(folded).filter((op) => op === 'Conv').length, convs);
+    assert.equal(ops(unfolded).filter((op) => op === 'BatchNormalization').length, convs);
+    assert.equal(ops(unfolded).filter((op) => op === 'Mul').length, c.arch === 'resnet18' ? 8 : 16);
   });
 }

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DepthfoldInputError, modelMetadataSchema, parseWith, type ModelMetadata } from '@depthfold/core';
+import { DepthfoldInputError, modelMetadataSchema, parseModelMetadata, parseWith, type ModelMetadata } from '@depthfold/core';
 import {
   buildModel,
   decodeModelHeader,
@@ -160,7 +160,7 @@ test('the schema requires finite, sane normalisation (mean 0..1, std 0.001..1)',
   assert.doesNotThrow(norm(0, 1));
 });
 
-test('the schema refuses duplicated and reordered labels, naming the entry and the expected label', () => {
+test("the schema refuses duplicated labels, naming the entry; any other list of labels is the model's choice", () => {
   const labels = (edit: (l: string[]) => string[]) => parsedWith((m) => ({ ...m, labels: edit([...m.labels]) }));
   assert.throws(
     labels((l) => l.map((x, i) => (i === 3 ? l[1]! : x))),
@@ -168,14 +168,23 @@ test('the schema refuses duplicated and reordered labels, naming the entry and t
       /^model m\.onnx: labels\[3\]: expected a label unlike every other \(labels\[1\] is the same\), received "Trouser"$/,
     ),
   );
+  assert.doesNotThrow(labels((l) => l.reverse()));
+  assert.doesNotThrow(labels((l) => l.map((x, i) => (i === 9 ? 'Boot' : x))));
+});
+
+test("a format-1 model's labels must still be its dataset's, in order", () => {
+  const v1 = (labels: (l: string[]) => string[]) => () => {
+    const { input, ...rest } = structuredClone(stamped);
+    const { preprocessing: _, ...inputV1 } = input;
+    const { widthMultiplier: _w, ...options } = rest.architecture!;
+    const architecture = { ...options, family: 'resnet-6n+2', blocksPerStage: 1, widths: [16, 32, 64], strides: [1, 2, 2] };
+    const v1Fields = { formatVersion: 1, input: inputV1, architecture, labels: labels([...rest.labels]) };
+    return parseModelMetadata({ ...rest, ...v1Fields }, 'model m.onnx');
+  };
+  assert.equal(v1((l) => l)().input.preprocessing.resize, 'exact');
   assert.throws(
-    labels((l) => l.reverse()),
-    inputError(
-      /^model m\.onnx: labels\[0\]: expected "T-shirt\/top" \(label 0 of fashion-mnist\), received "Ankle boot"$/,
-    ),
+    v1((l) => l.reverse()),
+    inputError(/^model m\.onnx: labels\[0\]: expected "T-shirt\/top" \(label 0 of fashion-mnist\), received "Ankle boot"$/),
   );
-  assert.throws(
-    labels((l) => l.map((x, i) => (i === 9 ? 'Boot' : x))),
-    inputError(/labels\[9\]: expected "Ankle boot" \(label 9 of fashion-mnist\), received "Boot"/),
-  );
+  assert.throws(v1((l) => l.map((x, i) => (i === 9 ? 'Boot' : x))), inputError(/labels\[9\]: expected "Ankle boot"/));
 });

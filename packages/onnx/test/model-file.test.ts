@@ -34,7 +34,7 @@ test('readModelMetadata returns what buildModel wrote', () => {
   const read = readModelMetadata(encodeModel(model), 'model.onnx');
   assert.deepEqual(read, modelMetadataSchema.parse(metadata));
   assert.equal(read.folded, true);
-  assert.deepEqual(read.schedule.survivalProbs, checkpoint.info.schedule.survivalProbs);
+  assert.deepEqual(read.schedule?.survivalProbs, checkpoint.info.schedule.survivalProbs);
 });
 
 test('readModelMetadata ignores metadata_props of other tools', () => {
@@ -67,8 +67,18 @@ test('readModelMetadata names the missing key of a model without our metadata', 
     () => readModelMetadata(bare, 'bare.onnx'),
     inputError(/model bare\.onnx: metadata_props\.formatVersion: expected a depthfold metadata entry/),
   );
-  const partial = withProps(model, (props) => props.delete('schedule'));
-  assert.throws(() => readModelMetadata(partial, 'partial.onnx'), inputError(/metadata_props\.schedule/));
+  const partial = withProps(model, (props) => props.delete('normalization'));
+  assert.throws(() => readModelMetadata(partial, 'partial.onnx'), inputError(/metadata_props\.normalization/));
+});
+
+test('provenance is optional: a model with only what a runtime needs reads', () => {
+  const provenance = ['architecture', 'schedule', 'dataset', 'metrics', 'checkpoint'];
+  const bare = withProps(model, (props) => {
+    for (const key of provenance) props.delete(key);
+  });
+  const read = readModelMetadata(bare, 'bare.onnx');
+  assert.deepEqual(read.labels, metadata.labels);
+  for (const key of provenance) assert.equal(read[key as keyof typeof read], undefined);
 });
 
 test('readModelMetadata names the field that fails the schema', () => {
@@ -89,9 +99,9 @@ test('readModelMetadata names the field that fails the schema', () => {
 
 test('buildModel refuses metadata that does not describe the checkpoint or the form', () => {
   assert.throws(() => buildModel(checkpoint, metadata, { folded: false }), inputError(/folded: expected false/));
-  const wrongProbs = { ...metadata, schedule: { ...metadata.schedule, survivalProbs: [1, 1, 1] } };
+  const wrongProbs = { ...metadata, schedule: { ...metadata.schedule!, survivalProbs: [1, 1, 1] } };
   assert.throws(() => buildModel(checkpoint, wrongProbs, { folded: true }), inputError(/schedule\.survivalProbs/));
-  const wrongArch = { ...metadata, architecture: { ...metadata.architecture, shortcut: 'projection' as const } };
+  const wrongArch = { ...metadata, architecture: { ...metadata.architecture!, shortcut: 'projection' as const } };
   assert.throws(
     () => buildModel(checkpoint, wrongArch, { folded: true }),
     inputError(/architecture: expected the checkpoint's architecture/),

@@ -146,13 +146,16 @@ export function referenceLogits(checkpoint: Checkpoint, image: Float32Array): Fl
     shape: [arch.input.height, arch.input.width, arch.input.channels],
     data: Float64Array.from(image),
   };
+  // The paper's CIFAR ResNet-(6n+2), written out by hand from its definition (not from the topology under test).
+  const depth = arch.depth as number;
+  const widths = [16, 32, 64].map((w) => w * ((arch.widthMultiplier as number | undefined) ?? 1));
   x = relu(bn(convNhwc(x, param('stem.conv'), 1, 1), 'stem.bn'));
-  let cin = arch.widths[0]!;
+  let cin = widths[0]!;
   let l = 0;
-  arch.widths.forEach((width, stage) => {
-    for (let b = 0; b < arch.blocksPerStage; b++) {
+  widths.forEach((width, stage) => {
+    for (let b = 0; b < (depth - 2) / 6; b++) {
       const name = `stage${stage + 1}.block${b}`;
-      const stride = b === 0 ? arch.strides[stage]! : 1;
+      const stride = b === 0 && stage > 0 ? 2 : 1;
       const branch = bn(
         convNhwc(relu(bn(convNhwc(x, param(`${name}.conv1`), stride, 1), `${name}.bn1`)), param(`${name}.conv2`), 1, 1),
         `${name}.bn2`,

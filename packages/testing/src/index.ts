@@ -6,7 +6,15 @@ export {
   modelBytesOf,
   unstampedMetadataFor,
 } from './model-fixtures.js';
-export { CASES, type Case, gaussian, randomCheckpoint, randomTensor, randomVariance } from './random-checkpoint.js';
+export {
+  CASES,
+  type Case,
+  gaussian,
+  IMAGENET_CASES,
+  randomCheckpoint,
+  randomTensor,
+  randomVariance,
+} from './random-checkpoint.js';
 export { randomPixels } from './random-pixels.js';
 export { isCi, requirement, type SkippableTest, type SkipWarning } from './requirement.js';
 export { type TempFile, tempFile } from './temp-file.js';

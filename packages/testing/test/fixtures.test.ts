@@ -26,7 +26,8 @@ test('randomCheckpoint reproduces from its seed, differs across seeds, and is a 
     const checkpoint = randomCheckpoint(c);
     assert.deepEqual(decodeCheckpoint(encodeCheckpoint(checkpoint), c.label), checkpoint);
     assert.deepEqual(checkpoint.info.architecture.input, c.input);
-    assert.equal(checkpoint.info.config.shortcut, c.shortcut);
+    assert.equal(checkpoint.info.config.arch, c.arch);
+    assert.equal(checkpoint.info.architecture.shortcut, c.options?.shortcut ?? 'A');
     assert.equal(checkpoint.info.dataset.name, c.input.channels === 1 ? 'fashion-mnist' : 'cifar10');
   }
 });
