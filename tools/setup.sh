@@ -9,11 +9,13 @@
 #   python3-grpcio, python3-grpc-tools  a gRPC client that is not ours: the serve tests generate Python stubs from
 #                          the protocol's .proto (grpc_tools.protoc) and call every RPC of the gRPC service
 #   nghttp2-client         h2load, the C HTTP/2 load generator with which `pnpm bench:serve` loads the gRPC service
+#   python3-pil            PIL, the reference @depthfold/images' tests compare their resize and sharp's decoding with,
+#                          and what writes their Fashion-MNIST folder of PNG and JPEG files
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-packages=(dataset-fashion-mnist python3-onnx chromium libdnnl-dev g++ make python3-grpcio python3-grpc-tools nghttp2-client)
+packages=(dataset-fashion-mnist python3-onnx chromium libdnnl-dev g++ make python3-grpcio python3-grpc-tools nghttp2-client python3-pil)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
