@@ -220,3 +220,34 @@ test('pnpm report (the built CLI) writes a report and loads no tfjs', () => {
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+/** The code of a TypeScript file without its comments (prose may name a family; code may not). */
+function codeOf(path: string): string {
+  return readFileSync(path, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
+
+test('what builds, costs, folds, trains and writes a network names no family: it reads the topology', async () => {
+  const { familyNames, networkNames } = await import('@depthfold/core');
+  const readers = [
+    'core/src/topology.ts',
+    'core/src/parameters.ts',
+    'onnx/src/fold.ts',
+    'onnx/src/graph.ts',
+    'train/src/forward.ts',
+    'train/src/network.ts',
+    'train/src/train-step.ts',
+  ];
+  // Family and network names, the first format's family name, and the parameter names the families choose.
+  const names = [...familyNames(), 'resnet-6n+2', ...networkNames()].map((n) => n.replace(/[.+]/g, '\\$&'));
+  const familyWords = new RegExp(
+    `['"\`](${names.join('|')})['"\`]|\\b(stage\\d|stem\\.|\\.conv\\d|\\.bn\\d|proj_bn|blocksPerStage|6n\\+2)`,
+  );
+  for (const file of readers) {
+    const found = familyWords.exec(codeOf(join(PACKAGES, file)));
+    assert.equal(found?.[0], undefined, `${file} names a family's ${found?.[0]}`);
+  }
+  // Control: the family's own file does name them.
+  assert.match(codeOf(join(PACKAGES, 'core/src/families/resnet-imagenet.ts')), familyWords);
+});

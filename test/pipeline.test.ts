@@ -1,16 +1,18 @@
-// End to end on real data, through the CLIs a user runs: train a small ResNet with stochastic depth on a
-// Fashion-MNIST subset, export it, check the ONNX model with the official checker, and classify test images with
-// @depthfold/infer (onnxruntime-node) exactly as the trained tfjs network does, then write its model card.
+// End to end on real data, through what a user runs: train a small ResNet with stochastic depth on a Fashion-MNIST
+// subset (the CLI), export it (exportModel, which `pnpm export` wraps), check the ONNX model with the official
+// checker, and classify test images with @depthfold/infer (onnxruntime-node) exactly as the trained tfjs network
+// does, then write its model card. The same for the ImageNet family on resized images.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { epochPlanOf, trainConfigSchema, type ResNetSpec } from '@depthfold/core';
+import { epochPlanOf, topologyOf, trainConfigSchema } from '@depthfold/core';
 import { loadCheckpoint, parseCommandLine } from '@depthfold/core/node';
 import { load } from '@depthfold/infer';
-import { checkpointLogits, fillBatch, loadDataset, selectBackend } from '@depthfold/train';
+import { exportModel } from '@depthfold/pipeline';
+import { checkpointLogits, fillBatch, loadDataset, resizedDataset, selectBackend } from '@depthfold/train';
 import { onednnAvailability } from '@depthfold/backend-onednn';
 
 const work = mkdtempSync(join(tmpdir(), 'depthfold-e2e-'));
@@ -23,7 +25,6 @@ function cli(script: string, args: string[]): { status: number | null; out: stri
   return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
 }
 const train = (args: string[]) => cli('packages/train/dist/cli/train.js', args);
-const exportModel = (args: string[]) => cli('packages/pipeline/dist/cli/export.js', args);
 const writeCard = (args: string[]) => cli('packages/pipeline/dist/cli/card.js', args);
 
 function argmax(row: ArrayLike<number>, offset: number, n: number): number {
@@ -93,12 +94,12 @@ test('pnpm train -> pnpm export -> onnx checker -> @depthfold/infer', { timeout:
     );
   });
 
-  await t.test('export folds, verifies against tfjs and writes the model', () => {
-    const r = exportModel(['--run', runDir, '--out', modelPath]);
-    assert.equal(r.status, 0, r.out);
-    const diff = Number(/max \|logit difference\| (\S+)/.exec(r.out)?.[1]);
-    assert.ok(diff < 1e-4, r.out);
-    assert.match(r.out, /top-1 agreement 64\/64/);
+  await t.test('export folds, verifies against tfjs and writes the model', async () => {
+    const r = await exportModel({ run: runDir, out: modelPath });
+    assert.equal(r.path, modelPath);
+    assert.ok(r.parity.maxAbsDiff < 1e-4, JSON.stringify(r.parity));
+    assert.deepEqual([r.parity.top1Agree, r.parity.images], [64, 64]);
+    assert.equal(r.epoch, 3);
   });
 
   await t.test('the official ONNX checker accepts the model (full_check)', () => {
@@ -121,7 +122,7 @@ test('pnpm train -> pnpm export -> onnx checker -> @depthfold/infer', { timeout:
       fillBatch(data.test, indices, pixels, checkpoint.info.normalization);
       await selectBackend('wasm');
       const reference = await checkpointLogits(
-        checkpoint.info.architecture as ResNetSpec,
+        topologyOf(checkpoint.info.architecture),
         checkpoint.params,
         checkpoint.info.schedule.survivalProbs,
         pixels,
@@ -205,4 +206,44 @@ test('pnpm train -> pnpm export -> onnx checker -> @depthfold/infer', { timeout:
   );
 
   rmSync(work, { recursive: true, force: true });
+});
+
+test('resnet18 on Fashion-MNIST resized to 32x32: train, export, checker, infer', { timeout: 900_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'depthfold-e2e-imagenet-'));
+  try {
+    const run = join(dir, 'run');
+    const model = join(dir, 'r18.onnx');
+    const r = train(
+      ['--name', 'r18', '--run-dir', run, '--arch', 'resnet18', '--input-size', '32', '--train-limit', '256'].concat([
+        '--test-limit',
+        '200',
+        '--epochs',
+        '1',
+        '--batch-size',
+        '32',
+      ]),
+    );
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /ResNet-18 \(ImageNet layout, standard stem\) on 32x32x1/);
+    const exported = await exportModel({ run, out: model, probe: 32 });
+    assert.ok(exported.parity.maxAbsDiff < 1e-4, JSON.stringify(exported.parity));
+    assert.equal(exported.parity.top1Agree, 32);
+    execFileSync('/usr/bin/python3', [
+      '-c',
+      'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)',
+      model,
+    ]);
+    // The model records how the 28x28 images became its input, and infer takes them at that size.
+    const classifier = await load(model, { device: 'cpu' });
+    assert.deepEqual(classifier.info.input, { height: 32, width: 32, channels: 1 });
+    assert.equal(classifier.info.metadata.input.preprocessing.resize, 'stretch');
+    const data = resizedDataset(await loadDataset('fashion-mnist'), { height: 32, width: 32 }).dataset;
+    const size = 32 * 32;
+    const images = Array.from({ length: 100 }, (_, i) => data.test.images.subarray(i * size, (i + 1) * size));
+    const results = await classifier.classify(images, { topK: 1 });
+    await classifier.dispose();
+    assert.equal(results.length, 100);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -46,21 +46,29 @@ export const trainConfigSchema = z
       .int()
       .positive()
       .optional()
-      .describe("the network's depth, replacing --arch's (resnet-cifar: 6n+2, e.g. 56; resnet-imagenet: 18, 34, 50, 101, 152)"),
+      .describe(
+        "the network's depth, replacing --arch's (resnet-cifar: 6n+2, e.g. 56; resnet-imagenet: 18, 34, 50, 101, 152)",
+      ),
     shortcut: z
       .enum(CIFAR_SHORTCUTS)
       .optional()
-      .describe('resnet-cifar: shortcut of blocks that change shape, A (pool + zero-pad; default) or projection (1x1 conv + BN)'),
+      .describe(
+        'resnet-cifar: shortcut of blocks that change shape, A (pool + zero-pad; default) or projection (1x1 conv + BN)',
+      ),
     widthMultiplier: z
       .number()
       .int()
       .min(1)
       .optional()
-      .describe('channels times this (resnet-cifar: every stage; resnet-imagenet: the bottleneck width, as wide_resnet50_2)'),
+      .describe(
+        'channels times this (resnet-cifar: every stage; resnet-imagenet: the bottleneck width, as wide_resnet50_2)',
+      ),
     stem: z
       .enum(IMAGENET_STEMS)
       .optional()
-      .describe('resnet-imagenet: standard (7x7/2 conv + 3x3/2 max pool; default) or small (3x3/1 conv, for images under ~64 px)'),
+      .describe(
+        'resnet-imagenet: standard (7x7/2 conv + 3x3/2 max pool; default) or small (3x3/1 conv, for images under ~64 px)',
+      ),
     inputSize: z
       .string()
       .regex(/^[1-9][0-9]*(x[1-9][0-9]*)?$/, 'a size H or HxW in pixels, e.g. 64 or 64x48')
@@ -129,7 +137,12 @@ export const trainConfigSchema = z
   .strict();
 
 /** The options of a config that go to the network's family (undefined where not given). */
-export const ARCHITECTURE_OVERRIDES = ['depth', 'shortcut', 'widthMultiplier', 'stem'] as const satisfies readonly (keyof TrainConfig)[];
+export const ARCHITECTURE_OVERRIDES = [
+  'depth',
+  'shortcut',
+  'widthMultiplier',
+  'stem',
+] as const satisfies readonly (keyof TrainConfig)[];
 
 /** Height and width of a `--input-size` value (`64` is 64x64). */
 export function parseInputSize(size: string): { height: number; width: number } {

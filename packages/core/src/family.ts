@@ -25,7 +25,11 @@ export interface FamilyDefinition<Schema extends z.ZodObject = z.ZodObject> {
   /** Named networks: `resnet50` -> its options (the defaults fill in the rest). */
   networks: Readonly<Record<string, Partial<z.output<Schema>>>>;
   /** The topology of one network; throws a DepthfoldInputError for options that do not make one. */
-  topology(options: z.output<Schema>, input: InputShape, numClasses: number): Omit<Topology, 'family' | 'batchNormEpsilon'>;
+  topology(
+    options: z.output<Schema>,
+    input: InputShape,
+    numClasses: number,
+  ): Omit<Topology, 'family' | 'batchNormEpsilon'>;
 }
 
 /** Any registered family (the options are the family's own business). */
@@ -46,7 +50,12 @@ export function registerFamily<Schema extends z.ZodObject>(family: FamilyDefinit
   }
   for (const network of Object.keys(family.networks)) {
     const owner = familyOfNetwork(network);
-    if (owner) throw new DepthfoldInputError(`${family.name}.networks`, `a name no other family offers (${owner.name} has it)`, network);
+    if (owner)
+      throw new DepthfoldInputError(
+        `${family.name}.networks`,
+        `a name no other family offers (${owner.name} has it)`,
+        network,
+      );
   }
   families.set(family.name, family);
   for (const alias of family.aliases ?? []) aliases.set(alias, family.name);
@@ -77,8 +86,7 @@ function familyOfNetwork(network: string): AnyFamily | undefined {
 /** The family registered under `name` (or one of its aliases). */
 export function familyNamed(name: string): AnyFamily {
   const family = families.get(aliases.get(name) ?? name);
-  if (!family)
-    throw new DepthfoldInputError('family', `one of ${familyNames().join(', ')}`, name, 'architecture');
+  if (!family) throw new DepthfoldInputError('family', `one of ${familyNames().join(', ')}`, name, 'architecture');
   return family;
 }
 
@@ -88,6 +96,38 @@ export interface NetworkChoice {
   arch: string;
   /** Options that replace the network's (`depth: 56`); an option the family does not take is refused. */
   overrides?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The family and options of a chosen network, before it meets an input (e.g. the depth of `resnet50`).
+ * @throws DepthfoldInputError naming `arch` or the refused option.
+ */
+export function networkOptions(choice: NetworkChoice): { family: string; options: Record<string, unknown> } {
+  const family = familyOfNetwork(choice.arch) ?? families.get(choice.arch);
+  if (!family) {
+    throw new DepthfoldInputError(
+      'arch',
+      `a network (${networkNames().join(', ')}) or a family (${familyNames().join(', ')})`,
+      choice.arch,
+    );
+  }
+  const named = family.networks[choice.arch] ?? {};
+  const given = Object.fromEntries(Object.entries(choice.overrides ?? {}).filter(([, v]) => v !== undefined));
+  const known = Object.keys(family.options.shape);
+  for (const [key, value] of Object.entries(given)) {
+    if (!known.includes(key))
+      throw new DepthfoldInputError(
+        key,
+        `an option of ${family.name} (${known.join(', ')})`,
+        value,
+        `architecture ${choice.arch}`,
+      );
+  }
+  const options = parseWith(family.options, { ...named, ...given }, `architecture ${choice.arch}`) as Record<
+    string,
+    unknown
+  >;
+  return { family: family.name, options };
 }
 
 /** The architecture record of a network: its family, its options, and what it is applied to. */
@@ -122,24 +162,9 @@ function optionsOf(record: Readonly<Record<string, unknown>>): Record<string, un
  * @throws DepthfoldInputError naming `arch` when no family offers the network, or the option a family refuses.
  */
 export function resolveArchitecture(choice: NetworkChoice, input: InputShape, numClasses: number): Architecture {
-  const family = familyOfNetwork(choice.arch) ?? (families.has(choice.arch) ? families.get(choice.arch) : undefined);
-  if (!family) {
-    throw new DepthfoldInputError(
-      'arch',
-      `a network (${networkNames().join(', ')}) or a family (${familyNames().join(', ')})`,
-      choice.arch,
-    );
-  }
-  const named = family.networks[choice.arch] ?? {};
-  const given = Object.fromEntries(Object.entries(choice.overrides ?? {}).filter(([, v]) => v !== undefined));
-  const known = Object.keys(family.options.shape);
-  for (const [key, value] of Object.entries(given)) {
-    if (!known.includes(key))
-      throw new DepthfoldInputError(key, `an option of ${family.name} (${known.join(', ')})`, value, `architecture ${choice.arch}`);
-  }
-  const options = parseWith(family.options, { ...named, ...given }, `architecture ${choice.arch}`) as object;
+  const { family, options } = networkOptions(choice);
   const architecture: Architecture = {
-    family: family.name,
+    family,
     ...options,
     input: { height: input.height, width: input.width, channels: input.channels },
     numClasses,
@@ -158,7 +183,11 @@ export function topologyOf(record: Readonly<Record<string, unknown>>): Topology 
   const base = parseWith(architectureSchema, record, 'architecture');
   const family = familyNamed(base.family);
   const stored = optionsOf(record);
-  const options = parseWith(family.options, family.upgrade ? family.upgrade(stored) : stored, `architecture ${base.family}`);
+  const options = parseWith(
+    family.options,
+    family.upgrade ? family.upgrade(stored) : stored,
+    `architecture ${base.family}`,
+  );
   const written = family.topology(options, base.input, base.numClasses);
   const topology: Topology = { ...written, family: family.name, batchNormEpsilon: base.batchNormEpsilon };
   const smallest = totalStride(topology.layers);
@@ -185,4 +214,19 @@ export function knownTopology(record: Readonly<Record<string, unknown>>): Topolo
   const name = typeof record.family === 'string' ? record.family : '';
   if (!families.has(aliases.get(name) ?? name)) return undefined;
   return topologyOf(record);
+}
+
+/**
+ * A network's name for people: its topology's title where the family is registered here (`ResNet-50 (ImageNet
+ * layout, standard stem)`), else the family and depth the record gives (`my-family, depth 12`), else the family.
+ */
+export function architectureTitle(record: Readonly<Record<string, unknown>>): string {
+  try {
+    const topology = knownTopology(record);
+    if (topology) return topology.title;
+  } catch {
+    // A record its family refuses is still named, by what it says.
+  }
+  const family = typeof record.family === 'string' ? record.family : 'a network';
+  return typeof record.depth === 'number' ? `${family}, depth ${record.depth}` : family;
 }

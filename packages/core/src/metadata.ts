@@ -127,11 +127,19 @@ function checkModel(
   ctx: z.RefinementCtx,
 ): void {
   if (m.architecture && m.labels.length !== m.architecture.numClasses) {
-    ctx.addIssue({ code: 'custom', path: ['labels'], message: `${m.architecture.numClasses} labels (architecture.numClasses)` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['labels'],
+      message: `${m.architecture.numClasses} labels (architecture.numClasses)`,
+    });
   }
   for (const key of ['mean', 'std'] as const) {
     if (m.normalization[key].length !== m.input.channels) {
-      ctx.addIssue({ code: 'custom', path: ['normalization', key], message: `${m.input.channels} values, one per channel` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['normalization', key],
+        message: `${m.input.channels} values, one per channel`,
+      });
     }
   }
 }
@@ -149,7 +157,11 @@ function checkProvenance(
     const topology = knownTopology(architecture);
     const blocks = topology ? residualLayers(topology).length : undefined;
     if (schedule && blocks !== undefined && schedule.survivalProbs.length !== blocks) {
-      ctx.addIssue({ code: 'custom', path: ['schedule', 'survivalProbs'], message: `${blocks} survival probabilities, one per block` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedule', 'survivalProbs'],
+        message: `${blocks} survival probabilities, one per block`,
+      });
     }
   } catch (error) {
     if (!(error instanceof DepthfoldInputError)) throw error;
@@ -228,12 +240,39 @@ const modelMetadataV1Schema = z
     // Format 1 labels were the dataset's, in its order: a reversed entry would relabel the output silently.
     const known = DATASET_LABELS[m.dataset.name];
     const i = m.labels.length === known.length ? m.labels.findIndex((label, k) => label !== known[k]) : -1;
-    if (i >= 0) ctx.addIssue({ code: 'custom', path: ['labels', i], message: `${JSON.stringify(known[i])} (label ${i} of ${m.dataset.name})` });
+    if (i >= 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['labels', i],
+        message: `${JSON.stringify(known[i])} (label ${i} of ${m.dataset.name})`,
+      });
     const blocks = 3 * m.architecture.blocksPerStage;
     if (m.schedule.survivalProbs.length !== blocks) {
-      ctx.addIssue({ code: 'custom', path: ['schedule', 'survivalProbs'], message: `${blocks} survival probabilities, one per block` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedule', 'survivalProbs'],
+        message: `${blocks} survival probabilities, one per block`,
+      });
     }
   });
+
+/** The provenance fields of a model's metadata, which an export always writes and a runtime never needs. */
+export const PROVENANCE_KEYS = ['architecture', 'schedule', 'dataset', 'metrics', 'checkpoint'] as const;
+
+/** Metadata with its provenance: what `pnpm export` writes, and what a model card describes. */
+export type ProvenancedMetadata = ModelMetadata & Required<Pick<ModelMetadata, (typeof PROVENANCE_KEYS)[number]>>;
+
+/**
+ * `metadata` with its provenance, for the tools that describe how a model was trained (model cards).
+ * @throws DepthfoldInputError naming the first provenance field that `source` lacks.
+ */
+export function requireProvenance(metadata: ModelMetadata, source: string): ProvenancedMetadata {
+  for (const key of PROVENANCE_KEYS) {
+    if (metadata[key] === undefined)
+      throw new DepthfoldInputError(key, 'the provenance that `pnpm export` records', undefined, `model ${source}`);
+  }
+  return metadata as ProvenancedMetadata;
+}
 
 /** The metadata_props keys of a model, in the order they are written. */
 export const MODEL_METADATA_KEYS: readonly (keyof ModelMetadata)[] = [
@@ -263,7 +302,11 @@ export function parseModelMetadata(raw: unknown, context: string): ModelMetadata
   const { formatVersion: _, input, ...rest } = v1;
   return parseWith(
     modelMetadataSchema,
-    { ...rest, formatVersion: METADATA_FORMAT_VERSION, input: { ...input, preprocessing: exactPreprocessing(input.channels) } },
+    {
+      ...rest,
+      formatVersion: METADATA_FORMAT_VERSION,
+      input: { ...input, preprocessing: exactPreprocessing(input.channels) },
+    },
     context,
   );
 }

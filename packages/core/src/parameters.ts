@@ -36,7 +36,13 @@ function layerParameters(layer: Layer, block: number): ParameterSpec[] {
     case 'dense': {
       const features = layer.input.channels * layer.input.height * layer.input.width;
       return [
-        { name: `${layer.name}.weight`, shape: [features, layer.output.channels], kind: 'dense-weight', trainable: true, block },
+        {
+          name: `${layer.name}.weight`,
+          shape: [features, layer.output.channels],
+          kind: 'dense-weight',
+          trainable: true,
+          block,
+        },
         { name: `${layer.name}.bias`, shape: [layer.output.channels], kind: 'dense-bias', trainable: true, block },
       ];
     }
@@ -71,7 +77,9 @@ export interface ComputeCost {
 function layerCost(layer: Layer): number {
   switch (layer.op) {
     case 'conv':
-      return layer.output.height * layer.output.width * layer.kernel ** 2 * layer.input.channels * layer.output.channels;
+      return (
+        layer.output.height * layer.output.width * layer.kernel ** 2 * layer.input.channels * layer.output.channels
+      );
     case 'dense':
       return layer.input.channels * layer.input.height * layer.input.width * layer.output.channels;
     case 'residual':

@@ -194,7 +194,10 @@ export class TopologyBuilder {
   }
 
   subsample(name: string, stride: number): this {
-    return this.push<SubsampleLayer>({ op: 'subsample', name, stride }, this.spatial(1, stride, 0, this.shape.channels));
+    return this.push<SubsampleLayer>(
+      { op: 'subsample', name, stride },
+      this.spatial(1, stride, 0, this.shape.channels),
+    );
   }
 
   padChannels(name: string, channels: number): this {
@@ -216,7 +219,11 @@ export class TopologyBuilder {
    * A residual block: `branch` and `shortcut` write their layers from this block's input; the shortcut may write
    * none (the identity). Blocks are numbered 1, 2, ... in the order they are written.
    */
-  residual(name: string, branch: (b: TopologyBuilder) => void, shortcut: (b: TopologyBuilder) => void = () => {}): this {
+  residual(
+    name: string,
+    branch: (b: TopologyBuilder) => void,
+    shortcut: (b: TopologyBuilder) => void = () => {},
+  ): this {
     const index = ++this.counter.residuals;
     const f = new TopologyBuilder(this.shape, this.counter);
     branch(f);
@@ -257,8 +264,7 @@ export function checkTopology(topology: Topology): void {
     layers.forEach((layer, i) => {
       if (names.has(layer.name)) fail(`${where}[${i}].name`, 'a name no other layer has', layer.name);
       names.add(layer.name);
-      if (!sameShape(layer.input, shape))
-        fail(`${layer.name}.input`, describeShape(shape), describeShape(layer.input));
+      if (!sameShape(layer.input, shape)) fail(`${layer.name}.input`, describeShape(shape), describeShape(layer.input));
       if (layer.output.height < 1 || layer.output.width < 1)
         fail(`${layer.name}.output`, 'at least one pixel', describeShape(layer.output));
       if (layer.op === 'batch-norm' && layers[i - 1]?.op !== 'conv')

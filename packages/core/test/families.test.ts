@@ -48,7 +48,13 @@ test('resnet20 on 28x28: 9 blocks, widths 16/32/64, sizes 28/14/7, option A wher
 });
 
 test('resnet-cifar with projection shortcuts on 32x32x3: 1x1 conv + BN where the shape changes', () => {
-  const topology = topologyOf(resolveArchitecture({ arch: 'resnet8', overrides: { shortcut: 'projection' } }, { height: 32, width: 32, channels: 3 }, 100));
+  const topology = topologyOf(
+    resolveArchitecture(
+      { arch: 'resnet8', overrides: { shortcut: 'projection' } },
+      { height: 32, width: 32, channels: 3 },
+      100,
+    ),
+  );
   assert.deepEqual(
     residualLayers(topology).map((b) => b.output.height),
     [32, 16, 8],
@@ -69,7 +75,9 @@ test('resnet20 has about 0.27M parameters, as in He et al.; a width multiplier o
   const cifar = { height: 32, width: 32, channels: 3 };
   const base = trainableCount('resnet20', cifar, 10);
   assert.ok(base > 0.26e6 && base < 0.28e6, `${base}`);
-  const wide = parameterSpecs(topologyOf(resolveArchitecture({ arch: 'resnet20', overrides: { widthMultiplier: 2 } }, cifar, 10)))
+  const wide = parameterSpecs(
+    topologyOf(resolveArchitecture({ arch: 'resnet20', overrides: { widthMultiplier: 2 } }, cifar, 10)),
+  )
     .filter((p) => p.trainable)
     .reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
   assert.ok(wide / base > 3.9 && wide / base < 4.1, `${wide / base}`);
@@ -105,7 +113,9 @@ test("resnet50 at 224 px costs torchvision's 4.09 G multiply-accumulates; stem a
 });
 
 test('the small stem keeps the input size up to the first block', () => {
-  const topology = topologyOf(resolveArchitecture({ arch: 'resnet18', overrides: { stem: 'small' } }, { height: 32, width: 32, channels: 3 }, 10));
+  const topology = topologyOf(
+    resolveArchitecture({ arch: 'resnet18', overrides: { stem: 'small' } }, { height: 32, width: 32, channels: 3 }, 10),
+  );
   assert.equal(residualLayers(topology)[0]!.input.height, 32);
   assert.equal(ops(topology.layers.slice(0, 3)), 'conv batch-norm relu');
 });
@@ -116,17 +126,35 @@ test('an input smaller than the net takes is refused, naming the smallest that w
     /input\.height: expected at least 32 pixels.*received 16/,
   );
   assert.throws(
-    () => resolveArchitecture({ arch: 'resnet18', overrides: { stem: 'small' } }, { height: 64, width: 4, channels: 3 }, 10),
+    () =>
+      resolveArchitecture(
+        { arch: 'resnet18', overrides: { stem: 'small' } },
+        { height: 64, width: 4, channels: 3 },
+        10,
+      ),
     /input\.width: expected at least 8 pixels.*received 4/,
   );
   assert.doesNotThrow(() => resolveArchitecture({ arch: 'resnet50' }, { height: 32, width: 32, channels: 1 }, 10));
 });
 
 test('names, depths and options are checked against the family', () => {
-  assert.ok(['resnet20', 'resnet110', 'resnet1202', 'resnet18', 'resnet50', 'resnet152'].every((n) => networkNames().includes(n)));
-  assert.throws(() => resolveArchitecture({ arch: 'resnet21' }, fashion, 10), /arch: expected a network \(resnet8, .*received "resnet21"/);
-  assert.throws(() => resolveArchitecture({ arch: 'resnet20', overrides: { depth: 21 } }, fashion, 10), /depth: expected a depth 6n\+2/);
-  assert.throws(() => resolveArchitecture({ arch: 'resnet50', overrides: { depth: 51 } }, imagenet, 10), /depth: expected one of 18, 34, 50, 101, 152/);
+  assert.ok(
+    ['resnet20', 'resnet110', 'resnet1202', 'resnet18', 'resnet50', 'resnet152'].every((n) =>
+      networkNames().includes(n),
+    ),
+  );
+  assert.throws(
+    () => resolveArchitecture({ arch: 'resnet21' }, fashion, 10),
+    /arch: expected a network \(resnet8, .*received "resnet21"/,
+  );
+  assert.throws(
+    () => resolveArchitecture({ arch: 'resnet20', overrides: { depth: 21 } }, fashion, 10),
+    /depth: expected a depth 6n\+2/,
+  );
+  assert.throws(
+    () => resolveArchitecture({ arch: 'resnet50', overrides: { depth: 51 } }, imagenet, 10),
+    /depth: expected one of 18, 34, 50, 101, 152/,
+  );
   assert.throws(
     () => resolveArchitecture({ arch: 'resnet50', overrides: { shortcut: 'A' } }, imagenet, 10),
     /shortcut: expected an option of resnet-imagenet \(depth, widthMultiplier, stem\), received "A"/,

@@ -2,7 +2,7 @@
 // older lines and nulls read, bad lines named), and the recorded config.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -13,7 +13,7 @@ import {
   withoutTimings,
   type EpochMetrics,
 } from '../src/index.js';
-import { readMetrics, readRecordedConfig, runPaths, writeMetrics } from '../src/node/index.js';
+import { readMetrics, readRecordedConfig, runPaths, writeFileAtomic, writeMetrics } from '../src/node/index.js';
 
 // In the trainer's order: a validation split's figures come after the test figures.
 const line = (epoch: number, validation?: { validationLoss: number; validationError: number }): EpochMetrics => ({
@@ -118,5 +118,30 @@ test('readRecordedConfig validates config.json against the train config schema a
     await assert.rejects(readRecordedConfig(dir), /config\.json/);
     writeFileSync(runPaths(dir).config, '{');
     await assert.rejects(readRecordedConfig(dir), /is not valid JSON/);
+  });
+});
+
+test('a full disk during an atomic write names the file and its directory, and leaves the previous file intact', async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, 'checkpoint.safetensors');
+    await writeFileAtomic(path, 'epoch 1');
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    await assert.rejects(
+      writeFileAtomic(path, 'epoch 2', {
+        onTempWritten() {
+          throw full;
+        },
+      }),
+      (error: Error) => {
+        assert.match(
+          error.message,
+          new RegExp(`no space left on the device of ${dir} \\(ENOSPC\\) while writing ${path}`),
+        );
+        assert.match(error.message, /the previous checkpoint\.safetensors there is intact/);
+        return true;
+      },
+    );
+    assert.equal(readFileSync(path, 'utf8'), 'epoch 1');
+    assert.deepEqual(readdirSync(dir), ['checkpoint.safetensors'], 'the temporary file is gone');
   });
 });

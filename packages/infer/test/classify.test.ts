@@ -24,7 +24,7 @@ test('info describes the model and the device', () => {
   assert.equal(info.labels[0], 'airplane');
   assert.deepEqual(info.input, INPUT);
   assert.deepEqual(info.normalization, NORMALIZATION);
-  assert.equal(info.architecture.depth, 8);
+  assert.equal(info.architecture?.depth, 8);
   assert.equal(info.device, 'cpu');
   assert.equal(info.provider, 'cpu');
   assert.deepEqual(info.fallbacks, []);

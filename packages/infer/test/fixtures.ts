@@ -16,7 +16,13 @@ export const INPUT = { height: 6, width: 5, channels: 3 } as const;
 /** Per-channel normalisation of the fixture model; every channel differs. */
 export const NORMALIZATION = { mean: [0.4, 0.5, 0.6], std: [0.2, 0.25, 0.3] };
 
-const FIXTURE: Case = { label: 'resnet8-A-6x5x3', shortcut: 'A', input: INPUT, seed: 7, normalization: NORMALIZATION };
+const FIXTURE: Case = {
+  label: 'resnet8-A-6x5x3',
+  arch: 'resnet8',
+  input: INPUT,
+  seed: 7,
+  normalization: NORMALIZATION,
+};
 
 /** A seeded random ResNet-8 checkpoint of the fixture's shape. */
 export function randomCheckpoint(seed = FIXTURE.seed): Checkpoint {

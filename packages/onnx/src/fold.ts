@@ -114,7 +114,10 @@ export function foldNetwork(
           layer.name,
           next?.op === 'batch-norm'
             ? foldBatchNorm(filter, batchNorm(params, next.name), topology.batchNormEpsilon, scale, next.name)
-            : { weight: hwioToOihw(filter), bias: { shape: [layer.output.channels], data: new Float32Array(layer.output.channels) } },
+            : {
+                weight: hwioToOihw(filter),
+                bias: { shape: [layer.output.channels], data: new Float32Array(layer.output.channels) },
+              },
         );
       }
     });

@@ -135,7 +135,13 @@ function writeLayers(
         const b = g.initializer(floatTensor(`${layer.name}.bias`, bias));
         const last = i === layers.length - 1 && block === undefined;
         const transB = { transB: { int: GEMM_TRANS_B } };
-        return g.node('Gemm', `${layer.name}.dense`, [features, w, b], transB, last ? OUTPUT_NAME : `${layer.name}.dense`);
+        return g.node(
+          'Gemm',
+          `${layer.name}.dense`,
+          [features, w, b],
+          transB,
+          last ? OUTPUT_NAME : `${layer.name}.dense`,
+        );
       }
       case 'residual': {
         const branch = writeLayers(g, input, layer.branch, writer, dense, layer);

@@ -1,7 +1,14 @@
 // The folding identity: the folded conv equals p * BN(conv(x)), and foldNetwork scales only each block's branch.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createRng, DepthfoldInputError, type Layer, type NamedTensor, residualLayers, topologyOf } from '@depthfold/core';
+import {
+  createRng,
+  DepthfoldInputError,
+  type Layer,
+  type NamedTensor,
+  residualLayers,
+  topologyOf,
+} from '@depthfold/core';
 import { foldBatchNorm, foldNetwork, hwioToOihw, nhwcToNchw } from '../src/index.js';
 import { CASES, IMAGENET_CASES, randomCheckpoint, randomTensor, randomVariance } from '@depthfold/testing';
 import { batchNormAxis, convNchwHwio, convNchwOihw, maxAbsDiff, type Activation } from './reference.js';
@@ -102,14 +109,18 @@ for (const testCase of [CASES[1]!, IMAGENET_CASES[1]!]) {
           visit(layer.branch, layer.index);
           visit(layer.shortcut);
         } else if (layer.op === 'conv') {
-          expected.set(layer.name, block !== undefined && i === layers.length - 2 ? schedule.survivalProbs[block - 1]! : 1);
+          expected.set(
+            layer.name,
+            block !== undefined && i === layers.length - 2 ? schedule.survivalProbs[block - 1]! : 1,
+          );
         }
       });
     visit(topology.layers);
     assert.deepEqual([...net.convs.keys()].sort(), [...expected.keys()].sort());
     assert.equal([...expected.values()].filter((p) => p !== 1).length, residualLayers(topology).length);
     for (const [name, scale] of expected) {
-      const bnName = name === 'stem.conv' ? 'stem.bn' : name.replace(/conv(\d)$/, 'bn$1').replace(/\.proj$/, '.proj_bn');
+      const bnName =
+        name === 'stem.conv' ? 'stem.bn' : name.replace(/conv(\d)$/, 'bn$1').replace(/\.proj$/, '.proj_bn');
       sameWeights(net.convs.get(name)!, foldBatchNorm(params.get(name)!, bnOf(params, bnName), eps, scale));
     }
     assert.deepEqual(net.dense.get('head')!.weight.data, params.get('head.weight')!.data);
@@ -130,7 +141,10 @@ test('foldNetwork names a NaN or infinite weight by tensor and index', () => {
   );
   const variance = params.get('stage3.block0.bn2.variance')!;
   params.set('stage2.block0.conv1', conv);
-  params.set('stage3.block0.bn2.variance', { shape: variance.shape, data: variance.data.map((v, i) => (i === 5 ? Number.POSITIVE_INFINITY : v)) });
+  params.set('stage3.block0.bn2.variance', {
+    shape: variance.shape,
+    data: variance.data.map((v, i) => (i === 5 ? Number.POSITIVE_INFINITY : v)),
+  });
   assert.throws(
     () => foldNetwork(params, topology, checkpoint.info.schedule.survivalProbs),
     /tensor stage3\.block0\.bn2\.variance\[5\]: expected a finite number, received Infinity/,
@@ -147,8 +161,5 @@ test('foldNetwork names a missing tensor and a wrong number of survival probabil
     /survivalProbs: expected 3 probabilities/,
   );
   params.delete('stage2.block0.bn2.variance');
-  assert.throws(
-    () => foldNetwork(params, topology, schedule.survivalProbs),
-    /tensor stage2\.block0\.bn2\.variance/,
-  );
+  assert.throws(() => foldNetwork(params, topology, schedule.survivalProbs), /tensor stage2\.block0\.bn2\.variance/);
 });

@@ -10,7 +10,17 @@ import { metadataFor } from './source-writer.js';
 import { maxAbsDiff, referenceLogits } from './reference.js';
 
 // The operators the folded graph may hold (issue 32): nothing that computes BN, p_l or randomness.
-const ALLOWED = new Set(['Conv', 'Relu', 'Add', 'MaxPool', 'AveragePool', 'Pad', 'GlobalAveragePool', 'Flatten', 'Gemm']);
+const ALLOWED = new Set([
+  'Conv',
+  'Relu',
+  'Add',
+  'MaxPool',
+  'AveragePool',
+  'Pad',
+  'GlobalAveragePool',
+  'Flatten',
+  'Gemm',
+]);
 
 test('the writer declares only the allowed operators', () => {
   assert.deepEqual(new Set(FOLDED_OPS), ALLOWED);
@@ -140,7 +150,10 @@ for (const c of IMAGENET_CASES) {
     const a = await run(folded, x.data, dims);
     const b = await run(unfolded, x.data, dims);
     const scale = Math.max(...Array.from(b.data, Math.abs));
-    assert.ok(maxAbsDiff(a.data, b.data) < 1e-4 * Math.max(1, scale), `folded vs unfolded: ${maxAbsDiff(a.data, b.data)}`);
+    assert.ok(
+      maxAbsDiff(a.data, b.data) < 1e-4 * Math.max(1, scale),
+      `folded vs unfolded: ${maxAbsDiff(a.data, b.data)}`,
+    );
     for (const op of ops(folded)) assert.ok(ALLOWED.has(op), `unexpected op ${op} in the folded graph`);
     assert.equal(ops(folded).filter((op) => op === 'MaxPool').length, 1);
     const convs = ops(unfolded).filter((op) => op === 'Conv').length;

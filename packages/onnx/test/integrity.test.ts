@@ -7,7 +7,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DepthfoldInputError, modelMetadataSchema, parseModelMetadata, parseWith, type ModelMetadata } from '@depthfold/core';
+import {
+  DepthfoldInputError,
+  modelMetadataSchema,
+  parseModelMetadata,
+  parseWith,
+  type ModelMetadata,
+} from '@depthfold/core';
 import {
   buildModel,
   decodeModelHeader,
@@ -177,14 +183,25 @@ test("a format-1 model's labels must still be its dataset's, in order", () => {
     const { input, ...rest } = structuredClone(stamped);
     const { preprocessing: _, ...inputV1 } = input;
     const { widthMultiplier: _w, ...options } = rest.architecture!;
-    const architecture = { ...options, family: 'resnet-6n+2', blocksPerStage: 1, widths: [16, 32, 64], strides: [1, 2, 2] };
+    const architecture = {
+      ...options,
+      family: 'resnet-6n+2',
+      blocksPerStage: 1,
+      widths: [16, 32, 64],
+      strides: [1, 2, 2],
+    };
     const v1Fields = { formatVersion: 1, input: inputV1, architecture, labels: labels([...rest.labels]) };
     return parseModelMetadata({ ...rest, ...v1Fields }, 'model m.onnx');
   };
   assert.equal(v1((l) => l)().input.preprocessing.resize, 'exact');
   assert.throws(
     v1((l) => l.reverse()),
-    inputError(/^model m\.onnx: labels\[0\]: expected "T-shirt\/top" \(label 0 of fashion-mnist\), received "Ankle boot"$/),
+    inputError(
+      /^model m\.onnx: labels\[0\]: expected "T-shirt\/top" \(label 0 of fashion-mnist\), received "Ankle boot"$/,
+    ),
   );
-  assert.throws(v1((l) => l.map((x, i) => (i === 9 ? 'Boot' : x))), inputError(/labels\[9\]: expected "Ankle boot"/));
+  assert.throws(
+    v1((l) => l.map((x, i) => (i === 9 ? 'Boot' : x))),
+    inputError(/labels\[9\]: expected "Ankle boot"/),
+  );
 });

@@ -3,6 +3,14 @@
 // (`pnpm export`, `pnpm sweep`, `pnpm card`). Nothing depends on it.
 export { measureParity, type Parity } from './parity.js';
 export {
+  exportModel,
+  exportOptionsSchema,
+  ParityError,
+  type ExportOptions,
+  type ExportResult,
+} from './export-model.js';
+export { architectureText } from './architecture-text.js';
+export {
   expandGrid,
   planSweep,
   planRun,

@@ -1,6 +1,6 @@
 // The figures a model card states, computed from what the card CLI measured: accuracy with its interval, per class
 // and overall, the confusion matrix, the data and the training time. No formatting here (model-card.ts renders).
-import type { EpochPlan, MetricsLine, ModelMetadata, TrainConfig } from '@depthfold/core';
+import type { EpochPlan, MetricsLine, ProvenancedMetadata, TrainConfig } from '@depthfold/core';
 
 /** counts[t][p]: test images of true class t that the model put in class p. */
 export type ConfusionMatrix = number[][];
@@ -46,7 +46,7 @@ export interface ModelCardInput {
   /** The model file as the card names it, e.g. `models/resnet20-fashion-mnist.onnx`. */
   modelPath: string;
   modelBytes: number;
-  metadata: ModelMetadata;
+  metadata: ProvenancedMetadata;
   /** The run directory the model was exported from, its config (as the checkpoint records it) and per-epoch metrics. */
   runDir: string;
   config: TrainConfig;

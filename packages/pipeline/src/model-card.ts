@@ -5,11 +5,13 @@ import {
   type EpochPlan,
   singleEpochPlan,
   trainConfigSchema,
-  type ModelMetadata,
+  type ProvenancedMetadata,
+  topologyOf,
   type TrainConfig,
 } from '@depthfold/core';
 import { commandLineOf, defaultRunDir } from '@depthfold/core/node';
 import { duration } from '@depthfold/report';
+import { architectureText } from './architecture-text.js';
 import { modelCardFigures, type ModelCardFigures, type ModelCardInput } from './model-card-figures.js';
 
 // The package's index exports the card's statistics and input from here, where they were before the figures moved.
@@ -28,7 +30,7 @@ function table(head: readonly string[], rows: readonly (readonly string[])[], al
   return [head, rule, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
-function survivalText(metadata: ModelMetadata, figures: ModelCardFigures): string {
+function survivalText(metadata: ProvenancedMetadata, figures: ModelCardFigures): string {
   const { rule, survivalProb, survivalProbs } = metadata.schedule;
   if (rule === 'none') return `constant depth: every one of the ${figures.blocks} residual blocks runs at every step`;
   return (
@@ -102,7 +104,8 @@ export function renderModelCard(input: ModelCardInput, figures: ModelCardFigures
   const seconds = figures.trainingSeconds;
   const trained = figures.trainedImages;
   const validation = figures.validationImages;
-  const net = `ResNet-${arch.depth}`;
+  const topology = topologyOf(arch);
+  const net = topology.title;
   const schedule =
     metadata.schedule.rule === 'none'
       ? 'constant depth'
@@ -158,9 +161,7 @@ export function renderModelCard(input: ModelCardInput, figures: ModelCardFigures
     '',
     '## Architecture',
     '',
-    `${net} (Huang et al. 2016 / He et al. 2016 CIFAR family): a 3x3 stem conv, ${3 * arch.blocksPerStage} residual blocks (conv-BN-ReLU-conv-BN) in ` +
-      `3 stages of widths ${arch.widths.join(', ')}, strides ${arch.strides.join(', ')}, shortcut ${arch.shortcut === 'A' ? 'A (average pool and zero-padded channels)' : '1x1 projection'}, ` +
-      `global average pool, dense ${classes}.`,
+    `${net}: ${architectureText(topology)}`,
     '',
     `Training: ${survivalText(metadata, figures)}.`,
     '',

@@ -2,7 +2,7 @@
 // mode, batch norm and p_l as separate ops, nothing folded) on the same images. `pnpm export` checks it on a probe
 // batch before writing; model cards quote it over a whole test set.
 import * as ort from 'onnxruntime-node';
-import type { Checkpoint, ModelMetadata, ResNetSpec } from '@depthfold/core';
+import { type Checkpoint, type ModelMetadata, topologyOf } from '@depthfold/core';
 import { checkpointLogits } from '@depthfold/train';
 import { nhwcToNchw } from '@depthfold/onnx';
 
@@ -39,6 +39,7 @@ export async function measureParity(
   const size = height * width * channels;
   const n = images.length / size;
   const classes = metadata.labels.length;
+  const topology = topologyOf(checkpoint.info.architecture);
   const session = await ort.InferenceSession.create(modelBytes, { executionProviders: ['cpu'] });
   let maxAbsDiff = 0;
   let top1Agree = 0;
@@ -47,9 +48,9 @@ export async function measureParity(
       const rows = Math.min(CHUNK, n - start);
       const chunk = images.subarray(start * size, (start + rows) * size);
       const expected = await checkpointLogits(
-        checkpoint.info.architecture as ResNetSpec,
+        topology,
         checkpoint.params,
-        metadata.schedule.survivalProbs,
+        checkpoint.info.schedule.survivalProbs,
         chunk,
       );
       const nchw = nhwcToNchw({ shape: [rows, height, width, channels], data: chunk });

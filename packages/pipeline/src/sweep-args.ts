@@ -1,6 +1,6 @@
 // The command line of `pnpm sweep`, parsed into runSweep's options: the train options a sweep shares, and its grid.
 import { z } from 'zod';
-import { SURVIVAL_RULES, parseWith, trainConfigSchema, type SurvivalRule } from '@depthfold/core';
+import { SURVIVAL_RULES, networkOptions, parseWith, trainConfigSchema, type SurvivalRule } from '@depthfold/core';
 import { helpText, parseCommandLine } from '@depthfold/core/node';
 import type { SweepOptions } from './sweep.js';
 
@@ -70,7 +70,7 @@ export function parseSweepCommandLine(argv: readonly string[]): SweepOptions | '
     ),
     depths:
       depths === undefined
-        ? [train.depth]
+        ? [networkOptions({ arch: train.arch, overrides: { depth: train.depth } }).options.depth as number]
         : parseList(depths, 'depths', 'depths 6n+2', (s) => (/^\d+$/.test(s) ? Number(s) : undefined)),
     survivalProbs: parseList(survivalProbs, 'survival-probs', 'numbers in (0, 1]', (s) => {
       const n = Number(s);

@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseWith, trainConfigSchema, type MetricsLine } from '@depthfold/core';
+import { parseWith, requireProvenance, trainConfigSchema, type MetricsLine } from '@depthfold/core';
 import { readModelMetadata } from '@depthfold/onnx';
 import { modelCardFigures, wilsonInterval, type ModelCardInput } from '../src/model-card-figures.js';
 
 const SHIPPED = join(fileURLToPath(new URL('../../..', import.meta.url)), 'models', 'resnet20-fashion-mnist-v2.onnx');
-const shipped = readModelMetadata(new Uint8Array(readFileSync(SHIPPED)), SHIPPED);
+const shipped = requireProvenance(readModelMetadata(new Uint8Array(readFileSync(SHIPPED)), SHIPPED), SHIPPED);
 
 // Three classes. Class 0: 2 of 3 right, one put in b. Class 1: 2 of 2 right. Class 2: 2 of 4 right, one put in a
 // and one in b (a tie, which names a).

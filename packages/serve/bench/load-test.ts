@@ -338,7 +338,7 @@ async function loadTest(protocol: Protocol, batching: boolean, connections: numb
 }
 
 process.stdout.write(
-  `bench: ${MODEL} (${metadata.architecture.depth} layers, input ${channels}x${height}x${width}), ${DURATION} s per case, batch delay ${DELAY_MS} ms, ORT threads ${THREADS || 'default'}, ${MAX_INFLIGHT} ORT call(s) in flight\n`,
+  `bench: ${MODEL} (${metadata.architecture?.depth ?? '?'} layers, input ${channels}x${height}x${width}), ${DURATION} s per case, batch delay ${DELAY_MS} ms, ORT threads ${THREADS || 'default'}, ${MAX_INFLIGHT} ORT call(s) in flight\n`,
 );
 // The machine's speed drifts by 10-20% within minutes, so the ceiling is measured again before every server case
 // and the median window is the reference: one unlucky window would otherwise move every ratio and the p99 bound.

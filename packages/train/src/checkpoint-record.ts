@@ -1,6 +1,7 @@
 // What a checkpoint records besides its tensors: settings, architecture, schedule, data and the epoch's figures.
 import {
-  DATASET_LABELS,
+  type Architecture,
+  CHECKPOINT_FORMAT_VERSION,
   parseWith,
   trainConfigSchema,
   withoutTimings,
@@ -8,14 +9,18 @@ import {
   type EpochPlan,
   type EpochMetrics,
   type Normalization,
-  type ResNetSpec,
+  type Preprocessing,
   type TrainConfig,
 } from '@depthfold/core';
 
 /** The state of a run after an epoch, as {@link checkpointInfo} records it. */
 export interface CheckpointRecord {
   config: TrainConfig;
-  spec: ResNetSpec;
+  architecture: Architecture;
+  /** How images became the input; undefined for the built-in datasets at their own size. */
+  preprocessing: Preprocessing | undefined;
+  /** Class names, by label. */
+  labels: readonly string[];
   probs: number[];
   normalization: Normalization;
   trainExamples: number;
@@ -41,15 +46,16 @@ function recordedSettings(config: TrainConfig): TrainConfig {
  * wall-clock timings, so that a resume can restore a line the kill lost and equal states stay byte-identical.
  */
 export function checkpointInfo(record: CheckpointRecord): CheckpointInfo {
-  const { config, spec, probs, line } = record;
+  const { config, probs, line } = record;
   return {
-    formatVersion: 1,
+    formatVersion: CHECKPOINT_FORMAT_VERSION,
     config: recordedSettings(config),
-    architecture: { ...spec, widths: [...spec.widths], strides: [...spec.strides] },
+    architecture: record.architecture,
     schedule: { rule: config.survivalRule, survivalProb: config.survivalProb, survivalProbs: probs },
     normalization: record.normalization,
-    labels: [...DATASET_LABELS[config.dataset]],
+    labels: [...record.labels],
     dataset: { name: config.dataset, trainExamples: record.trainExamples },
+    ...(record.preprocessing ? { preprocessing: record.preprocessing } : {}),
     epoch: line.epoch,
     step: line.step,
     metrics: {

@@ -1,11 +1,12 @@
 // The epochs of a run: train, evaluate, then commit the epoch (checkpoint first, metrics after) before the next.
 import {
+  type Architecture,
   expectedDepth,
   type EpochMetrics,
   type EpochPlan,
   type MetricsLine,
   type Normalization,
-  type ResNetSpec,
+  type Preprocessing,
   type TrainConfig,
 } from '@depthfold/core';
 import { saveCheckpoint, writeMetrics, type RunPaths } from '@depthfold/core/node';
@@ -19,13 +20,16 @@ import { commitWrite, type TrainHooks } from './train-hooks.js';
 import { trainEpoch, type EpochRun } from './train-epoch.js';
 import type { RunSplits } from './training-split.js';
 
-/** A run ready to train: its engine, data and model settings, where it writes, and where it starts. */
-export interface EpochLoop {
+/** What a run trains with: its engine, data and model settings, where it writes, and where it starts. */
+export interface RunContext {
   engine: TrainEngine;
   config: TrainConfig;
   dataset: Dataset;
   splits: RunSplits;
-  spec: ResNetSpec;
+  /** The network's architecture record, as checkpoints store it. */
+  architecture: Architecture;
+  /** How the dataset's images became the network's input (recorded where it is not `exact`). */
+  preprocessing: Preprocessing | undefined;
   probs: number[];
   normalization: Normalization;
   backend: BackendChoice;
@@ -45,14 +49,14 @@ export interface EpochLoop {
 
 /** The metrics line of the 0-based `epoch`, after `step` steps in all. */
 function epochMetrics(
-  loop: EpochLoop,
+  ctx: RunContext,
   epoch: number,
   step: number,
   run: EpochRun,
   test: Evaluation,
   validation: Evaluation | undefined,
 ): EpochMetrics {
-  const { batchSize } = loop.config;
+  const { batchSize } = ctx.config;
   return {
     epoch: epoch + 1,
     step,
@@ -65,17 +69,17 @@ function epochMetrics(
     ...(validation ? { validationLoss: validation.loss, validationError: validation.error } : {}),
     seconds: run.seconds,
     imagesPerSecond: (run.steps * batchSize) / run.seconds,
-    expectedDepth: expectedDepth(loop.probs),
+    expectedDepth: expectedDepth(ctx.probs),
     realisedDepth: run.blocksRun / run.steps,
     gradMagnitude: run.gradMagnitude,
-    backend: loop.backend.name,
-    workers: loop.workers,
+    backend: ctx.backend.name,
+    workers: ctx.workers,
   };
 }
 
-/** Trains `loop`'s run from its start epoch to `config.epochs`, committing each epoch to the run directory. */
-export async function runEpochs(loop: EpochLoop): Promise<void> {
-  const { engine, config, dataset, splits, probs, normalization, paths, hooks, metrics } = loop;
+/** Trains `ctx`'s run from its start epoch to `config.epochs`, committing each epoch to the run directory. */
+export async function runEpochs(ctx: RunContext): Promise<void> {
+  const { engine, config, dataset, splits, probs, normalization, paths, hooks, metrics } = ctx;
   const schedule: LrSchedule = {
     kind: config.lrSchedule,
     peak: config.learningRate,
@@ -83,25 +87,27 @@ export async function runEpochs(loop: EpochLoop): Promise<void> {
     epochs: config.epochs,
   };
   const trainIdx = splits.train;
-  let step = loop.startStep;
-  for (let epoch = loop.startEpoch; epoch < config.epochs; epoch++) {
+  let step = ctx.startStep;
+  for (let epoch = ctx.startEpoch; epoch < config.epochs; epoch++) {
     const run = await trainEpoch({ engine, config, dataset, trainIdx, normalization, probs, schedule, hooks }, epoch);
     step += run.steps;
     const test = await evaluate(engine, dataset.test, splits.test, probs, normalization, config.evalBatchSize);
     const validation = splits.validation.length
       ? await evaluate(engine, dataset.train, splits.validation, probs, normalization, config.evalBatchSize)
       : undefined;
-    const line = epochMetrics(loop, epoch, step, run, test, validation);
+    const line = epochMetrics(ctx, epoch, step, run, test, validation);
     metrics.push(line);
     const info = checkpointInfo({
       config,
-      spec: loop.spec,
+      architecture: ctx.architecture,
+      preprocessing: ctx.preprocessing,
+      labels: dataset.labels,
       probs,
       normalization,
       trainExamples: trainIdx.length,
       line,
-      backend: loop.backend.name,
-      epochPlan: loop.epochPlan,
+      backend: ctx.backend.name,
+      epochPlan: ctx.epochPlan,
     });
     // The checkpoint's rename commits the epoch; the metrics file follows, and a kill in between leaves a line that
     // resume rewrites from the checkpoint's copy (wall-clock timings stay out of the checkpoint: see checkpointInfo).
@@ -109,7 +115,7 @@ export async function runEpochs(loop: EpochLoop): Promise<void> {
     await commitWrite(hooks, 'checkpoint', epoch + 1, (options) =>
       saveCheckpoint(paths.checkpoint, { info, ...state }, options),
     );
-    await commitWrite(hooks, 'metrics', epoch + 1, (options) => writeMetrics(loop.runDir, metrics, options));
+    await commitWrite(hooks, 'metrics', epoch + 1, (options) => writeMetrics(ctx.runDir, metrics, options));
     hooks.onEpoch?.(line);
   }
 }

@@ -1,7 +1,7 @@
 // Test-time evaluation: the full-depth network with each branch scaled by p_l (see forward.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { fillBatch, fillLabels, type Split } from './data/index.js';
-import type { NamedTensor, Normalization, ResNetSpec } from '@depthfold/core';
+import type { NamedTensor, Normalization, Topology } from '@depthfold/core';
 import { forward } from './forward.js';
 import type { TrainEngine } from './parallel/engine.js';
 import { disposeNetwork, networkFromTensors, type Network } from './network.js';
@@ -49,13 +49,13 @@ export function testLogits(net: Network, images: tf.Tensor4D, survivalProbs: rea
  * normalised NHWC pixels: the reference an export is verified against.
  */
 export async function checkpointLogits(
-  spec: ResNetSpec,
+  topology: Topology,
   params: ReadonlyMap<string, NamedTensor>,
   survivalProbs: readonly number[],
   pixels: Float32Array,
 ): Promise<Float32Array> {
-  const { height, width, channels } = spec.input;
-  const net = networkFromTensors(spec, params);
+  const { height, width, channels } = topology.input;
+  const net = networkFromTensors(topology, params);
   try {
     const logits = testLogits(
       net,

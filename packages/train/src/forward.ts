@@ -1,10 +1,10 @@
-// The forward pass of ResNet-(6n+2) with stochastic depth (Huang et al. 2016, Eq. 2 and 3):
-//   training: H_l = ReLU(b_l * f_l(H_{l-1}) + id(H_{l-1})), b_l ~ Bernoulli(p_l); a dropped block (b_l = 0)
+// The forward pass with stochastic depth (Huang et al. 2016, Eq. 2 and 3), read off the network's topology:
+//   training: H_l = ReLU(b_l * f_l(H_{l-1}) + shortcut(H_{l-1})), b_l ~ Bernoulli(p_l); a dropped block (b_l = 0)
 //             computes only its shortcut, which is where the saving comes from;
-//   test:     H_l = ReLU(p_l * f_l(H_{l-1}) + id(H_{l-1})), batch norm with running statistics.
-// f_l = conv-BN-ReLU-conv-BN. Activations are NHWC.
+//   test:     H_l = ReLU(p_l * f_l(H_{l-1}) + shortcut(H_{l-1})), batch norm with running statistics.
+// Activations are NHWC. The walk knows layers, not families.
 import * as tf from '@tensorflow/tfjs-core';
-import { convPadding, residualBlocks, type BlockSpec } from '@depthfold/core';
+import { type Layer, residualLayers, type ResidualLayer } from '@depthfold/core';
 import { batchNormTrain } from './kernels/batch-norm.js';
 import { conv2d } from './kernels/conv2d.js';
 import { relu } from './kernels/relu.js';
@@ -34,100 +34,90 @@ export interface ForwardResult {
   batchStats: Map<string, BatchStats>;
 }
 
-function conv(net: Network, name: string, x: tf.Tensor4D, stride: number, inputGradient = true): tf.Tensor4D {
-  const filter = net.vars.get(name) as tf.Tensor4D;
-  return conv2d(x, filter, stride as 1 | 2, convPadding(filter.shape[0]), inputGradient);
+/** What one pass carries from layer to layer. */
+interface Pass {
+  net: Network;
+  mode: ForwardMode;
+  stats: ForwardResult['batchStats'];
+  /** The name of the network's first conv, whose input (the images) needs no gradient. */
+  firstConv: string;
 }
 
-function batchNorm(
-  net: Network,
-  prefix: string,
-  x: tf.Tensor4D,
-  mode: ForwardMode,
-  stats: ForwardResult['batchStats'],
-): tf.Tensor4D {
-  const v = (key: string) => net.vars.get(`${prefix}.${key}`) as tf.Tensor1D;
-  const eps = net.spec.batchNormEpsilon;
-  if (!mode.training) return tf.batchNorm(x, v('mean'), v('variance'), v('beta'), v('gamma'), eps);
-  const { y, mean, variance, count } = batchNormTrain(x, v('gamma'), v('beta'), eps, mode.collective);
-  stats.set(prefix, { mean, variance, count });
+function batchNorm(pass: Pass, name: string, x: tf.Tensor4D): tf.Tensor4D {
+  const v = (key: string) => pass.net.vars.get(`${name}.${key}`) as tf.Tensor1D;
+  const eps = pass.net.topology.batchNormEpsilon;
+  if (!pass.mode.training) return tf.batchNorm(x, v('mean'), v('variance'), v('beta'), v('gamma'), eps);
+  const { y, mean, variance, count } = batchNormTrain(x, v('gamma'), v('beta'), eps, pass.mode.collective);
+  pass.stats.set(name, { mean, variance, count });
   return y;
 }
 
-/** Option A: subsample by the stride (a 1x1 average pool) and append zero channels. */
-function shortcutA(x: tf.Tensor4D, block: BlockSpec): tf.Tensor4D {
-  const pooled = block.stride === 1 ? x : tf.avgPool(x, 1, block.stride, 'valid');
-  const extra = block.outChannels - block.inChannels;
-  return extra > 0
-    ? tf.pad(pooled, [
-        [0, 0],
-        [0, 0],
-        [0, 0],
-        [0, extra],
-      ])
-    : pooled;
-}
-
-function shortcut(
-  net: Network,
-  x: tf.Tensor4D,
-  block: BlockSpec,
-  mode: ForwardMode,
-  stats: ForwardResult['batchStats'],
-): tf.Tensor4D {
-  switch (block.shortcut) {
-    case 'identity':
-      return x;
-    case 'A':
-      return shortcutA(x, block);
-    case 'projection':
-      return batchNorm(net, `${block.name}.proj_bn`, conv(net, `${block.name}.proj`, x, block.stride), mode, stats);
-  }
-}
-
-/** f_l: conv-BN-ReLU-conv-BN. */
-function branch(
-  net: Network,
-  x: tf.Tensor4D,
-  block: BlockSpec,
-  mode: ForwardMode,
-  stats: ForwardResult['batchStats'],
-): tf.Tensor4D {
-  const h = relu(batchNorm(net, `${block.name}.bn1`, conv(net, `${block.name}.conv1`, x, block.stride), mode, stats));
-  return batchNorm(net, `${block.name}.bn2`, conv(net, `${block.name}.conv2`, h, 1), mode, stats);
-}
-
-function block(
-  net: Network,
-  x: tf.Tensor4D,
-  b: BlockSpec,
-  mode: ForwardMode,
-  stats: ForwardResult['batchStats'],
-): tf.Tensor4D {
-  const id = shortcut(net, x, b, mode, stats);
+/** A residual block: its shortcut, and its branch unless the block is dropped. */
+function residual(pass: Pass, x: tf.Tensor4D, block: ResidualLayer): tf.Tensor4D {
+  const shortcut = layers(pass, x, block.shortcut);
+  const { mode } = pass;
   if (mode.training) {
-    // The input is a ReLU output (>= 0) and option A keeps it so: ReLU(id) = id except after a projection.
-    if (!mode.gates[b.index - 1]) return b.shortcut === 'projection' ? relu(id) : id;
-    return relu(tf.add(branch(net, x, b, mode, stats), id)) as tf.Tensor4D;
+    if (!mode.gates[block.index - 1]) {
+      // The block's input is a ReLU output (>= 0), and subsampling or zero channels keep it so: ReLU(id) = id. A
+      // shortcut with a conv (a projection) needs its ReLU.
+      const passThrough = block.shortcut.every((l) => l.op === 'subsample' || l.op === 'pad-channels');
+      return passThrough ? shortcut : relu(shortcut);
+    }
+    return relu(tf.add(layers(pass, x, block.branch), shortcut)) as tf.Tensor4D;
   }
-  const p = mode.survivalProbs[b.index - 1]!;
-  const f = branch(net, x, b, mode, stats);
-  return relu(tf.add(p === 1 ? f : tf.mul(f, p), id)) as tf.Tensor4D;
+  const p = mode.survivalProbs[block.index - 1]!;
+  const f = layers(pass, x, block.branch);
+  return relu(tf.add(p === 1 ? f : tf.mul(f, p), shortcut)) as tf.Tensor4D;
+}
+
+function layer(pass: Pass, x: tf.Tensor4D, l: Layer): tf.Tensor4D {
+  switch (l.op) {
+    case 'conv': {
+      const filter = pass.net.vars.get(l.name) as tf.Tensor4D;
+      return conv2d(x, filter, l.stride, l.pad, l.name !== pass.firstConv);
+    }
+    case 'batch-norm':
+      return batchNorm(pass, l.name, x);
+    case 'relu':
+      return relu(x);
+    case 'max-pool':
+      return tf.maxPool(x, l.kernel, l.stride, l.pad);
+    case 'subsample':
+      return tf.avgPool(x, 1, l.stride, 'valid');
+    case 'pad-channels':
+      return tf.pad(x, [
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [0, l.output.channels - l.input.channels],
+      ]);
+    case 'global-average-pool':
+      return tf.mean(x, [1, 2], true) as tf.Tensor4D;
+    case 'dense': {
+      const features = tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D;
+      const logits = tf.add(
+        tf.matMul(features, pass.net.vars.get(`${l.name}.weight`) as tf.Tensor2D),
+        pass.net.vars.get(`${l.name}.bias`)!,
+      );
+      return tf.reshape(logits, [x.shape[0], 1, 1, l.output.channels]);
+    }
+    case 'residual':
+      return residual(pass, x, l);
+  }
+}
+
+function layers(pass: Pass, x: tf.Tensor4D, list: readonly Layer[]): tf.Tensor4D {
+  return list.reduce((h, l) => layer(pass, h, l), x);
 }
 
 /** Runs the network on an NHWC batch. Call inside `tf.tidy`; batch statistics are kept for the caller. */
 export function forward(net: Network, images: tf.Tensor4D, mode: ForwardMode): ForwardResult {
-  const stats: ForwardResult['batchStats'] = new Map();
-  const blocks = residualBlocks(net.spec);
+  const blocks = residualLayers(net.topology).length;
   const expected = mode.training ? mode.gates.length : mode.survivalProbs.length;
-  if (expected !== blocks.length)
-    throw new Error(`forward: expected ${blocks.length} gates or survival probabilities, received ${expected}`);
-  let h = relu(batchNorm(net, 'stem.bn', conv(net, 'stem.conv', images, 1, false), mode, stats));
-  for (const b of blocks) h = block(net, h, b, mode, stats);
-  const features = tf.mean(h, [1, 2]) as tf.Tensor2D;
-  const logits = tf.add(
-    tf.matMul(features, net.vars.get('head.weight') as tf.Tensor2D),
-    net.vars.get('head.bias')!,
-  ) as tf.Tensor2D;
-  return { logits, batchStats: stats };
+  if (expected !== blocks)
+    throw new Error(`forward: expected ${blocks} gates or survival probabilities, received ${expected}`);
+  const firstConv = net.topology.layers.find((l) => l.op === 'conv')?.name ?? '';
+  const pass: Pass = { net, mode, stats: new Map(), firstConv };
+  const out = layers(pass, images, net.topology.layers);
+  return { logits: tf.reshape(out, [out.shape[0], -1]) as tf.Tensor2D, batchStats: pass.stats };
 }

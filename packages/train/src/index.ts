@@ -17,7 +17,7 @@ export {
 export { LocalEngine } from './parallel/local-engine.js';
 export { WorkerEngine } from './parallel/worker-engine.js';
 export { soloCollective, type Collective } from './parallel/collective.js';
-export type { TrainEngine, Batch, StepParams, StepOutcome, EngineInit } from './parallel/engine.js';
+export type { TrainEngine, Batch, StepSettings, StepOutcome, EngineInit } from './parallel/engine.js';
 export { evaluate, testLogits, checkpointLogits, type Evaluation } from './evaluate.js';
 export { drawGates } from './gates.js';
 export { Sgd, type SgdStep } from './optimizer.js';

@@ -1,10 +1,10 @@
 // The network's state: one tf.Variable per entry of `parameterSpecs`, created fresh or from a checkpoint.
 import * as tf from '@tensorflow/tfjs-core';
-import { parameterSpecs, type NamedTensor, type ParameterSpec, type ResNetSpec, type Rng } from '@depthfold/core';
+import { parameterSpecs, type NamedTensor, type ParameterSpec, type Rng, type Topology } from '@depthfold/core';
 
-/** A network's architecture and its variables, by parameter name. */
+/** A network's topology and its variables, by parameter name. */
 export interface Network {
-  spec: ResNetSpec;
+  topology: Topology;
   /** Every parameter and batch-norm statistic, by name (see `parameterSpecs`). */
   vars: Map<string, tf.Variable>;
 }
@@ -16,10 +16,12 @@ function gaussian(rng: Rng): number {
 }
 
 /**
- * Initial value of a parameter: convs ~ N(0, 2 / (k*k*Cout)) as in He et al. and the paper's Torch code; the head
- * ~ U(-1/sqrt(in), 1/sqrt(in)); batch norm gamma = 1, beta = 0, mean = 0, variance = 1.
+ * Initial value of a parameter: convs ~ N(0, 2 / (k*k*Cout)) as in He et al., the paper's Torch code and torchvision
+ * (kaiming_normal_, fan_out); a dense layer's weight and bias ~ U(-1/sqrt(in), 1/sqrt(in)) (torchvision's Linear);
+ * batch norm gamma = 1, beta = 0, mean = 0, variance = 1.
+ * @param denseInputs - The `in` of the dense layer the parameter belongs to (dense parameters only).
  */
-function initialValue(p: ParameterSpec, rng: Rng, headInputs: number): Float32Array {
+function initialValue(p: ParameterSpec, rng: Rng, denseInputs: number): Float32Array {
   const size = p.shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(size);
   switch (p.kind) {
@@ -31,7 +33,7 @@ function initialValue(p: ParameterSpec, rng: Rng, headInputs: number): Float32Ar
     }
     case 'dense-weight':
     case 'dense-bias': {
-      const bound = 1 / Math.sqrt(headInputs);
+      const bound = 1 / Math.sqrt(denseInputs);
       for (let i = 0; i < size; i++) data[i] = (2 * rng.next() - 1) * bound;
       break;
     }
@@ -51,28 +53,33 @@ function variableOf(data: Float32Array, p: ParameterSpec): tf.Variable {
   return tf.tidy(() => tf.variable(tf.tensor(data, [...p.shape]), p.trainable));
 }
 
-/** Initial values of every parameter, drawn from `rng` (plain data: replicas are all built from one draw). */
-export function initialTensors(spec: ResNetSpec, rng: Rng): Map<string, NamedTensor> {
-  const headInputs = spec.widths[spec.widths.length - 1]!;
-  return new Map(
-    parameterSpecs(spec).map((p) => [p.name, { shape: p.shape, data: initialValue(p, rng, headInputs) }] as const),
-  );
+/**
+ * Initial values of every parameter, drawn from `rng` in the order of `parameterSpecs` (plain data: replicas are
+ * all built from one draw).
+ */
+export function initialTensors(topology: Topology, rng: Rng): Map<string, NamedTensor> {
+  const specs = parameterSpecs(topology);
+  const shapes = new Map(specs.map((p) => [p.name, p.shape] as const));
+  // A dense bias draws with its weight's fan-in: the weight is stored beside it, [in, out].
+  const denseInputs = (p: ParameterSpec): number =>
+    shapes.get(p.kind === 'dense-bias' ? p.name.replace(/\.bias$/, '.weight') : p.name)?.[0] ?? 1;
+  return new Map(specs.map((p) => [p.name, { shape: p.shape, data: initialValue(p, rng, denseInputs(p)) }] as const));
 }
 
 /** A freshly initialised network, drawn from `rng`. */
-export function createNetwork(spec: ResNetSpec, rng: Rng): Network {
-  return networkFromTensors(spec, initialTensors(spec, rng));
+export function createNetwork(topology: Topology, rng: Rng): Network {
+  return networkFromTensors(topology, initialTensors(topology, rng));
 }
 
-/** A network holding the given tensors (a checkpoint's), which must cover `parameterSpecs(spec)`. */
-export function networkFromTensors(spec: ResNetSpec, tensors: ReadonlyMap<string, NamedTensor>): Network {
+/** A network holding the given tensors (a checkpoint's), which must cover `parameterSpecs(topology)`. */
+export function networkFromTensors(topology: Topology, tensors: ReadonlyMap<string, NamedTensor>): Network {
   const vars = new Map<string, tf.Variable>();
-  for (const p of parameterSpecs(spec)) {
+  for (const p of parameterSpecs(topology)) {
     const t = tensors.get(p.name);
     if (!t) throw new Error(`network: tensor ${p.name} is missing`);
     vars.set(p.name, variableOf(t.data, p));
   }
-  return { spec, vars };
+  return { topology, vars };
 }
 
 /** The network's tensors as plain data, for checkpoints. */

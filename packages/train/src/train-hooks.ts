@@ -1,5 +1,5 @@
 // What a caller of train() sees of a run while it goes: progress, epochs, and every write boundary of its directory.
-import type { EpochMetrics, TrainConfig } from '@depthfold/core';
+import type { EpochMetrics, Topology, TrainConfig } from '@depthfold/core';
 import type { AtomicWriteOptions, RunPaths } from '@depthfold/core/node';
 import type { BackendChoice } from './backend.js';
 
@@ -30,6 +30,8 @@ export interface TrainHooks {
     runDir: string;
     resumedFromEpoch: number;
     config: TrainConfig;
+    /** The network being trained, at its input size. */
+    topology: Topology;
   }): void;
   onStep?(progress: StepProgress): void;
   onEpoch?(metrics: EpochMetrics): void;

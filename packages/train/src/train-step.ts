@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers no gradient functions by itself, and its own registration module is not loadable by
 // Node's ESM loader; the tfjs union package's Node bundle registers them all on the shared registry.
 import '@tensorflow/tfjs';
-import { parameterSpecs, residualBlocks, type ResNetSpec } from '@depthfold/core';
+import { parameterSpecs, type Topology } from '@depthfold/core';
 import { forward, type BatchStats } from './forward.js';
 import type { Network } from './network.js';
 import type { Sgd, SgdStep } from './optimizer.js';
@@ -22,29 +22,27 @@ export interface StepResult {
 }
 
 /**
- * The parameters whose gradient magnitude training records: the stem conv and the first conv of every block,
- * as in the paper's study of vanishing gradients (Huang et al. 2016, Fig. 7).
+ * The parameters whose gradient magnitude training records: the network's first conv and the first conv of every
+ * block's branch, as in the paper's study of vanishing gradients (Huang et al. 2016, Fig. 7).
  */
-export function monitoredParameters(names: readonly string[]): string[] {
-  return names.filter((n) => n === 'stem.conv' || n.endsWith('.conv1'));
+export function monitoredParameters(topology: Topology): string[] {
+  const convs = parameterSpecs(topology).filter((p) => p.kind === 'conv');
+  const firsts = new Map<number, string>();
+  for (const p of convs) if (p.block > 0 && !firsts.has(p.block)) firsts.set(p.block, p.name);
+  return [convs[0]!.name, ...firsts.values()];
 }
 
-const BRANCH_PARTS = ['conv1', 'bn1', 'conv2', 'bn2'];
-
-/** Names of the trainable parameters that a forward pass with these gates uses. */
-export function activeParameters(spec: ResNetSpec, gates: readonly boolean[]): string[] {
-  const dropped = residualBlocks(spec)
-    .filter((b) => !gates[b.index - 1])
-    .flatMap((b) => BRANCH_PARTS.map((part) => `${b.name}.${part}.`));
-  return parameterSpecs(spec)
-    .filter((p) => p.trainable && !dropped.some((prefix) => `${p.name}.`.startsWith(prefix)))
+/** Names of the trainable parameters that a forward pass with these gates uses: none of a dropped block's branch. */
+export function activeParameters(topology: Topology, gates: readonly boolean[]): string[] {
+  return parameterSpecs(topology)
+    .filter((p) => p.trainable && (p.block === 0 || gates[p.block - 1]))
     .map((p) => p.name);
 }
 
 /** Names of the parameters that weight decay applies to: conv and dense weights. */
-export function decayedParameters(spec: ResNetSpec): Set<string> {
+export function decayedParameters(topology: Topology): Set<string> {
   return new Set(
-    parameterSpecs(spec)
+    parameterSpecs(topology)
       .filter((p) => p.kind === 'conv' || p.kind === 'dense-weight')
       .map((p) => p.name),
   );
@@ -104,7 +102,7 @@ export function trainStep(
   collective: Collective = soloCollective,
   globalBatch = images.shape[0],
 ): StepResult {
-  const names = activeParameters(net.spec, gates);
+  const names = activeParameters(net.topology, gates);
   const active = names.map((n) => net.vars.get(n)!);
   let stats = new Map<string, BatchStats>();
   let correct: tf.Scalar | undefined;
@@ -112,13 +110,14 @@ export function trainStep(
     const result = forward(net, images, { training: true, gates, collective });
     stats = result.batchStats;
     correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(result.logits, 1), labels), 'float32')) as tf.Scalar);
-    const oneHot = tf.oneHot(tf.cast(labels, 'int32'), net.spec.numClasses);
+    const oneHot = tf.oneHot(tf.cast(labels, 'int32'), net.topology.numClasses);
     const sum = tf.losses.softmaxCrossEntropy(oneHot, result.logits, undefined, undefined, tf.Reduction.SUM);
     return tf.div(sum, globalBatch) as tf.Scalar;
   }, active);
   const local = new Map(names.map((n, i) => [n, grads[active[i]!.name]!] as const));
   const byName = collective.size > 1 ? reduceGradients(names, local, collective) : local;
-  const monitored = monitoredParameters(names);
+  const ran = new Set(names);
+  const monitored = monitoredParameters(net.topology).filter((n) => ran.has(n));
   const magnitudes = {
     names: monitored,
     values: tf.tidy(() => tf.stack(monitored.map((n) => tf.mean(tf.abs(byName.get(n)!)))) as tf.Tensor1D),

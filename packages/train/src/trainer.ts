@@ -2,21 +2,27 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import {
+  type Architecture,
+  type Checkpoint,
+  configArchitecture,
   continuedEpochPlan,
   createRng,
+  DepthfoldInputError,
   deriveSeed,
   epochPlanOf,
-  residualBlocks,
-  resnetSpec,
+  parseInputSize,
+  residualLayers,
   singleEpochPlan,
   survivalProbs,
+  type Topology,
+  topologyOf,
   type MetricsLine,
   type TrainConfig,
   type TrainConfigInput,
 } from '@depthfold/core';
 import { removeStaleRunTempFiles, writeFileAtomic, writeMetrics } from '@depthfold/core/node';
 import { selectBackend, type BackendChoice } from './backend.js';
-import { channelStats, loadDataset } from './data/index.js';
+import { channelStats, loadDataset, resizedDataset } from './data/index.js';
 import { runEpochs } from './epoch-loop.js';
 import { initialTensors } from './network.js';
 import { openRun } from './open-run.js';
@@ -62,6 +68,22 @@ async function startEngine(
   );
 }
 
+/**
+ * Throws unless the network a resumed run's settings describe is the one its checkpoint holds (the same layers and
+ * tensors; a checkpoint of the first format records the same network in other words).
+ */
+function checkResumedArchitecture(resumed: Checkpoint, topology: Topology): void {
+  const recorded: Architecture = resumed.info.architecture;
+  if (JSON.stringify(topologyOf(recorded).layers) !== JSON.stringify(topology.layers)) {
+    throw new DepthfoldInputError(
+      'architecture',
+      `the checkpoint's ${topologyOf(recorded).title} on ${recorded.input.height}x${recorded.input.width}`,
+      `${topology.title} on ${topology.input.height}x${topology.input.width}`,
+      'train --resume',
+    );
+  }
+}
+
 /** Trains a network as configured, writing config, metrics and checkpoints to the run directory. */
 export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Promise<TrainResult> {
   const { config, runDir, paths, resumed } = await openRun(input);
@@ -69,14 +91,14 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
   // the run removes them (only the run's own, of writers that no longer run).
   await removeStaleRunTempFiles(runDir);
   const backend = await selectBackend(config.backend, config.threads > 0 ? { threads: config.threads } : {});
-  const dataset = await loadDataset(config.dataset, config.data);
-  const spec = resnetSpec({
-    depth: config.depth,
-    input: { height: dataset.height, width: dataset.width, channels: dataset.channels },
-    numClasses: dataset.numClasses,
-    shortcut: config.shortcut,
-  });
-  const probs = survivalProbs(config.survivalRule, residualBlocks(spec).length, config.survivalProb);
+  const loaded = await loadDataset(config.dataset, config.data);
+  const size = config.inputSize ? parseInputSize(config.inputSize) : { height: loaded.height, width: loaded.width };
+  const architecture = configArchitecture(config, { ...size, channels: loaded.channels }, loaded.numClasses);
+  const topology = topologyOf(architecture);
+  if (resumed) checkResumedArchitecture(resumed, topology);
+  // A size other than the dataset's own resizes every image once, and the checkpoint records how.
+  const { dataset, preprocessing } = resizedDataset(loaded, size);
+  const probs = survivalProbs(config.survivalRule, residualLayers(topology).length, config.survivalProb);
   const normalization = resumed?.info.normalization ?? channelStats(dataset.train);
   const splits = runSplits(config, { train: dataset.train.count, test: dataset.test.count });
 
@@ -94,8 +116,8 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
   const workers = workerCount(config.workers, backend);
   const engine = await startEngine(
     {
-      spec,
-      params: resumed?.params ?? initialTensors(spec, createRng(deriveSeed(config.seed, 'init'))),
+      topology,
+      params: resumed?.params ?? initialTensors(topology, createRng(deriveSeed(config.seed, 'init'))),
       momentum: resumed?.momentum ?? new Map(),
     },
     workers,
@@ -103,13 +125,14 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
     config.threads,
   );
   try {
-    hooks.onStart?.({ backend, workers, runDir, resumedFromEpoch: startEpoch, config });
+    hooks.onStart?.({ backend, workers, runDir, resumedFromEpoch: startEpoch, config, topology });
     await runEpochs({
       engine,
       config,
       dataset,
       splits,
-      spec,
+      architecture,
+      preprocessing,
       probs,
       normalization,
       backend,

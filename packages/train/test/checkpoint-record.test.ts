@@ -6,16 +6,22 @@ import {
   DATASET_LABELS,
   checkpointInfoSchema,
   parseWith,
-  resnetSpec,
+  resolveArchitecture,
   survivalProbs,
   trainConfigSchema,
   type EpochMetrics,
 } from '@depthfold/core';
 import { checkpointInfo } from '../src/checkpoint-record.js';
 
-const settings = { dataset: 'fashion-mnist', depth: 8, survivalRule: 'linear', survivalProb: 0.5, seed: 2 } as const;
+const settings = {
+  dataset: 'fashion-mnist',
+  arch: 'resnet8',
+  survivalRule: 'linear',
+  survivalProb: 0.5,
+  seed: 2,
+} as const;
 const config = parseWith(trainConfigSchema, { ...settings, runDir: '/somewhere/run', resume: true }, 'config');
-const spec = resnetSpec({ depth: 8, input: { height: 28, width: 28, channels: 1 }, numClasses: 10, shortcut: 'A' });
+const architecture = resolveArchitecture({ arch: 'resnet8' }, { height: 28, width: 28, channels: 1 }, 10);
 const probs = survivalProbs('linear', 3, 0.5);
 const line: EpochMetrics = {
   epoch: 3,
@@ -43,7 +49,9 @@ const epochPlan = [
 ];
 const info = checkpointInfo({
   config,
-  spec,
+  architecture,
+  preprocessing: undefined,
+  labels: DATASET_LABELS['fashion-mnist'],
   probs,
   normalization,
   trainExamples: 640,
@@ -79,8 +87,8 @@ test("the epoch, steps and figures are the epoch's line, which it carries withou
 });
 
 test('architecture, schedule, labels and data are recorded, and the record is a valid checkpoint info', () => {
-  assert.deepEqual(info.architecture, spec);
-  assert.notEqual(info.architecture.widths, spec.widths, 'a copy, not the spec the run keeps using');
+  assert.deepEqual(info.architecture, architecture);
+  assert.equal(info.preprocessing, undefined, 'none recorded for a built-in dataset at its own size');
   assert.deepEqual(info.schedule, { rule: 'linear', survivalProb: 0.5, survivalProbs: probs });
   assert.deepEqual(info.labels, [...DATASET_LABELS['fashion-mnist']]);
   assert.deepEqual(info.dataset, { name: 'fashion-mnist', trainExamples: 640 });

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, residualBlocks, resnetSpec } from '@depthfold/core';
+import { createRng, residualLayers, resolveArchitecture, topologyOf } from '@depthfold/core';
 import { createNetwork, decayedParameters, Sgd, train, trainStep } from '../src/index.js';
 import '@tensorflow/tfjs-backend-wasm';
 import { skipUnlessOnednn } from './backends.js';
@@ -15,8 +15,8 @@ import { skipUnlessOnednn } from './backends.js';
 test('five training steps on onednn give the weights and running statistics of wasm to 1e-4', {
   skip: skipUnlessOnednn,
 }, async () => {
-  const spec = resnetSpec({ depth: 8, input: { height: 28, width: 28, channels: 1 }, numClasses: 10 });
-  const gates = residualBlocks(spec).map((b) => b.index !== 2); // one block dropped
+  const spec = topologyOf(resolveArchitecture({ arch: 'resnet8' }, { height: 28, width: 28, channels: 1 }, 10));
+  const gates = residualLayers(spec).map((b) => b.index !== 2); // one block dropped
   const rng = createRng(5);
   const pixels = Float32Array.from({ length: 16 * 28 * 28 }, () => rng.next());
   const labels = Int32Array.from({ length: 16 }, (_, i) => i % 10);

@@ -2,16 +2,24 @@
 // steps as one process, up to float rounding.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRng, resnetSpec, residualBlocks, survivalProbs, type NamedTensor } from '@depthfold/core';
+import {
+  createRng,
+  type NamedTensor,
+  residualLayers,
+  resolveArchitecture,
+  survivalProbs,
+  topologyOf,
+} from '@depthfold/core';
 import { drawGates, initialTensors, LocalEngine, selectBackend, WorkerEngine, type TrainEngine } from '../src/index.js';
 
-const spec = resnetSpec({
-  depth: 8,
-  input: { height: 10, width: 10, channels: 1 },
-  numClasses: 4,
-  shortcut: 'projection',
-});
-const probs = survivalProbs('linear', residualBlocks(spec).length, 0.5);
+const topology = topologyOf(
+  resolveArchitecture(
+    { arch: 'resnet8', overrides: { shortcut: 'projection' } },
+    { height: 10, width: 10, channels: 1 },
+    4,
+  ),
+);
+const probs = survivalProbs('linear', residualLayers(topology).length, 0.5);
 
 before(async () => {
   await selectBackend('wasm');
@@ -60,7 +68,11 @@ function maxRelDiff(a: Map<string, NamedTensor>, b: Map<string, NamedTensor>): n
 }
 
 test('2 and 3 worker threads (uneven shards) take the same steps as one process', { timeout: 120_000 }, async () => {
-  const init = () => ({ spec, params: initialTensors(spec, createRng(11)), momentum: new Map<string, NamedTensor>() });
+  const init = () => ({
+    topology,
+    params: initialTensors(topology, createRng(11)),
+    momentum: new Map<string, NamedTensor>(),
+  });
   const solo = await run(new LocalEngine(init()), 4);
   for (const workers of [2, 3]) {
     const pool = await WorkerEngine.start(init(), workers, 'wasm', 1);
@@ -83,7 +95,7 @@ test('2 and 3 worker threads (uneven shards) take the same steps as one process'
 
 test('a failing worker rejects the step instead of hanging', { timeout: 60_000 }, async () => {
   const pool = await WorkerEngine.start(
-    { spec, params: initialTensors(spec, createRng(1)), momentum: new Map() },
+    { topology, params: initialTensors(topology, createRng(1)), momentum: new Map() },
     2,
     'wasm',
     1,
@@ -98,7 +110,11 @@ test('a failing worker rejects the step instead of hanging', { timeout: 60_000 }
 test('the fast path (wasm kernels, 2 workers) follows the reference path (cpu backend, stock gradients) on a seeded run', {
   timeout: 120_000,
 }, async () => {
-  const init = () => ({ spec, params: initialTensors(spec, createRng(21)), momentum: new Map<string, NamedTensor>() });
+  const init = () => ({
+    topology,
+    params: initialTensors(topology, createRng(21)),
+    momentum: new Map<string, NamedTensor>(),
+  });
   await selectBackend('cpu');
   const reference = await run(new LocalEngine(init()), 4);
   await selectBackend('wasm');

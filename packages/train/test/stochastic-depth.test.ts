@@ -3,7 +3,15 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, resnetSpec, residualBlocks, survivalProbs } from '@depthfold/core';
+import {
+  createRng,
+  type InputShape,
+  residualLayers,
+  resolveArchitecture,
+  survivalProbs,
+  type Topology,
+  topologyOf,
+} from '@depthfold/core';
 import { nativeCallCounts, resetNativeCallCounts } from '@depthfold/backend-onednn';
 import {
   createNetwork,
@@ -17,8 +25,10 @@ import {
 } from '../src/index.js';
 import { skipUnlessOnednn } from './backends.js';
 
-const spec = resnetSpec({ depth: 20, input: { height: 12, width: 12, channels: 1 }, numClasses: 10 });
-const L = residualBlocks(spec).length;
+const topologyFor = (arch: string, input: InputShape, classes: number): Topology =>
+  topologyOf(resolveArchitecture({ arch }, input, classes));
+const spec = topologyFor('resnet20', { height: 12, width: 12, channels: 1 }, 10);
+const L = residualLayers(spec).length;
 
 before(async () => {
   await selectBackend('wasm');
@@ -56,37 +66,70 @@ test('a dropped block runs no conv, forward or backward', async () => {
   assert.ok(none <= 3, `only the stem conv runs when every block is dropped (found ${none})`);
 });
 
+/** Native conv calls [forward, input gradient, filter gradient] of one training step of `topology` on onednn. */
+function nativeConvCalls(topology: Topology, gates: boolean[]): number[] {
+  const net = createNetwork(topology, createRng(3));
+  const { height, width, channels } = topology.input;
+  const x = tf.randomNormal([2, height, width, channels]) as tf.Tensor4D;
+  const y = tf.tensor1d([1, 2], 'int32');
+  const opt = new Sgd();
+  resetNativeCallCounts();
+  const r = trainStep(net, opt, x, y, gates, decayedParameters(topology), {
+    learningRate: 0.01,
+    momentum: 0.9,
+    weightDecay: 1e-4,
+  });
+  const counts = nativeCallCounts();
+  tf.dispose([r.loss, r.correct, r.gradMagnitudes.values, x, y, ...net.vars.values()]);
+  opt.dispose();
+  return ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'].map((k) => counts.get(k) ?? 0);
+}
+
 test('on onednn, a dropped block runs no native convolution, forward or backward (the calls counted)', {
   skip: skipUnlessOnednn,
 }, async () => {
   await tf.setBackend('onednn');
   try {
-    const convCalls = (gates: boolean[]) => {
-      const net = createNetwork(spec, createRng(3));
-      const x = tf.randomNormal([2, 12, 12, 1]) as tf.Tensor4D;
-      const y = tf.tensor1d([1, 2], 'int32');
-      const opt = new Sgd();
-      resetNativeCallCounts();
-      const r = trainStep(net, opt, x, y, gates, decayedParameters(spec), {
-        learningRate: 0.01,
-        momentum: 0.9,
-        weightDecay: 1e-4,
-      });
-      const counts = nativeCallCounts();
-      tf.dispose([r.loss, r.correct, r.gradMagnitudes.values, x, y, ...net.vars.values()]);
-      opt.dispose();
-      return ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'].map((k) => counts.get(k) ?? 0);
-    };
     const some = Array.from({ length: L }, (_, i) => i % 3 === 0);
     const ran = some.filter(Boolean).length;
     // The stem: one forward and one filter gradient (the images need no gradient); each block that runs: two of each.
-    assert.deepEqual(convCalls(Array(L).fill(false)), [1, 0, 1]);
-    assert.deepEqual(convCalls(some), [1 + 2 * ran, 2 * ran, 1 + 2 * ran]);
-    assert.deepEqual(convCalls(Array(L).fill(true)), [1 + 2 * L, 2 * L, 1 + 2 * L]);
+    assert.deepEqual(nativeConvCalls(spec, Array(L).fill(false)), [1, 0, 1]);
+    assert.deepEqual(nativeConvCalls(spec, some), [1 + 2 * ran, 2 * ran, 1 + 2 * ran]);
+    assert.deepEqual(nativeConvCalls(spec, Array(L).fill(true)), [1 + 2 * L, 2 * L, 1 + 2 * L]);
   } finally {
     await tf.setBackend('wasm');
   }
 });
+
+for (const arch of ['resnet18', 'resnet50']) {
+  test(`on onednn, ${arch}: a dropped bottleneck or basic block runs only its projection shortcut's conv`, {
+    skip: skipUnlessOnednn,
+  }, async () => {
+    await tf.setBackend('onednn');
+    try {
+      const topology = topologyFor(arch, { height: 32, width: 32, channels: 1 }, 5);
+      const blocks = residualLayers(topology);
+      const convs = (layers: readonly { op: string }[]) => layers.filter((l) => l.op === 'conv').length;
+      const branch = blocks.map((b) => convs(b.branch));
+      const shortcuts = blocks.reduce((n, b) => n + convs(b.shortcut), 0);
+      // A projection enters stages 2-4, and stage 1 of the bottleneck nets too (64 -> 256 channels).
+      assert.equal(shortcuts, arch === 'resnet18' ? 3 : 4);
+      const gates = blocks.map((_, i) => i % 2 === 1);
+      const ran = branch.reduce((n, c, i) => n + (gates[i] ? c : 0), 0);
+      // The stem conv (no input gradient), the branches that ran, and every shortcut conv, dropped block or not.
+      assert.deepEqual(nativeConvCalls(topology, gates), [1 + ran + shortcuts, ran + shortcuts, 1 + ran + shortcuts]);
+      assert.deepEqual(
+        nativeConvCalls(
+          topology,
+          gates.map(() => false),
+        ),
+        [1 + shortcuts, shortcuts, 1 + shortcuts],
+      );
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  });
+}
 
 test('dropped blocks are neither differentiated nor updated; their momentum is kept', async () => {
   const net = createNetwork(spec, createRng(5));
@@ -155,7 +198,7 @@ test('gates follow the Bernoulli rates of the schedule over many mini-batches', 
 
 test('test mode scales each branch by p_l: with p_l = 1 it equals the all-gates-open training graph on BN statistics', async () => {
   // With running statistics equal to the batch statistics, eval with p = 1 must equal training with all gates open.
-  const small = resnetSpec({ depth: 8, input: { height: 8, width: 8, channels: 1 }, numClasses: 3 });
+  const small = topologyFor('resnet8', { height: 8, width: 8, channels: 1 }, 3);
   const net = createNetwork(small, createRng(9));
   const x = tf.randomNormal([3, 8, 8, 1]) as tf.Tensor4D;
   const trainOut = tf.tidy(() => {

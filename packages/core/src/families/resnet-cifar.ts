@@ -35,7 +35,12 @@ function upgrade(stored: Record<string, unknown>): Record<string, unknown> {
   for (const [key, value] of Object.entries({ blocksPerStage, widths, strides })) {
     const expected = implied[key as keyof typeof implied];
     if (JSON.stringify(value) !== JSON.stringify(expected))
-      throw new DepthfoldInputError(key, `${JSON.stringify(expected)} (ResNet-${depth})`, value, 'architecture resnet-6n+2');
+      throw new DepthfoldInputError(
+        key,
+        `${JSON.stringify(expected)} (ResNet-${depth})`,
+        value,
+        'architecture resnet-6n+2',
+      );
   }
   return rest;
 }
@@ -43,7 +48,8 @@ function upgrade(stored: Record<string, unknown>): Record<string, unknown> {
 registerFamily({
   name: 'resnet-cifar',
   aliases: ['resnet-6n+2'],
-  summary: 'the paper\'s CIFAR ResNet-(6n+2): 3x3 stem, three stages of basic blocks (16/32/64 channels), option A or projection shortcuts',
+  summary:
+    "the paper's CIFAR ResNet-(6n+2): 3x3 stem, three stages of basic blocks (16/32/64 channels), option A or projection shortcuts",
   options,
   upgrade,
   networks: Object.fromEntries([8, 14, 20, 32, 44, 56, 110, 1202].map((depth) => [`resnet${depth}`, { depth }])),

@@ -43,7 +43,8 @@ const EXPANSION = 4;
 
 registerFamily({
   name: 'resnet-imagenet',
-  summary: 'the paper\'s ImageNet ResNets in torchvision\'s layout: 18/34 (basic blocks), 50/101/152 (bottlenecks), projection shortcuts, 7x7 stem + max pool (or --stem small)',
+  summary:
+    "the paper's ImageNet ResNets in torchvision's layout: 18/34 (basic blocks), 50/101/152 (bottlenecks), projection shortcuts, 7x7 stem + max pool (or --stem small)",
   options,
   networks: {
     resnet18: { depth: 18 },
@@ -57,7 +58,8 @@ registerFamily({
   topology({ depth, widthMultiplier, stem }, input, numClasses) {
     const { blocks, bottleneck } = IMAGENET_DEPTHS[depth as keyof typeof IMAGENET_DEPTHS];
     const b = new TopologyBuilder({ channels: input.channels, height: input.height, width: input.width });
-    if (stem === 'standard') b.conv('stem.conv', 64, 7, 2).batchNorm('stem.bn').relu('stem.relu').maxPool('stem.pool', 3, 2, 1);
+    if (stem === 'standard')
+      b.conv('stem.conv', 64, 7, 2).batchNorm('stem.bn').relu('stem.relu').maxPool('stem.pool', 3, 2, 1);
     else b.conv('stem.conv', 64, 3, 1).batchNorm('stem.bn').relu('stem.relu');
     IMAGENET_STAGE_PLANES.forEach((planes, stage) => {
       for (let i = 0; i < blocks[stage]!; i++) {

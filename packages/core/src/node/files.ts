@@ -1,7 +1,7 @@
 // Node file I/O shared by the CLIs: checkpoint files, written atomically (temp file + rename) so an interrupted run never leaves a torn file.
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../index.js';
 
 /** Options of {@link writeFileAtomic}. */
@@ -16,7 +16,14 @@ export interface AtomicWriteOptions {
 /** The temporary file {@link writeFileAtomic} writes first: `<path>.tmp-<pid>-<random>`, the pid being the writer's. */
 const TEMP_NAME = /^(.+)\.tmp-(\d+)-[0-9a-z]+$/;
 
-/** Writes `bytes` to `path` through a temporary file in the same directory and a rename. */
+/** Error codes of a full disk or an exhausted quota. */
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
+
+/**
+ * Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+ * @throws Error naming the file and its directory, and saying that the previous file is intact, when the disk is
+ * full (the temporary file is removed); any other error as it came.
+ */
 export async function writeFileAtomic(
   path: string,
   bytes: Uint8Array | string,
@@ -30,6 +37,14 @@ export async function writeFileAtomic(
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== undefined && NO_SPACE.has(code)) {
+      throw new Error(
+        `no space left on the device of ${dirname(path)} (${code}) while writing ${path}: ` +
+          `the previous ${basename(path)} there is intact (the new one went to a temporary file, now removed); free some space and run again`,
+        { cause: error },
+      );
+    }
     throw error;
   }
 }

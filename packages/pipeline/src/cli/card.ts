@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { DepthfoldInputError, epochPlanOf, SHIPPED_MODEL, parseWith } from '@depthfold/core';
+import { DepthfoldInputError, epochPlanOf, SHIPPED_MODEL, parseWith, requireProvenance } from '@depthfold/core';
 import {
   defaultRunDir,
   helpText,
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       );
     },
   );
-  const metadata = readModelMetadata(bytes, options.model);
+  const metadata = requireProvenance(readModelMetadata(bytes, options.model), options.model);
   if (!existsSync(runPaths(runDir).checkpoint)) {
     throw new DepthfoldInputError(
       'run',

@@ -1,4 +1,4 @@
-// Times training steps of ResNet-(6n+2) with stochastic depth on random data, for `pnpm bench:train` (issue 3).
+// Times training steps of any registered network with stochastic depth on random data, for `pnpm bench:train` (issue 3).
 // Each step draws its gates b_l ~ Bernoulli(p_l) from the schedule, as training does, so a dropped block runs only
 // its shortcut and the step time reflects the blocks that ran. Steps run on the trainer's own engines: in this
 // thread for one worker, else split over data-parallel worker threads.
@@ -8,9 +8,11 @@ import {
   TRAIN_BACKENDS,
   createRng,
   deriveSeed,
-  residualBlocks,
-  resnetSpec,
+  type InputShape,
+  residualLayers,
+  resolveArchitecture,
   survivalProbs,
+  topologyOf,
   type SurvivalRule,
   type TrainBackend,
 } from '@depthfold/core';
@@ -23,8 +25,12 @@ import { workerCount } from '../trainer.js';
 
 /** Options of {@link measureTrainSteps}. */
 export interface MeasureOptions {
-  /** Network depth, 6n+2. */
-  depth: number;
+  /** A network name (`resnet20`, `resnet50`) or a family; default `resnet20`. */
+  arch?: string;
+  /** The network's depth, replacing the arch's (`resnet20` with depth 56 is ResNet-56). */
+  depth?: number;
+  /** Input size and channels; default Fashion-MNIST's 28x28x1. */
+  input?: InputShape;
   /** Survival schedule of the gates; `none` runs every block (full depth). */
   survivalRule: SurvivalRule;
   /** p_L, the survival probability of the last block (ignored by `none`). */
@@ -72,8 +78,8 @@ export interface MeasureResult {
   kernels: KernelShare[];
 }
 
-/** Input size of the benchmark: Fashion-MNIST's 28x28x1, 10 classes. */
-const INPUT = { height: 28, width: 28, channels: 1 } as const;
+/** Default input of the benchmark: Fashion-MNIST's 28x28x1, 10 classes. */
+const INPUT: InputShape = { height: 28, width: 28, channels: 1 };
 const NUM_CLASSES = 10;
 /** The default training run's hyper-parameters (the learning rate does not change the cost of a step). */
 const HYPER_PARAMETERS = { learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4 } as const;
@@ -89,8 +95,8 @@ function checkCount(name: string, value: number, min: number): void {
 }
 
 /**
- * Runs `warmup + steps` training steps of a freshly initialised ResNet-`depth` on a fixed batch of uniform random
- * images [batchSize, 28, 28, 1] with uniformly random labels, drawing new gates for every step from the survival
+ * Runs `warmup + steps` training steps of a freshly initialised network on a fixed batch of uniform random images
+ * [batchSize, height, width, channels] with uniformly random labels, drawing new gates for every step from the survival
  * schedule with a seeded generator, and times each of the last `steps` steps.
  *
  * @returns The wall-clock time and the number of blocks that ran of each timed step, and the backend used.
@@ -98,7 +104,9 @@ function checkCount(name: string, value: number, min: number): void {
  */
 export async function measureTrainSteps(options: MeasureOptions): Promise<MeasureResult> {
   const {
+    arch = 'resnet20',
     depth,
+    input = INPUT,
     survivalRule,
     survivalProb,
     batchSize,
@@ -121,18 +129,18 @@ export async function measureTrainSteps(options: MeasureOptions): Promise<Measur
       `measureTrainSteps: backend must be one of ${TRAIN_BACKENDS.join(', ')}, received ${JSON.stringify(backend)}`,
     );
   }
-  const spec = resnetSpec({ depth, input: INPUT, numClasses: NUM_CLASSES });
-  const probs = survivalProbs(survivalRule, residualBlocks(spec).length, survivalProb);
+  const topology = topologyOf(resolveArchitecture({ arch, overrides: { depth } }, input, NUM_CLASSES));
+  const probs = survivalProbs(survivalRule, residualLayers(topology).length, survivalProb);
   const choice = await selectBackend(backend, threads > 0 ? { threads } : {});
 
   const replicas = workerCount(workers, choice);
-  const init = { spec, params: initialTensors(spec, createRng(deriveSeed(seed, 'init'))), momentum: new Map() };
+  const init = { topology, params: initialTensors(topology, createRng(deriveSeed(seed, 'init'))), momentum: new Map() };
   const perWorker = threads > 0 ? threads : Math.max(1, Math.floor(availableParallelism() / replicas));
   const engine =
     replicas > 1 ? await WorkerEngine.start(init, replicas, choice.option, perWorker) : new LocalEngine(init);
   const gateRng = createRng(deriveSeed(seed, 'gates'));
   const dataRng = createRng(deriveSeed(seed, 'data'));
-  const { height, width, channels } = INPUT;
+  const { height, width, channels } = input;
   const pixels = Float32Array.from({ length: batchSize * height * width * channels }, () => dataRng.next() * 2 - 1);
   const labels = Int32Array.from({ length: batchSize }, () => Math.floor(dataRng.next() * NUM_CLASSES));
   const msPerStep: number[] = [];

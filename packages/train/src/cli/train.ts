@@ -7,7 +7,8 @@ import type { StepProgress } from '../train-hooks.js';
 import { train } from '../trainer.js';
 
 const SUMMARY =
-  'Trains ResNet-(6n+2) with stochastic depth (Huang et al. 2016) on Fashion-MNIST (default), MNIST or CIFAR, and\n' +
+  'Trains a residual network with stochastic depth (Huang et al. 2016): the CIFAR ResNets (resnet20 ... resnet1202)\n' +
+  'or the ImageNet ResNets (resnet18 ... resnet152), on Fashion-MNIST (default), MNIST or CIFAR at any input size, and\n' +
   'writes runs/<name>/{config.json,metrics.jsonl,checkpoint.safetensors}. Then `pnpm export` writes models/<name>.onnx.';
 
 function progressReporter(): { step(p: StepProgress): void; stop(): void } {
@@ -57,14 +58,14 @@ async function main(): Promise<void> {
   }
   const progress = progressReporter();
   const result = await train(options, {
-    onStart({ backend, workers, runDir, resumedFromEpoch, config }) {
+    onStart({ backend, workers, runDir, resumedFromEpoch, config, topology }) {
       log.info(
         `backend: ${backend.name} (${backend.option}), ${workers} worker thread${workers > 1 ? 's' : ''}${backend.detail ? `; ${backend.detail}` : ''}`,
       );
       for (const failure of backend.failures) log.info(`  not available: ${failure}`);
       log.info(`run: ${runDir}${resumedFromEpoch ? `, resumed after epoch ${resumedFromEpoch}` : ''}`);
       log.info(
-        `ResNet-${config.depth}, survival ${config.survivalRule} p_L=${config.survivalProb}, ${config.epochs} epoch(s) of ${config.dataset}, batch ${config.batchSize}`,
+        `${topology.title} on ${topology.input.height}x${topology.input.width}x${topology.input.channels}, survival ${config.survivalRule} p_L=${config.survivalProb}, ${config.epochs} epoch(s) of ${config.dataset}, batch ${config.batchSize}`,
       );
     },
     onStep: (p) => progress.step(p),

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { concatCifar, readCifarFile, type CifarRecords, type CifarVariant } from './cifar.js';
 import { DatasetError } from './errors.js';
 import { readIdxFile } from './idx.js';
-import { DATASET_NAMES, type DatasetName } from '@depthfold/core';
+import { DATASET_LABELS, DATASET_NAMES, type DatasetName } from '@depthfold/core';
 
 /** Where the Debian package `dataset-fashion-mnist` installs Fashion-MNIST. */
 export const DEFAULT_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
@@ -48,6 +48,8 @@ export interface Dataset {
   channels: number;
   /** The number of classes; every label is below it. */
   numClasses: number;
+  /** Class names, by label. */
+  labels: readonly string[];
 }
 
 /** The four standard MNIST-style file names, without `.gz`. */
@@ -286,5 +288,6 @@ export async function loadDataset(name: DatasetName, dir?: string): Promise<Data
     width: spec.width,
     channels: spec.channels,
     numClasses: spec.numClasses,
+    labels: DATASET_LABELS[name],
   };
 }

@@ -21,6 +21,7 @@ export {
   type Dataset,
   type Split,
 } from './datasets.js';
+export { resizedDataset, type ResizedDataset } from './resize.js';
 export {
   shuffledOrder,
   fillBatch,

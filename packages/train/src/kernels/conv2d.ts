@@ -137,7 +137,7 @@ function stockGrads(
   x: tf.Tensor4D,
   filter: tf.Tensor4D,
   dy: tf.Tensor4D,
-  stride: 1 | 2,
+  stride: number,
   pad: number,
   inputGradient: boolean,
 ): tf.Tensor[] {
@@ -164,7 +164,7 @@ function stockGrads(
 export function conv2d(
   x: tf.Tensor4D,
   filter: tf.Tensor4D,
-  stride: 1 | 2,
+  stride: number,
   pad: number,
   inputGradient = true,
 ): tf.Tensor4D {
@@ -172,6 +172,8 @@ export function conv2d(
   axis(x.shape[1], filter.shape[0], stride, pad);
   axis(x.shape[2], filter.shape[1], stride, pad);
   const onWasm = tf.getBackend() === 'wasm';
+  if (onWasm && stride !== 1 && stride !== 2)
+    throw new Error(`conv2d: the wasm backend's gradients take stride 1 or 2, received ${stride}`);
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xIn, filterIn, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
     save([xIn, filterIn]);
@@ -183,9 +185,10 @@ export function conv2d(
         if (!onWasm) {
           return stockGrads(xs, fs, dy4, stride, pad, inputGradient);
         }
+        const s = stride as 1 | 2;
         // The network's input needs no gradient: zeros cost a fill, not a convolution.
-        const dx = inputGradient ? conv2dInputGrad(xs.shape, dy4, fs, stride, pad) : tf.zerosLike(xs);
-        return [dx, conv2dFilterGrad(xs, dy4, fs.shape, stride, pad)];
+        const dx = inputGradient ? conv2dInputGrad(xs.shape, dy4, fs, s, pad) : tf.zerosLike(xs);
+        return [dx, conv2dFilterGrad(xs, dy4, fs.shape, s, pad)];
       },
     };
   });

@@ -1,7 +1,7 @@
 // Where training steps run: in this thread, or split over data-parallel worker threads (each with its own tfjs
 // backend and a replica of the network). Both take the same whole mini-batch and give the same results up to
 // float rounding; the trainer does not know which one it drives.
-import type { NamedTensor, ResNetSpec } from '@depthfold/core';
+import type { NamedTensor, Topology } from '@depthfold/core';
 
 /** One mini-batch: normalised NHWC pixels and labels. */
 export interface Batch {
@@ -19,7 +19,7 @@ export interface StepOutcome {
 }
 
 /** Hyper-parameters of one step. */
-export interface StepParams {
+export interface StepSettings {
   gates: boolean[];
   learningRate: number;
   momentum: number;
@@ -28,7 +28,7 @@ export interface StepParams {
 
 /** Everything a replica needs to start. */
 export interface EngineInit {
-  spec: ResNetSpec;
+  topology: Topology;
   params: Map<string, NamedTensor>;
   momentum: Map<string, NamedTensor>;
 }
@@ -38,7 +38,7 @@ export interface TrainEngine {
   /** Replicas working on each step. */
   readonly workers: number;
   /** One training step on a whole mini-batch. */
-  step(batch: Batch, params: StepParams): Promise<StepOutcome>;
+  step(batch: Batch, settings: StepSettings): Promise<StepOutcome>;
   /** Summed cross-entropy and correct count of a batch in test mode (branches scaled by p_l). */
   evaluate(batch: Batch, survivalProbs: readonly number[]): Promise<{ lossSum: number; correct: number }>;
   /** The network's tensors and the optimizer's momentum buffers. */

@@ -1,6 +1,6 @@
 // The engine that trains in this thread: one replica, no collective.
 import { Replica } from './replica.js';
-import type { Batch, EngineInit, StepOutcome, StepParams, TrainEngine } from './engine.js';
+import type { Batch, EngineInit, StepOutcome, StepSettings, TrainEngine } from './engine.js';
 
 /** Trains on the tfjs backend already selected in this thread. */
 export class LocalEngine implements TrainEngine {
@@ -11,8 +11,8 @@ export class LocalEngine implements TrainEngine {
     this.replica = new Replica(init);
   }
 
-  step(batch: Batch, params: StepParams): Promise<StepOutcome> {
-    return this.replica.step(batch, params, batch.count);
+  step(batch: Batch, settings: StepSettings): Promise<StepOutcome> {
+    return this.replica.step(batch, settings, batch.count);
   }
 
   evaluate(batch: Batch, survivalProbs: readonly number[]) {

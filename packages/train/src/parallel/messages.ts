@@ -2,7 +2,7 @@
 import type { TrainBackend } from '@depthfold/core';
 import type { BackendChoice } from '../backend.js';
 import type { CollectiveMemory } from './collective.js';
-import type { Batch, EngineInit, StepParams } from './engine.js';
+import type { Batch, EngineInit, StepSettings } from './engine.js';
 
 /** What a worker is started with (its `workerData`). */
 export interface WorkerSetup {
@@ -16,7 +16,7 @@ export interface WorkerSetup {
 
 /** A request to a worker; `id` pairs it with its reply. */
 export type WorkerRequest =
-  | { id: number; kind: 'step'; shard: Batch; params: StepParams; globalBatch: number }
+  | { id: number; kind: 'step'; shard: Batch; settings: StepSettings; globalBatch: number }
   | { id: number; kind: 'evaluate'; shard: Batch; survivalProbs: readonly number[] }
   | { id: number; kind: 'state' };
 

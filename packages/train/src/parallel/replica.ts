@@ -7,7 +7,7 @@ import { disposeNetwork, networkFromTensors, networkTensors, type Network } from
 import { Sgd } from '../optimizer.js';
 import { decayedParameters, trainStep } from '../train-step.js';
 import { soloCollective, type Collective } from './collective.js';
-import type { Batch, EngineInit, StepOutcome, StepParams } from './engine.js';
+import type { Batch, EngineInit, StepOutcome, StepSettings } from './engine.js';
 
 /** A network, its optimizer and the collective it trains with. */
 export class Replica {
@@ -19,13 +19,13 @@ export class Replica {
     init: EngineInit,
     private readonly collective: Collective = soloCollective,
   ) {
-    this.net = networkFromTensors(init.spec, init.params);
+    this.net = networkFromTensors(init.topology, init.params);
     this.optimizer.restore(init.momentum);
-    this.decayed = decayedParameters(init.spec);
+    this.decayed = decayedParameters(init.topology);
   }
 
   private tensors(batch: Batch): [tf.Tensor4D, tf.Tensor1D] {
-    const { height, width, channels } = this.net.spec.input;
+    const { height, width, channels } = this.net.topology.input;
     return [
       tf.tensor4d(batch.pixels.subarray(0, batch.count * height * width * channels), [
         batch.count,
@@ -38,10 +38,10 @@ export class Replica {
   }
 
   /** A step on this replica's shard of a mini-batch of `globalBatch` images; returns the shard's share. */
-  async step(shard: Batch, params: StepParams, globalBatch: number): Promise<StepOutcome> {
+  async step(shard: Batch, settings: StepSettings, globalBatch: number): Promise<StepOutcome> {
     const [x, y] = this.tensors(shard);
-    const hp = { learningRate: params.learningRate, momentum: params.momentum, weightDecay: params.weightDecay };
-    const r = trainStep(this.net, this.optimizer, x, y, params.gates, this.decayed, hp, this.collective, globalBatch);
+    const hp = { learningRate: settings.learningRate, momentum: settings.momentum, weightDecay: settings.weightDecay };
+    const r = trainStep(this.net, this.optimizer, x, y, settings.gates, this.decayed, hp, this.collective, globalBatch);
     const loss = (await r.loss.data())[0]!;
     const correct = (await r.correct.data())[0]!;
     const magnitudes = await r.gradMagnitudes.values.data();
@@ -58,7 +58,7 @@ export class Replica {
     const [x, y] = this.tensors(batch);
     const [loss, hits] = tf.tidy(() => {
       const { logits } = forward(this.net, x, { training: false, survivalProbs });
-      const oneHot = tf.oneHot(y, this.net.spec.numClasses);
+      const oneHot = tf.oneHot(y, this.net.topology.numClasses);
       return [
         tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, undefined, tf.Reduction.SUM),
         tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')),

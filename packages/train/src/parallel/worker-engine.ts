@@ -6,7 +6,14 @@ import { Worker } from 'node:worker_threads';
 import type { TrainBackend } from '@depthfold/core';
 import type { BackendChoice } from '../backend.js';
 import { allocateCollective } from './collective.js';
-import { shards, type Batch, type EngineInit, type StepOutcome, type StepParams, type TrainEngine } from './engine.js';
+import {
+  shards,
+  type Batch,
+  type EngineInit,
+  type StepOutcome,
+  type StepSettings,
+  type TrainEngine,
+} from './engine.js';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './messages.js';
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
@@ -82,7 +89,7 @@ export class WorkerEngine implements TrainEngine {
     }
     try {
       const backends = await Promise.all(ready);
-      const { height, width, channels } = init.spec.input;
+      const { height, width, channels } = init.topology.input;
       return new WorkerEngine(threads, height * width * channels, backends[0]!);
     } catch (error) {
       await Promise.all(threads.map((t) => t.terminate()));
@@ -114,14 +121,14 @@ export class WorkerEngine implements TrainEngine {
     });
   }
 
-  async step(batch: Batch, params: StepParams): Promise<StepOutcome> {
+  async step(batch: Batch, settings: StepSettings): Promise<StepOutcome> {
     const parts = shards(batch.count, this.threads.length);
     const results = await Promise.all(
       this.threads.map((w, r) =>
         this.request<StepOutcome>(w, {
           kind: 'step',
           shard: slice(batch, parts[r]!, this.imageSize),
-          params,
+          settings,
           globalBatch: batch.count,
         }),
       ),

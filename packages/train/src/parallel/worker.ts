@@ -16,7 +16,7 @@ send({ id: -1, kind: 'ready', backend });
 port.on('message', async (request: WorkerRequest) => {
   try {
     let value: unknown;
-    if (request.kind === 'step') value = await replica.step(request.shard, request.params, request.globalBatch);
+    if (request.kind === 'step') value = await replica.step(request.shard, request.settings, request.globalBatch);
     else if (request.kind === 'evaluate') value = await replica.evaluate(request.shard, request.survivalProbs);
     else value = await replica.state();
     send({ id: request.id, kind: 'result', value });
