@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type * as Ort from 'onnxruntime-node';
 import type * as Tf from '@tensorflow/tfjs-core';
-import type { Checkpoint, ResNetSpec } from '@depthfold/core';
+import { architectureTitle, type Checkpoint, topologyOf } from '@depthfold/core';
 import { loadCheckpoint } from '@depthfold/core/node';
 import { buildModel, encodeModel, modelMetadata, nhwcToNchw, type ModelProto } from '@depthfold/onnx';
 import {
@@ -212,9 +212,8 @@ function tfjsRunner(
   checkpoint: Checkpoint,
   inputs: Inputs,
 ): Runner & { logits(): Promise<Float32Array>; dispose(): void } {
-  const spec = checkpoint.info.architecture as ResNetSpec;
   const probs = checkpoint.info.schedule.survivalProbs;
-  const net = networkFromTensors(spec, checkpoint.params);
+  const net = networkFromTensors(topologyOf(checkpoint.info.architecture), checkpoint.params);
   const [c, h, w] = inputs.chw;
   const images = (n: number) => tf.tensor4d(inputs.nhwc.subarray(0, n * h * w * c), [n, h, w, c]);
   const byBatch = { 1: images(1), [BIG_BATCH]: images(BIG_BATCH) };
@@ -248,11 +247,13 @@ function torchUnavailable(): string | undefined {
 /** The script's architecture arguments, from the checkpoint (so the reference is the same network). */
 function torchArchArgs(checkpoint: Checkpoint): string[] {
   const { architecture: a, schedule: s } = checkpoint.info;
+  const topology = topologyOf(a);
+  if (topology.family !== 'resnet-cifar') throw new Error(`the PyTorch inference reference is the CIFAR family's; ${topology.title} is not`);
   return [
     '--depth',
     String(a.depth),
     '--shortcut',
-    a.shortcut,
+    String(a.shortcut),
     '--classes',
     String(a.numClasses),
     '--input',
@@ -564,7 +565,7 @@ async function main(): Promise<void> {
   const { architecture: arch, config } = checkpoint.info;
   const reference = torch ? NAMES.reference : undefined;
   console.log(
-    `\nResNet-${arch.depth}, input ${arch.input.height}x${arch.input.width}x${arch.input.channels}, ${arch.numClasses} classes, ${config.dataset} test images; ` +
+    `\n${architectureTitle(arch)}, input ${arch.input.height}x${arch.input.width}x${arch.input.channels}, ${arch.numClasses} classes, ${config.dataset} test images; ` +
       `batch 1: ${options.warmup} + ${options.runs} runs, batch ${BIG_BATCH}: ${options.runs64} runs; medians. ` +
       `onnxruntime-node ${ort.env.versions.common}, CPU provider, intraOpNumThreads default (0: one thread per physical core; ` +
       `${availableParallelism()} logical CPUs here). Ratios > 1: faster than the reference.\n`,
