@@ -4,7 +4,8 @@
 // streamed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Preprocessing } from '@depthfold/core';
 import {
@@ -20,6 +21,7 @@ import {
   type DecodeProgress,
   type RawImage,
 } from '../src/node/index.js';
+import { decodeEntry } from '../src/node/cache-entry.js';
 import { difference, needsPil, pil, runPython, tempDir } from './helpers.js';
 
 const PER_CLASS = 10;
@@ -181,4 +183,33 @@ test('a Fashion-MNIST folder: scan, split, decode as PIL does, cache once, load'
   assert.equal((await again.read(root, victim)).length, 48 * 48 * 3);
 
   assert.ok(readdirSync(cacheDir).length >= 2);
+});
+
+test('a process killed in the middle of the first pass leaves whole entries only; the next pass decodes the rest', async (t) => {
+  if (!needsPil(t)) return;
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const root = join(dir, 'fashion');
+  runPython('make-fashion-folder.py', [root, '--per-class', '8']);
+  const cacheDir = join(dir, 'cache');
+  // The child kills itself (SIGKILL: no cleanup runs) once 10 images are in, with more being decoded and written.
+  const script = `
+import { DecodeCache, scanImageFolder, splitImageFolder } from ${JSON.stringify(new URL('../src/node/index.ts', import.meta.url).href)};
+const d = splitImageFolder(await scanImageFolder(${JSON.stringify(root)}), { seed: 0 });
+const cache = await DecodeCache.open({ dir: ${JSON.stringify(cacheDir)}, preprocessing: ${JSON.stringify(preprocessing)}, size: ${JSON.stringify(size)} });
+await cache.fill(d, { threads: 1, onProgress: (p) => { if (p.decoded >= 10) process.kill(process.pid, 'SIGKILL'); } });
+`;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+  });
+  assert.equal(child.signal, 'SIGKILL', child.stderr);
+  const cache = await DecodeCache.open({ dir: cacheDir, preprocessing, size });
+  const entries = readdirSync(cache.folder, { recursive: true, encoding: 'utf8' }).filter((p) => p.endsWith('.dfic'));
+  assert.ok(entries.length >= 10 && entries.length < 32, `${entries.length} entries`);
+  for (const entry of entries)
+    assert.ok(decodeEntry(new Uint8Array(readFileSync(join(cache.folder, entry))), size.height, size.width, 3), entry);
+  const description = splitImageFolder(await scanImageFolder(root), { seed: 0 });
+  const report = await cache.fill(description, { threads: 1 });
+  assert.equal(report.cached, entries.length);
+  assert.equal(report.decoded, 32 - entries.length);
 });

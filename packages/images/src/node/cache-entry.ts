@@ -15,7 +15,9 @@
 //   bytes 16..   kind 0: height x width x channels uint8 pixels, HWC, the preprocessing's output (before normalising);
 //                kind 1: UTF-8 JSON {"failure": ImageDecodeFailure, "reason": string}
 // Entries are written to "<entry>.dfic.tmp-<pid>-<random>" and renamed, so an entry is whole or absent; a crash leaves
-// at most a temp file, which no reader opens. An entry of the wrong length is treated as absent and decoded again.
+// at most a temp file, which no reader opens. A fill looks entries up by size alone (16 + height x width x channels
+// is a pixel entry; a failure's entry never has that size); reading an entry checks its header and length, and one
+// that is not whole is decoded again.
 import type { ImageDecodeFailure } from '../errors.js';
 
 /** The version written in byte 4 and in the folder key. */
@@ -39,9 +41,14 @@ export function encodePixelsEntry(pixels: Uint8Array, height: number, width: num
   return out;
 }
 
-/** The bytes of an entry that records an image that cannot be decoded. */
-export function encodeBadEntry(failure: ImageDecodeFailure, reason: string): Uint8Array {
-  const text = new TextEncoder().encode(JSON.stringify({ failure, reason }));
+/**
+ * The bytes of an entry that records an image that cannot be decoded. It is never `pixelEntryBytes` long (a space
+ * is added to its JSON if it would be), so that an entry's size alone tells a pixel entry of that shape.
+ */
+export function encodeBadEntry(failure: ImageDecodeFailure, reason: string, pixelEntryBytes: number): Uint8Array {
+  let json = JSON.stringify({ failure, reason });
+  if (HEADER_BYTES + new TextEncoder().encode(json).length === pixelEntryBytes) json += ' ';
+  const text = new TextEncoder().encode(json);
   const out = new Uint8Array(HEADER_BYTES + text.length);
   writeHeader(out, 1, 0, 0, 0);
   out.set(text, HEADER_BYTES);

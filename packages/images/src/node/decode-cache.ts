@@ -3,13 +3,13 @@
 // misses on every core and reports progress; images that cannot be decoded stop it, naming the file, or are skipped
 // and listed.
 import { createHash } from 'node:crypto';
-import { open, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Preprocessing, preprocessingSchema, parseWith } from '@depthfold/core';
 import { writeFileAtomic } from '@depthfold/core/node';
 import { ImageDecodeError, type ImageDecodeFailure } from '../errors.js';
 import { checkSize, type ImageSize } from '../raw-image.js';
-import { CACHE_FORMAT_VERSION, HEADER_BYTES, decodeEntry, entryKind } from './cache-entry.js';
+import { CACHE_FORMAT_VERSION, HEADER_BYTES, decodeEntry } from './cache-entry.js';
 import { DEFAULT_LIMIT_INPUT_PIXELS } from './decode.js';
 import type { DecodeJob, DecodeSettings } from './decode-job.js';
 import { defaultDecodeThreads, runDecodeJobs } from './decode-pool.js';
@@ -253,27 +253,21 @@ export class DecodeCache {
   }
 
   /**
-   * Whether an entry exists and what it holds, reading only its header and size for pixel entries (the pixels are
-   * read when used) and the whole file for recorded failures.
+   * Whether an entry exists and what it holds, from its size alone for pixel entries (one stat per image: a run's
+   * start looks up every image; the header is checked when the pixels are read) and from its bytes for failures.
    */
   private async lookupHeader(root: string, file: ImageFile) {
-    let handle: Awaited<ReturnType<typeof open>>;
+    const path = this.entryPath(root, file);
+    let size: number;
     try {
-      handle = await open(this.entryPath(root, file), 'r');
+      size = (await stat(path)).size;
     } catch {
       return undefined;
     }
-    try {
-      const header = new Uint8Array(HEADER_BYTES);
-      const { bytesRead } = await handle.read(header, 0, HEADER_BYTES, 0);
-      const { size } = await handle.stat();
-      const kind =
-        bytesRead === HEADER_BYTES ? entryKind(header, size, this.height, this.width, this.channels) : undefined;
-      if (kind !== 'bad') return kind && { kind };
-      return decodeEntry(await handle.readFile(), this.height, this.width, this.channels);
-    } finally {
-      await handle.close();
-    }
+    if (size === HEADER_BYTES + this.imageBytes) return { kind: 'pixels' as const };
+    const entry = await this.lookup(root, file);
+    // A torn pixel entry (only a failing disk makes one) is not whole: decoded again.
+    return entry?.kind === 'bad' ? entry : undefined;
   }
 
   /**

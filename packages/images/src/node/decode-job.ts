@@ -6,7 +6,7 @@ import { DepthfoldInputError, type Preprocessing } from '@depthfold/core';
 import { ImageDecodeError, type ImageDecodeFailure } from '../errors.js';
 import { preprocessImage } from '../preprocess.js';
 import type { ImageSize, PreprocessedImage } from '../raw-image.js';
-import { encodeBadEntry, encodePixelsEntry } from './cache-entry.js';
+import { HEADER_BYTES, encodeBadEntry, encodePixelsEntry } from './cache-entry.js';
 import { decodeImageBytes } from './decode.js';
 
 /** What every job of one cache shares. */
@@ -34,6 +34,10 @@ export type DecodeOutcome =
 
 /** Failures that belong to the file's bytes, and so are cached: the same bytes fail the same way next time. */
 const CACHED_FAILURES: readonly ImageDecodeFailure[] = ['empty', 'unsupported', 'corrupt', 'wrong-size'];
+
+/** The length of a pixel entry of these settings. */
+const pixelEntryBytes = (s: DecodeSettings): number =>
+  HEADER_BYTES + s.size.height * s.size.width * (s.preprocessing.colour === 'grey' ? 1 : 3);
 
 /** Entry folders known to exist: creating each of the 256 once, not once per image, saves a syscall per image. */
 const madeDirs = new Set<string>();
@@ -106,6 +110,6 @@ export async function runDecodeJob(job: DecodeJob, settings: DecodeSettings): Pr
     failure = error;
   }
   if (CACHED_FAILURES.includes(failure.failure))
-    await writeEntry(job.entry, encodeBadEntry(failure.failure, failure.reason));
+    await writeEntry(job.entry, encodeBadEntry(failure.failure, failure.reason, pixelEntryBytes(settings)));
   return { kind: 'bad', failure: failure.failure, reason: failure.reason };
 }

@@ -107,16 +107,35 @@ function enter(walk: Walk, path: string, s: Stats): () => void {
   return () => walk.ancestors.delete(key);
 }
 
+/** Stats in flight at once: a folder of thousands of images is listed in a fraction of the time of one by one. */
+const STATS = 32;
+
+/** `statFollowing` of each name in `dir`, in order, a few at once; hidden names are not looked at. */
+async function statNames(dir: string, names: readonly string[]): Promise<(Stats | undefined)[]> {
+  const out = new Array<Stats | undefined>(names.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < names.length) {
+      const i = next++;
+      if (!names[i]!.startsWith('.')) out[i] = await statFollowing(join(dir, names[i]!));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(STATS, names.length) }, lane));
+  return out;
+}
+
 /** The images under a class folder, recursively, in path order. */
 async function imagesUnder(dir: string, rel: string, label: number, walk: Walk, out: ImageFile[]): Promise<void> {
-  for (const name of await listDir(dir)) {
+  const names = await listDir(dir);
+  const stats = await statNames(dir, names);
+  for (const [i, name] of names.entries()) {
     const path = join(dir, name);
     const relPath = `${rel}/${name}`;
     if (name.startsWith('.')) {
       walk.ignored.push({ path: relPath, reason: 'hidden (its name starts with ".")' });
       continue;
     }
-    const s = await statFollowing(path);
+    const s = stats[i];
     if (!s) {
       walk.ignored.push({ path: relPath, reason: 'broken symbolic link' });
     } else if (s.isDirectory()) {
