@@ -32,7 +32,7 @@ export function onednnBf16Support(): OnednnBf16Support {
   const { isa } = loaded.binding.info();
   if (BF16_ISAS.includes(isa)) return { supported: true, isa };
   const capped = ['ONEDNN_MAX_CPU_ISA', 'DNNL_MAX_CPU_ISA'].find((name) => process.env[name]);
-  const cap = capped ? `, as ${capped}=${process.env[capped]} caps it` : '';
+  const cap = capped ? ` under ${capped}=${process.env[capped]}` : '';
   return {
     supported: false,
     isa,

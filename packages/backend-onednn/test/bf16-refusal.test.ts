@@ -81,7 +81,7 @@ for (const cap of ['AVX512_CORE', 'AVX2']) {
     assert.ok(!['avx512_core_bf16', 'avx512_core_amx'].includes(report.isa), `the cap did not hold: ${report.isa}`);
     if (cap === 'AVX2') assert.match(report.isa, /^(avx2|avx|sse41)$/);
     const reason =
-      `oneDNN runs ${report.isa} here, as ONEDNN_MAX_CPU_ISA=${cap} caps it, which has no bf16 dot products ` +
+      `oneDNN runs ${report.isa} here under ONEDNN_MAX_CPU_ISA=${cap}, which has no bf16 dot products ` +
       '(AVX512-BF16 or AMX-BF16: needs avx512_core_bf16 or avx512_core_amx)';
     assert.deepEqual(report.support, { supported: false, isa: report.isa, reason });
     assert.equal(report.set, `onednn: bf16 is not available: ${reason}`);
