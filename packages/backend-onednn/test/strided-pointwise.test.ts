@@ -62,7 +62,9 @@ const CASES: readonly Pointwise[] = [
   { n: 8, h: 16, w: 16, ci: 64, co: 128, stride: 2 },
 ];
 
-test('a strided 1x1 filter gradient is right, with few input channels (NCHW copies) and with many (NHWC)', { skip: skipUnlessOnednn }, () => {
+test('a strided 1x1 filter gradient is right, with few input channels (NCHW copies) and with many (NHWC)', {
+  skip: skipUnlessOnednn,
+}, () => {
   const loaded = loadBinding();
   if (!('binding' in loaded)) throw new Error(loaded.reason);
   for (const c of CASES) {
