@@ -72,6 +72,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<Binary>(env, exports, "binary");
   Export<AvgPoolForward>(env, exports, "avgPoolForward");
   Export<AvgPoolBackward>(env, exports, "avgPoolBackward");
+  Export<MaxPoolForward>(env, exports, "maxPoolForward");
+  Export<MaxPoolBackward>(env, exports, "maxPoolBackward");
   Export<Pad>(env, exports, "pad");
   Export<Slice>(env, exports, "slice");
   Export<Reduce>(env, exports, "reduce");

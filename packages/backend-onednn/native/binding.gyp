@@ -7,7 +7,9 @@
         "conv.cc",
         "norm.cc",
         "eltwise.cc",
-        "layout.cc"
+        "layout.cc",
+        "pool.cc",
+        "matmul.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -1,8 +1,10 @@
 // Conv2D and its two gradients on oneDNN: NHWC activations as tfjs holds them, and filters reordered from tfjs's
 // HWIO into the blocked layout that oneDNN picks (`any`): with plain HWIO filters it falls back to a slow gemm path.
+// In fp32, or with bf16 inputs and f32 accumulation and outputs (precision.h).
 #include "args.h"
 #include "engine.h"
 #include "kernels.h"
+#include "precision.h"
 
 namespace depthfold {
 namespace {
@@ -45,8 +47,11 @@ ConvGeometry ParseGeometry(const Napi::CallbackInfo &info, size_t index) {
   return g;
 }
 
-memory::desc Activations(const Dims &dims) { return Plain(dims, tag::nhwc); }
-memory::desc AnyWeights(const ConvGeometry &g) { return memory::desc(g.weights(), memory::data_type::f32, tag::any); }
+/** NHWC activations of data type `dt`: the caller's f32, or their bf16 copies. */
+memory::desc Activations(const Dims &dims, memory::data_type dt = memory::data_type::f32) {
+  return memory::desc(dims, dt, tag::nhwc);
+}
+memory::desc AnyWeights(const ConvGeometry &g, memory::data_type dt) { return memory::desc(g.weights(), dt, tag::any); }
 memory::desc UserWeights(const ConvGeometry &g) { return Plain(g.weights(), tag::hwio); }
 
 /** A reorder from the user's HWIO filter into the primitive's layout and the buffer it fills, or none where the two agree. */
@@ -61,43 +66,68 @@ struct WeightsReorder {
     reorder = dnnl::reorder(dnnl::reorder::primitive_desc(eng, user, eng, wanted));
     internal = memory(wanted, eng);
   }
+
+  /** The filter in the layout (and data type) the primitive wants: the caller's buffer itself, or the reordered copy. */
+  memory From(const ConvGeometry &g, float *filter) {
+    memory user = Wrap(UserWeights(g), filter);
+    if (!needed) return user;
+    reorder.execute(Ctx().stream, {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, internal}});
+    return internal;
+  }
 };
 
+/**
+ * At bf16 the inputs of every primitive (x, the filter, dy) are bf16 copies, and what it writes for the caller (y,
+ * dx, dfilter) is f32: oneDNN accumulates in f32 and converts once at the end.
+ */
 struct Forward {
   dnnl::convolution_forward::primitive_desc pd;
   dnnl::convolution_forward primitive;
+  OperandCopy src;
   WeightsReorder toInternal;
 
-  explicit Forward(const ConvGeometry &g)
+  Forward(const ConvGeometry &g, Precision p)
       : pd(dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                                           Activations(g.src()), AnyWeights(g), Activations(g.dst()), g.strides(),
-                                           g.dilation(), g.padL(), g.padR()),
+                                           Activations(g.src(), InputType(p)), AnyWeights(g, InputType(p)),
+                                           Activations(g.dst()), g.strides(), g.dilation(), g.padL(), g.padR()),
            Ctx().engine),
         primitive(pd),
+        src(Activations(g.src()), pd.src_desc(), kSrcSlot),
         toInternal(UserWeights(g), pd.weights_desc()) {}
 };
+
+Forward &CachedForward(const ConvGeometry &g, Precision p, Precision &ran) {
+  return CachedAt<Forward>("conv", g.v, p, ran, [&](Precision q) { return Forward(g, q); });
+}
 
 struct BackwardData {
   dnnl::convolution_backward_data::primitive_desc pd;
   dnnl::convolution_backward_data primitive;
+  OperandCopy diffDst;
   WeightsReorder toInternal;
 
-  BackwardData(const ConvGeometry &g, const Forward &hint)
+  BackwardData(const ConvGeometry &g, Precision p, const Forward &hint)
       : pd(dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, Activations(g.src()),
-                                                 AnyWeights(g), Activations(g.dst()), g.strides(), g.dilation(),
-                                                 g.padL(), g.padR()),
+                                                 AnyWeights(g, InputType(p)), Activations(g.dst(), InputType(p)),
+                                                 g.strides(), g.dilation(), g.padL(), g.padR()),
            Ctx().engine, hint.pd),
         primitive(pd),
+        diffDst(Activations(g.dst()), pd.diff_dst_desc(), kDiffDstSlot),
         toInternal(UserWeights(g), pd.weights_desc()) {}
 };
 
 /**
- * True for a strided 1x1 convolution. oneDNN 2.6's jit 1x1 backward-weights kernels (avx2, avx512) first gather a
- * strided NHWC input into a per-thread scratch buffer, and with fewer input channels than their channel block they
- * write past it (uxlfoundation/oneDNN#6035: heap corruption, seen here as `free(): invalid size`). Those
- * convolutions compute their filter gradient from NCHW copies, which take another path.
+ * True for a strided 1x1 convolution with fewer input channels than 16, the largest channel block of oneDNN 2.6's
+ * jit 1x1 backward-weights kernels (avx2: 8, avx512 and avx512 bf16: 16). They first gather a strided NHWC input
+ * into a per-thread scratch buffer, booked for the input's channels but addressed by their channel block, and
+ * with fewer input channels than the block they write past it (uxlfoundation/oneDNN#6035: heap corruption, seen
+ * here as `free(): invalid size`). Those convolutions compute their filter gradient from NCHW copies, which take
+ * another path. With as many channels as the block or more the addressing stays inside the buffer, and ResNet's
+ * strided 1x1 projections (64 and more channels) keep the fast NHWC kernels.
  */
-bool StridedPointwise(const ConvGeometry &g) { return g.at(7) == 1 && g.at(8) == 1 && (g.at(9) > 1 || g.at(10) > 1); }
+bool StridedPointwise(const ConvGeometry &g) {
+  return g.at(7) == 1 && g.at(8) == 1 && (g.at(9) > 1 || g.at(10) > 1) && g.at(3) < 16;
+}
 
 struct BackwardWeights {
   /** Whether x and dy are copied into NCHW first (see StridedPointwise). */
@@ -106,111 +136,96 @@ struct BackwardWeights {
   dnnl::convolution_forward::primitive_desc hintPd;
   dnnl::convolution_backward_weights::primitive_desc pd;
   dnnl::convolution_backward_weights primitive;
+  OperandCopy src, diffDst;
   bool reorderNeeded;
   memory internal;
   dnnl::reorder toUser;
-  memory srcCopy, dyCopy;
-  dnnl::reorder srcToPlanar, dyToPlanar;
 
-  BackwardWeights(const ConvGeometry &g, const Forward &hint)
+  BackwardWeights(const ConvGeometry &g, Precision p, const Forward &hint)
       : planar(StridedPointwise(g)),
-        srcMd(planar ? Plain(g.src(), tag::nchw) : Activations(g.src())),
-        dstMd(planar ? Plain(g.dst(), tag::nchw) : Activations(g.dst())),
+        srcMd(memory::desc(g.src(), InputType(p), planar ? tag::nchw : tag::nhwc)),
+        dstMd(memory::desc(g.dst(), InputType(p), planar ? tag::nchw : tag::nhwc)),
         hintPd(planar ? dnnl::convolution_forward::primitive_desc(
-                            dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
-                                                            dnnl::algorithm::convolution_direct, srcMd, AnyWeights(g),
-                                                            dstMd, g.strides(), g.dilation(), g.padL(), g.padR()),
+                            dnnl::convolution_forward::desc(
+                                dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, srcMd,
+                                AnyWeights(g, InputType(p)), Plain(g.dst(), tag::nchw), g.strides(), g.dilation(),
+                                g.padL(), g.padR()),
                             Ctx().engine)
                       : hint.pd),
-        pd(dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, srcMd, AnyWeights(g), dstMd,
-                                                    g.strides(), g.dilation(), g.padL(), g.padR()),
+        pd(dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, srcMd,
+                                                    AnyWeights(g, memory::data_type::f32), dstMd, g.strides(),
+                                                    g.dilation(), g.padL(), g.padR()),
            Ctx().engine, hintPd),
         primitive(pd),
+        src(Activations(g.src()), srcMd, kSrcSlot),
+        diffDst(Activations(g.dst()), dstMd, kDiffDstSlot),
         reorderNeeded(pd.diff_weights_desc() != UserWeights(g)) {
-    const dnnl::engine &eng = Ctx().engine;
-    if (planar) {
-      srcCopy = memory(srcMd, eng);
-      dyCopy = memory(dstMd, eng);
-      srcToPlanar = dnnl::reorder(dnnl::reorder::primitive_desc(eng, Activations(g.src()), eng, srcMd));
-      dyToPlanar = dnnl::reorder(dnnl::reorder::primitive_desc(eng, Activations(g.dst()), eng, dstMd));
-    }
     if (!reorderNeeded) return;
+    const dnnl::engine &eng = Ctx().engine;
     internal = memory(pd.diff_weights_desc(), eng);
     toUser = dnnl::reorder(dnnl::reorder::primitive_desc(eng, pd.diff_weights_desc(), eng, UserWeights(g)));
   }
 };
 
-Forward &CachedForward(const ConvGeometry &g) {
-  return Cached<Forward>(Key("conv", g.v), [&] { return Forward(g); });
-}
-
-/** The filter in the layout `r` wants: the caller's buffer itself, or the reordered copy. */
-memory FilterFor(WeightsReorder &r, const ConvGeometry &g, float *filter) {
-  memory user = Wrap(UserWeights(g), filter);
-  if (!r.needed) return user;
-  r.reorder.execute(Ctx().stream, {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, r.internal}});
-  return r.internal;
-}
-
 }  // namespace
 
-// conv2dForward(geometry, x, filter, y)
+// conv2dForward(geometry, x, filter, y, precision) -> the precision it ran in
 Napi::Value Conv2dForward(const Napi::CallbackInfo &info) {
-  ExpectArgs(info, "conv2dForward", 4);
+  ExpectArgs(info, "conv2dForward", 5);
   const ConvGeometry g = ParseGeometry(info, 0);
   float *x = FloatsArg(info, 1, "x", g.srcCount());
   float *filter = FloatsArg(info, 2, "filter", g.weightsCount());
   float *y = FloatsArg(info, 3, "y", g.dstCount());
-  Forward &f = CachedForward(g);
-  memory weights = FilterFor(f.toInternal, g, filter);
-  f.primitive.execute(Ctx().stream, {{DNNL_ARG_SRC, Wrap(Activations(g.src()), x)},
-                                     {DNNL_ARG_WEIGHTS, weights},
+  const Precision asked = PrecisionArg(info, 4);
+  Precision ran;
+  Forward &f = CachedForward(g, asked, ran);
+  f.primitive.execute(Ctx().stream, {{DNNL_ARG_SRC, f.src.From(x)},
+                                     {DNNL_ARG_WEIGHTS, f.toInternal.From(g, filter)},
                                      {DNNL_ARG_DST, Wrap(Activations(g.dst()), y)}});
   Ctx().stream.wait();
-  return info.Env().Undefined();
+  return PrecisionValue(info.Env(), ran);
 }
 
-// conv2dBackwardData(geometry, dy, filter, dx)
+// conv2dBackwardData(geometry, dy, filter, dx, precision) -> the precision it ran in
 Napi::Value Conv2dBackwardData(const Napi::CallbackInfo &info) {
-  ExpectArgs(info, "conv2dBackwardData", 4);
+  ExpectArgs(info, "conv2dBackwardData", 5);
   const ConvGeometry g = ParseGeometry(info, 0);
   float *dy = FloatsArg(info, 1, "dy", g.dstCount());
   float *filter = FloatsArg(info, 2, "filter", g.weightsCount());
   float *dx = FloatsArg(info, 3, "dx", g.srcCount());
-  Forward &hint = CachedForward(g);
-  BackwardData &b = Cached<BackwardData>(Key("conv-bwd-data", g.v), [&] { return BackwardData(g, hint); });
-  memory weights = FilterFor(b.toInternal, g, filter);
-  b.primitive.execute(Ctx().stream, {{DNNL_ARG_DIFF_DST, Wrap(Activations(g.dst()), dy)},
-                                     {DNNL_ARG_WEIGHTS, weights},
+  const Precision asked = PrecisionArg(info, 4);
+  Precision ran;
+  BackwardData &b = CachedAt<BackwardData>("conv-bwd-data", g.v, asked, ran, [&](Precision p) {
+    Precision hintRan;
+    return BackwardData(g, p, CachedForward(g, p, hintRan));
+  });
+  b.primitive.execute(Ctx().stream, {{DNNL_ARG_DIFF_DST, b.diffDst.From(dy)},
+                                     {DNNL_ARG_WEIGHTS, b.toInternal.From(g, filter)},
                                      {DNNL_ARG_DIFF_SRC, Wrap(Activations(g.src()), dx)}});
   Ctx().stream.wait();
-  return info.Env().Undefined();
+  return PrecisionValue(info.Env(), ran);
 }
 
-// conv2dBackwardWeights(geometry, x, dy, dfilter)
+// conv2dBackwardWeights(geometry, x, dy, dfilter, precision) -> the precision it ran in
 Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo &info) {
-  ExpectArgs(info, "conv2dBackwardWeights", 4);
+  ExpectArgs(info, "conv2dBackwardWeights", 5);
   const ConvGeometry g = ParseGeometry(info, 0);
   float *x = FloatsArg(info, 1, "x", g.srcCount());
   float *dy = FloatsArg(info, 2, "dy", g.dstCount());
   float *dfilter = FloatsArg(info, 3, "dfilter", g.weightsCount());
-  Forward &hint = CachedForward(g);
-  BackwardWeights &b = Cached<BackwardWeights>(Key("conv-bwd-weights", g.v), [&] { return BackwardWeights(g, hint); });
+  const Precision asked = PrecisionArg(info, 4);
+  Precision ran;
+  BackwardWeights &b = CachedAt<BackwardWeights>("conv-bwd-weights", g.v, asked, ran, [&](Precision p) {
+    Precision hintRan;
+    return BackwardWeights(g, p, CachedForward(g, p, hintRan));
+  });
   memory user = Wrap(UserWeights(g), dfilter);
-  memory src = Wrap(Activations(g.src()), x);
-  memory diffDst = Wrap(Activations(g.dst()), dy);
-  if (b.planar) {
-    b.srcToPlanar.execute(Ctx().stream, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, b.srcCopy}});
-    b.dyToPlanar.execute(Ctx().stream, {{DNNL_ARG_FROM, diffDst}, {DNNL_ARG_TO, b.dyCopy}});
-    src = b.srcCopy;
-    diffDst = b.dyCopy;
-  }
-  b.primitive.execute(Ctx().stream, {{DNNL_ARG_SRC, src},
-                                     {DNNL_ARG_DIFF_DST, diffDst},
+  b.primitive.execute(Ctx().stream, {{DNNL_ARG_SRC, b.src.From(x)},
+                                     {DNNL_ARG_DIFF_DST, b.diffDst.From(dy)},
                                      {DNNL_ARG_DIFF_WEIGHTS, b.reorderNeeded ? b.internal : user}});
   if (b.reorderNeeded) b.toUser.execute(Ctx().stream, {{DNNL_ARG_FROM, b.internal}, {DNNL_ARG_TO, user}});
   Ctx().stream.wait();
-  return info.Env().Undefined();
+  return PrecisionValue(info.Env(), ran);
 }
 
 }  // namespace depthfold

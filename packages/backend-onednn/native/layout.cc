@@ -1,6 +1,5 @@
-// Kernels that move data rather than compute: average pooling (the option-A shortcut's subsampling) and its
-// gradient, zero padding and slicing (a reorder into or out of a sub-block), the mean or sum over axes (global
-// average pooling, a bias gradient), and batched MatMul (the head). All on plain row-major 4-D tensors.
+// Kernels that move data rather than compute: zero padding and slicing (a reorder into or out of a sub-block), and
+// the mean or sum over axes (a bias gradient). All on plain row-major 4-D tensors.
 #include <algorithm>
 
 #include "args.h"
@@ -11,61 +10,6 @@ namespace depthfold {
 namespace {
 
 using tag = memory::format_tag;
-
-/** An average pool's shape, from the 14 integers the JS side passes (see src/native.ts). */
-struct PoolGeometry {
-  std::vector<int64_t> v;  // n h w c oh ow kh kw sh sw pt pl pb pr
-  Dims src() const { return {v[0], v[3], v[1], v[2]}; }
-  Dims dst() const { return {v[0], v[3], v[4], v[5]}; }
-  Dims kernel() const { return {v[6], v[7]}; }
-  Dims strides() const { return {v[8], v[9]}; }
-  Dims padL() const { return {v[10], v[11]}; }
-  Dims padR() const { return {v[12], v[13]}; }
-  int64_t srcCount() const { return v[0] * v[1] * v[2] * v[3]; }
-  int64_t dstCount() const { return v[0] * v[4] * v[5] * v[3]; }
-};
-
-PoolGeometry ParsePool(const Napi::CallbackInfo &info, size_t index) {
-  PoolGeometry g{IntsArg(info, index, "geometry", 14, 0)};
-  for (int i = 0; i < 10; i++) {
-    if (g.v[i] < 1) ThrowRange(info.Env(), "geometry[" + std::to_string(i) + "]", "a positive size", std::to_string(g.v[i]));
-  }
-  ElementCount(info.Env(), {g.v[0], g.v[1], g.v[2], g.v[3]}, "geometry: the input");
-  for (int axis = 0; axis < 2; axis++) {
-    const int64_t span = g.v[1 + axis] + g.v[10 + axis] + g.v[12 + axis] - g.v[6 + axis];
-    const int64_t expected = span < 0 ? 0 : span / g.v[8 + axis] + 1;
-    if (g.v[4 + axis] != expected) {
-      ThrowRange(info.Env(), axis == 0 ? "geometry: output height" : "geometry: output width",
-                 std::to_string(expected) + " for this input, window, stride and padding", std::to_string(g.v[4 + axis]));
-    }
-  }
-  return g;
-}
-
-struct PoolForward {
-  dnnl::pooling_forward::primitive_desc pd;
-  dnnl::pooling_forward primitive;
-  explicit PoolForward(const PoolGeometry &g)
-      : pd(dnnl::pooling_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::pooling_avg_exclude_padding,
-                                       Plain(g.src(), tag::nhwc), Plain(g.dst(), tag::nhwc), g.strides(), g.kernel(),
-                                       g.padL(), g.padR()),
-           Ctx().engine),
-        primitive(pd) {}
-};
-
-struct PoolBackward {
-  dnnl::pooling_backward::primitive_desc pd;
-  dnnl::pooling_backward primitive;
-  PoolBackward(const PoolGeometry &g, const PoolForward &hint)
-      : pd(dnnl::pooling_backward::desc(dnnl::algorithm::pooling_avg_exclude_padding, Plain(g.src(), tag::nhwc),
-                                        Plain(g.dst(), tag::nhwc), g.strides(), g.kernel(), g.padL(), g.padR()),
-           Ctx().engine, hint.pd),
-        primitive(pd) {}
-};
-
-PoolForward &CachedPool(const PoolGeometry &g) {
-  return Cached<PoolForward>(Key("avgpool", g.v), [&] { return PoolForward(g); });
-}
 
 /** A reorder between a whole plain 4-D tensor and a sub-block of another, at `offsets` within the larger. */
 struct BlockCopy {
@@ -92,32 +36,6 @@ void CheckBlock(const Napi::Env &env, const std::vector<int64_t> &small, const s
 }
 
 }  // namespace
-
-// avgPoolForward(geometry, x, y)
-Napi::Value AvgPoolForward(const Napi::CallbackInfo &info) {
-  ExpectArgs(info, "avgPoolForward", 3);
-  const PoolGeometry g = ParsePool(info, 0);
-  float *x = FloatsArg(info, 1, "x", g.srcCount());
-  float *y = FloatsArg(info, 2, "y", g.dstCount());
-  CachedPool(g).primitive.execute(Ctx().stream, {{DNNL_ARG_SRC, Wrap(Plain(g.src(), tag::nhwc), x)},
-                                                 {DNNL_ARG_DST, Wrap(Plain(g.dst(), tag::nhwc), y)}});
-  Ctx().stream.wait();
-  return info.Env().Undefined();
-}
-
-// avgPoolBackward(geometry, dy, dx)
-Napi::Value AvgPoolBackward(const Napi::CallbackInfo &info) {
-  ExpectArgs(info, "avgPoolBackward", 3);
-  const PoolGeometry g = ParsePool(info, 0);
-  float *dy = FloatsArg(info, 1, "dy", g.dstCount());
-  float *dx = FloatsArg(info, 2, "dx", g.srcCount());
-  PoolForward &hint = CachedPool(g);
-  auto &b = Cached<PoolBackward>(Key("avgpool-bwd", g.v), [&] { return PoolBackward(g, hint); });
-  b.primitive.execute(Ctx().stream, {{DNNL_ARG_DIFF_DST, Wrap(Plain(g.dst(), tag::nhwc), dy)},
-                                     {DNNL_ARG_DIFF_SRC, Wrap(Plain(g.src(), tag::nhwc), dx)}});
-  Ctx().stream.wait();
-  return info.Env().Undefined();
-}
 
 // pad(srcShape, before, dstShape, x, y): y is zero but for x placed at `before`.
 Napi::Value Pad(const Napi::CallbackInfo &info) {
@@ -173,27 +91,6 @@ Napi::Value Reduce(const Napi::CallbackInfo &info) {
         Ctx().engine));
   });
   r.execute(Ctx().stream, {{DNNL_ARG_SRC, Wrap(Plain(src, tag::abcd), x)}, {DNNL_ARG_DST, Wrap(Plain(dst, tag::abcd), y)}});
-  Ctx().stream.wait();
-  return info.Env().Undefined();
-}
-
-// matMul([batch, m, k, n], transposeA, transposeB, a, b, y): y[i] = op(a[i]) op(b[i]), row-major.
-Napi::Value MatMul(const Napi::CallbackInfo &info) {
-  ExpectArgs(info, "matMul", 6);
-  const auto s = IntsArg(info, 0, "shape", 4, 1);
-  const bool ta = info[1].ToBoolean().Value();
-  const bool tb = info[2].ToBoolean().Value();
-  const int64_t batch = s[0], m = s[1], k = s[2], n = s[3];
-  float *a = FloatsArg(info, 3, "a", ElementCount(info.Env(), {batch, m, k}, "a"));
-  float *b = FloatsArg(info, 4, "b", ElementCount(info.Env(), {batch, k, n}, "b"));
-  float *y = FloatsArg(info, 5, "y", ElementCount(info.Env(), {batch, m, n}, "y"));
-  const memory::desc aMd = Plain({batch, m, k}, ta ? tag::acb : tag::abc);
-  const memory::desc bMd = Plain({batch, k, n}, tb ? tag::acb : tag::abc);
-  const memory::desc yMd = Plain({batch, m, n}, tag::abc);
-  auto &p = Cached<dnnl::matmul>(Key("matmul", {batch, m, k, n, ta, tb}), [&] {
-    return dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(aMd, bMd, yMd), Ctx().engine));
-  });
-  p.execute(Ctx().stream, {{DNNL_ARG_SRC, Wrap(aMd, a)}, {DNNL_ARG_WEIGHTS, Wrap(bMd, b)}, {DNNL_ARG_DST, Wrap(yMd, y)}});
   Ctx().stream.wait();
   return info.Env().Undefined();
 }

@@ -20,6 +20,11 @@ type DataId = object;
 export class MathBackendOnednn extends MathBackendCPU {
   /** Calls of each native kernel, by kernel name, since the backend started or the counts were reset. */
   readonly nativeCalls = new Map<string, number>();
+  /**
+   * Native calls asked to run in bf16, by kernel name: how many ran in bf16, and how many in fp32 because oneDNN
+   * had no bf16 implementation of their shape. Reset with {@link nativeCalls}.
+   */
+  readonly bf16Calls = new Map<string, { bf16: number; fp32: number }>();
   /** Released output buffers by length. */
   private readonly pool = new Map<number, Float32Array[]>();
   private pooledBytes = 0;
@@ -41,6 +46,14 @@ export class MathBackendOnednn extends MathBackendCPU {
   /** Records one native call of `kernelName`. */
   countCall(kernelName: string): void {
     this.nativeCalls.set(kernelName, (this.nativeCalls.get(kernelName) ?? 0) + 1);
+  }
+
+  /** Records how one native call that was asked to run in bf16 ran. */
+  countBf16Call(kernelName: string, ranInBf16: boolean): void {
+    const counts = this.bf16Calls.get(kernelName) ?? { bf16: 0, fp32: 0 };
+    if (ranInBf16) counts.bf16++;
+    else counts.fp32++;
+    this.bf16Calls.set(kernelName, counts);
   }
 
   /**

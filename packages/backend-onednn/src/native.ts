@@ -4,13 +4,23 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { OnednnPrecision } from './precision.js';
 
-/** The library's version, the instruction set its kernels run on, and its OpenMP threads. */
-export interface OnednnInfo {
+/** The library's version, the instruction set its kernels run on, and its OpenMP threads, as the addon reports them. */
+export interface OnednnNativeInfo {
   version: string;
+  /** oneDNN's effective ISA (`dnnl::get_effective_cpu_isa()`), capped by `ONEDNN_MAX_CPU_ISA` where it is set. */
   isa: string;
   threads: number;
 }
+
+/** {@link OnednnNativeInfo}, and the precision of the convolutions and matmuls in force. */
+export interface OnednnInfo extends OnednnNativeInfo {
+  precision: OnednnPrecision;
+}
+
+/** A precision as the entry points take and return it: 0 fp32, 1 bf16 (see src/precision.ts). */
+export type PrecisionCode = 0 | 1;
 
 /** A batch-norm forward entry point: shape is n h w c of an NHWC x; y, mean and variance as the entry point says. */
 export type BatchNormForward = (
@@ -29,12 +39,34 @@ export type BatchNormForward = (
  * are checked against the arrays' lengths before any is touched, and a mismatch throws a RangeError.
  */
 export interface OnednnBinding {
-  info(): OnednnInfo;
+  info(): OnednnNativeInfo;
   setThreads(threads: number): void;
-  /** geometry: n h w ci oh ow co kh kw sh sw dh dw padTop padLeft padBottom padRight; NHWC x/y, HWIO filter. */
-  conv2dForward(geometry: number[], x: Float32Array, filter: Float32Array, y: Float32Array): void;
-  conv2dBackwardData(geometry: number[], dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
-  conv2dBackwardWeights(geometry: number[], x: Float32Array, dy: Float32Array, dfilter: Float32Array): void;
+  /**
+   * geometry: n h w ci oh ow co kh kw sh sw dh dw padTop padLeft padBottom padRight; NHWC x/y, HWIO filter. The
+   * convolutions and matMul take the precision asked for and return the one they ran in: fp32 where oneDNN has no
+   * bf16 implementation of the shape.
+   */
+  conv2dForward(
+    geometry: number[],
+    x: Float32Array,
+    filter: Float32Array,
+    y: Float32Array,
+    precision: PrecisionCode,
+  ): PrecisionCode;
+  conv2dBackwardData(
+    geometry: number[],
+    dy: Float32Array,
+    filter: Float32Array,
+    dx: Float32Array,
+    precision: PrecisionCode,
+  ): PrecisionCode;
+  conv2dBackwardWeights(
+    geometry: number[],
+    x: Float32Array,
+    dy: Float32Array,
+    dfilter: Float32Array,
+    precision: PrecisionCode,
+  ): PrecisionCode;
   /** Batch norm in training: the batch's mean and variance (biased) are written. */
   batchNormForward: BatchNormForward;
   /** Batch norm at test time: the given (running) mean and variance are read. */
@@ -58,6 +90,10 @@ export interface OnednnBinding {
   /** geometry: n h w c oh ow kh kw sh sw padTop padLeft padBottom padRight. */
   avgPoolForward(geometry: number[], x: Float32Array, y: Float32Array): void;
   avgPoolBackward(geometry: number[], dy: Float32Array, dx: Float32Array): void;
+  /** Max pooling, padded taps skipped; on ties the first tap in row-major window order wins. Same geometry. */
+  maxPoolForward(geometry: number[], x: Float32Array, y: Float32Array): void;
+  /** The gradient of max pooling, from its input x (the forward runs again inside). */
+  maxPoolBackward(geometry: number[], x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   pad(srcShape: number[], before: number[], dstShape: number[], x: Float32Array, y: Float32Array): void;
   slice(srcShape: number[], begin: number[], dstShape: number[], x: Float32Array, y: Float32Array): void;
   /** op: 0 mean, 1 sum, over the axes where dstShape is 1 (4-D shapes). */
@@ -70,7 +106,8 @@ export interface OnednnBinding {
     a: Float32Array,
     b: Float32Array,
     y: Float32Array,
-  ): void;
+    precision: PrecisionCode,
+  ): PrecisionCode;
 }
 
 const buildDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'native', 'build');

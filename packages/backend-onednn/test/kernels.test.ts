@@ -78,6 +78,13 @@ const convCases: Array<{
   { x: [2, 11, 7, 9], k: 3, cout: 5, stride: 2, pad: 0 },
   { x: [2, 6, 6, 17], k: 3, cout: 33, stride: 1, pad: 'same' },
   { x: [4, 14, 14, 32], k: 3, cout: 64, stride: 2, pad: 1 },
+  // ResNet-50's stem (7x7/2, pad 3, at 64 px and at an odd size) and its strided 1x1 projections, which take
+  // oneDNN's NHWC 1x1 kernels (64 and more input channels: clear of uxlfoundation/oneDNN#6035, see native/conv.cc).
+  { x: [1, 64, 64, 3], k: 7, cout: 64, stride: 2, pad: 3 },
+  { x: [2, 33, 33, 3], k: 7, cout: 64, stride: 2, pad: 3 },
+  { x: [2, 16, 16, 64], k: 1, cout: 128, stride: 2, pad: 'valid' },
+  { x: [1, 8, 8, 256], k: 1, cout: 512, stride: 2, pad: 'valid' },
+  { x: [2, 9, 9, 16], k: 1, cout: 24, stride: 2, pad: 'valid' },
 ];
 for (const c of convCases) {
   test(`Conv2D ${c.k}x${c.k}/s${c.stride} pad ${c.pad} x=[${c.x}] cout=${c.cout}, and its gradients`, {
@@ -159,6 +166,70 @@ test('AvgPool 1x1/s2 (option A) and 2x2/s2, and their gradients', { skip: skipUn
     ],
     ['AvgPool', 'AvgPoolGrad'],
   );
+});
+
+const MAX_POOL = ['MaxPool', 'MaxPoolGrad'];
+const maxPoolCases: Array<{
+  x: [number, number, number, number];
+  k: number;
+  stride: number;
+  pad: 'same' | 'valid' | number;
+  rounding?: 'ceil' | 'floor' | 'round';
+}> = [
+  { x: [2, 32, 32, 64], k: 3, stride: 2, pad: 1 }, // ResNet-50's stem at 64 px (batch 2)
+  { x: [1, 7, 9, 3], k: 3, stride: 2, pad: 1 },
+  { x: [2, 33, 33, 67], k: 3, stride: 2, pad: 1 },
+  { x: [3, 8, 8, 1], k: 2, stride: 2, pad: 'valid' },
+  { x: [2, 7, 9, 67], k: 2, stride: 2, pad: 'valid' },
+  { x: [1, 9, 7, 3], k: 3, stride: 1, pad: 1 },
+  { x: [2, 11, 11, 16], k: 3, stride: 2, pad: 'same' },
+  // The last window reaches 2 rows past the input. tfjs's gradient drops the rounding, so that the cpu kernel (on
+  // both backends) computes it from a dy of another size than it expects (see src/kernels/pool.ts).
+  { x: [1, 8, 8, 3], k: 3, stride: 2, pad: 1, rounding: 'ceil' },
+];
+for (const c of maxPoolCases) {
+  const name = `MaxPool ${c.k}x${c.k}/s${c.stride} pad ${c.pad}${c.rounding ? ` ${c.rounding}` : ''} x=[${c.x}]`;
+  test(`${name}, and its gradient`, { skip: skipUnlessOnednn }, async () => {
+    await onBothBackends(
+      () =>
+        withGrads(
+          (x) => tf.maxPool(x as tf.Tensor4D, c.k, c.stride, c.pad, c.rounding),
+          [randomTensor(c.x, 40 + c.x[3])],
+          41,
+        ),
+      c.rounding === 'ceil' ? ['MaxPool'] : MAX_POOL,
+    );
+  });
+}
+
+test('MaxPool on ties: the first tap in row-major window order wins, as on the cpu, bit for bit', {
+  skip: skipUnlessOnednn,
+}, async () => {
+  // Values from {-2, -1, 0, 1} (many ties in each window), a constant image (all ties, and every window of the
+  // padded border), and small-integer gradients, so that both backends' sums are exact and must agree exactly.
+  const levels = (shape: number[], seed: number) => tf.floor(tf.mul(tf.add(randomTensor(shape, seed), 1), 2));
+  const integers = (shape: number[], seed: number) => tf.round(tf.mul(randomTensor(shape, seed), 8));
+  const results: number[][][] = [];
+  for (const backend of ['cpu', 'onednn']) {
+    await tf.setBackend(backend);
+    resetNativeCallCounts();
+    const outputs = tf.tidy(() =>
+      [
+        { x: levels([2, 7, 9, 3], 50), k: 3, s: 2, pad: 1 },
+        { x: tf.fill([1, 6, 5, 17], -1.5), k: 3, s: 2, pad: 1 },
+        { x: levels([1, 9, 7, 16], 51), k: 3, s: 1, pad: 1 },
+        { x: levels([2, 8, 6, 5], 52), k: 2, s: 2, pad: 'valid' as const },
+      ].flatMap(({ x, k, s, pad }, i) => {
+        const f = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, k, s, pad);
+        const dy = integers(f(x).shape, 60 + i);
+        return [f(x), tf.grad((a: tf.Tensor) => tf.sum(tf.mul(f(a), dy)))(x)];
+      }),
+    );
+    results.push(outputs.map((t) => Array.from(t.dataSync())));
+    tf.dispose(outputs);
+  }
+  for (const kernel of MAX_POOL) assert.ok((nativeCallCounts().get(kernel) ?? 0) > 0, `onednn ran no native ${kernel}`);
+  assert.deepEqual(results[1], results[0]);
 });
 
 test('zero padding of channels (option A) and of a matrix, and their gradients (Slice)', {

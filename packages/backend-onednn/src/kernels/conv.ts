@@ -1,6 +1,7 @@
-// Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter (NHWC) on oneDNN; NCHW is left to the cpu kernels.
+// Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter (NHWC) on oneDNN, at the precision in force
+// (src/precision.ts); NCHW is left to the cpu kernels.
 import * as tf from '@tensorflow/tfjs-core';
-import { floats, nativeKernel, output, type NativeArgs } from './native-kernel.js';
+import { atPrecision, floats, nativeKernel, output, type NativeArgs } from './native-kernel.js';
 
 type ConvAttrs = {
   strides: number | [number, number];
@@ -53,7 +54,7 @@ function conv2d({ inputs, attrs, backend }: NativeArgs): tf.TensorInfo | null {
   const g = geometry(x!.shape, filter!.shape, attrs as unknown as ConvAttrs);
   if (!g) return null;
   const y = output(backend, [g[0]!, g[4]!, g[5]!, g[6]!]);
-  backend.native.conv2dForward(g, xs, fs, y.values);
+  atPrecision(backend, tf.Conv2D, (p) => backend.native.conv2dForward(g, xs, fs, y.values, p));
   return y.info;
 }
 
@@ -66,7 +67,7 @@ function conv2dBackpropInput({ inputs, attrs, backend }: NativeArgs): tf.TensorI
   const g = geometry(inputShape, filter!.shape, { ...(attrs as unknown as ConvAttrs), dilations: 1 });
   if (!g) return null;
   const dx = output(backend, [...inputShape]);
-  backend.native.conv2dBackwardData(g, dys, fs, dx.values);
+  atPrecision(backend, tf.Conv2DBackpropInput, (p) => backend.native.conv2dBackwardData(g, dys, fs, dx.values, p));
   return dx.info;
 }
 
@@ -79,7 +80,7 @@ function conv2dBackpropFilter({ inputs, attrs, backend }: NativeArgs): tf.Tensor
   const g = geometry(x!.shape, filterShape, { ...(attrs as unknown as ConvAttrs), dilations: 1 });
   if (!g) return null;
   const df = output(backend, [...filterShape]);
-  backend.native.conv2dBackwardWeights(g, xs, dys, df.values);
+  atPrecision(backend, tf.Conv2DBackpropFilter, (p) => backend.native.conv2dBackwardWeights(g, xs, dys, df.values, p));
   return df.info;
 }
 

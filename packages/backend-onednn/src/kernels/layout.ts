@@ -1,63 +1,7 @@
-// The option-A shortcut's kernels on oneDNN: unpadded average pooling (a 1x1 pool subsamples) and its gradient,
-// zero padding (PadV2) and its gradient, Slice. A slice that is one contiguous run stays on the cpu kernel,
-// which returns a view without copying.
+// The option-A shortcut's zero padding (PadV2) and its gradient, Slice, on oneDNN. A slice that is one contiguous
+// run stays on the cpu kernel, which returns a view without copying.
 import * as tf from '@tensorflow/tfjs-core';
 import { floats, nativeKernel, output, rank4, type NativeArgs } from './native-kernel.js';
-
-type PoolAttrs = tf.AvgPoolAttrs;
-
-/** The 14 integers of native/layout.cc's pool geometry, or null where the pool pads (tfjs's cpu kernels average
- * over the valid taps forward but over the whole window backward, which no native algorithm repeats). */
-function poolGeometry(xShape: number[], attrs: PoolAttrs): number[] | null {
-  const p = tf.backend_util.computePool2DInfo(
-    xShape as [number, number, number, number],
-    attrs.filterSize,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-  );
-  const { top, left, bottom, right } = p.padInfo;
-  if (top || left || bottom || right) return null;
-  return [
-    p.batchSize,
-    p.inHeight,
-    p.inWidth,
-    p.inChannels,
-    p.outHeight,
-    p.outWidth,
-    p.filterHeight,
-    p.filterWidth,
-    p.strideHeight,
-    p.strideWidth,
-    0,
-    0,
-    0,
-    0,
-  ];
-}
-
-function avgPool({ inputs, attrs, backend }: NativeArgs): tf.TensorInfo | null {
-  const x = inputs.x!;
-  const xs = floats(backend, x);
-  if (!xs || x.shape.length !== 4) return null;
-  const g = poolGeometry(x.shape, attrs as unknown as PoolAttrs);
-  if (!g) return null;
-  const y = output(backend, [g[0]!, g[4]!, g[5]!, g[3]!]);
-  backend.native.avgPoolForward(g, xs, y.values);
-  return y.info;
-}
-
-function avgPoolGrad({ inputs, attrs, backend }: NativeArgs): tf.TensorInfo | null {
-  const { dy, input } = inputs;
-  const dys = floats(backend, dy);
-  if (!dys || !input || input.shape.length !== 4) return null;
-  const g = poolGeometry(input.shape, attrs as unknown as PoolAttrs);
-  if (!g) return null;
-  const dx = output(backend, [...input.shape]);
-  backend.native.avgPoolBackward(g, dys, dx.values);
-  return dx.info;
-}
 
 function pad({ inputs, attrs, backend }: NativeArgs): tf.TensorInfo | null {
   const x = inputs.x!;
@@ -88,10 +32,5 @@ function slice({ inputs, attrs, backend }: NativeArgs): tf.TensorInfo | null {
   return y.info;
 }
 
-/** The pooling, padding and slicing kernels. */
-export const layoutKernels = [
-  nativeKernel(tf.AvgPool, avgPool),
-  nativeKernel(tf.AvgPoolGrad, avgPoolGrad),
-  nativeKernel(tf.PadV2, pad),
-  nativeKernel(tf.Slice, slice),
-];
+/** The padding and slicing kernels. */
+export const layoutKernels = [nativeKernel(tf.PadV2, pad), nativeKernel(tf.Slice, slice)];

@@ -2,6 +2,8 @@
 // (another dtype, layout or rank), which the cpu backend's kernel of the same name then runs.
 import * as tf from '@tensorflow/tfjs-core';
 import { type MathBackendOnednn, ONEDNN_BACKEND_NAME } from '../backend.js';
+import type { PrecisionCode } from '../native.js';
+import { onednnPrecision, PRECISION_CODE } from '../precision.js';
 
 /** What a native kernel receives: the inputs and attributes of the call, and the backend. */
 export interface NativeArgs {
@@ -49,4 +51,18 @@ export function output(backend: MathBackendOnednn, shape: number[]): { info: tf.
 export function rank4(shape: readonly number[]): number[] | null {
   if (shape.length > 4) return null;
   return [...new Array<number>(4 - shape.length).fill(1), ...shape];
+}
+
+/**
+ * Runs `call`, a native entry point that takes a precision and returns the one it ran in, at the precision in
+ * force, and records how a bf16 call ran.
+ */
+export function atPrecision(
+  backend: MathBackendOnednn,
+  kernelName: string,
+  call: (precision: PrecisionCode) => PrecisionCode,
+): void {
+  const precision = onednnPrecision();
+  const ran = call(PRECISION_CODE[precision]);
+  if (precision === 'bf16') backend.countBf16Call(kernelName, ran === PRECISION_CODE.bf16);
 }

@@ -1,6 +1,6 @@
 // Mean and Sum over axes (global average pooling, bias gradients) and BatchMatMul (the head) on oneDNN.
 import * as tf from '@tensorflow/tfjs-core';
-import { floats, nativeKernel, output, rank4, type NativeArgs } from './native-kernel.js';
+import { atPrecision, floats, nativeKernel, output, rank4, type NativeArgs } from './native-kernel.js';
 
 function reduce(op: 0 | 1) {
   return ({ inputs, attrs, backend }: NativeArgs): tf.TensorInfo | null => {
@@ -26,7 +26,7 @@ function reduce(op: 0 | 1) {
   };
 }
 
-/** a @ b over matching leading (batch) axes; batches that broadcast run on the cpu kernel. */
+/** a @ b over matching leading (batch) axes, at the precision in force; batches that broadcast run on the cpu kernel. */
 function batchMatMul({ inputs, attrs, backend }: NativeArgs): tf.TensorInfo | null {
   const { a, b } = inputs;
   const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
@@ -41,7 +41,10 @@ function batchMatMul({ inputs, attrs, backend }: NativeArgs): tf.TensorInfo | nu
   const [kb, n] = transposeB ? [b2, b1] : [b1, b2];
   if (k !== kb) return null;
   const y = output(backend, [...lead, m, n]);
-  backend.native.matMul([tf.util.sizeFromShape(lead), m, k, n], transposeA, transposeB, as, bs, y.values);
+  const shape = [tf.util.sizeFromShape(lead), m, k, n];
+  atPrecision(backend, tf.BatchMatMul, (p) =>
+    backend.native.matMul(shape, transposeA, transposeB, as, bs, y.values, p),
+  );
   return y.info;
 }
 
