@@ -248,7 +248,8 @@ function torchUnavailable(): string | undefined {
 function torchArchArgs(checkpoint: Checkpoint): string[] {
   const { architecture: a, schedule: s } = checkpoint.info;
   const topology = topologyOf(a);
-  if (topology.family !== 'resnet-cifar') throw new Error(`the PyTorch inference reference is the CIFAR family's; ${topology.title} is not`);
+  if (topology.family !== 'resnet-cifar')
+    throw new Error(`the PyTorch inference reference is the CIFAR family's; ${topology.title} is not`);
   return [
     '--depth',
     String(a.depth),
