@@ -12,9 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   computeCost,
-  residualBlocks,
-  resnetSpec,
+  residualLayers,
+  resolveArchitecture,
   survivalProbs,
+  topologyOf,
   expectedDepth,
   type SurvivalRule,
 } from '@depthfold/core';
@@ -88,7 +89,9 @@ function theoreticalSpeedups(
   probs: readonly number[],
   blocksRunMean: number,
 ): { expected: number; realised: number } {
-  const cost = computeCost(resnetSpec({ depth, input: INPUT, numClasses: NUM_CLASSES }));
+  const cost = computeCost(
+    topologyOf(resolveArchitecture({ arch: 'resnet20', overrides: { depth } }, INPUT, NUM_CLASSES)),
+  );
   const fixed = cost.stem + cost.head + cost.shortcuts.reduce((a, b) => a + b, 0);
   const branches = cost.branches.reduce((a, b) => a + b, 0);
   const full = fixed + branches;
@@ -288,7 +291,8 @@ async function main(): Promise<void> {
     const t = torch.get(depth);
     const probs = survivalProbs(
       'linear',
-      residualBlocks(resnetSpec({ depth, input: INPUT, numClasses: NUM_CLASSES })).length,
+      residualLayers(topologyOf(resolveArchitecture({ arch: 'resnet20', overrides: { depth } }, INPUT, NUM_CLASSES)))
+        .length,
       survivalProb,
     );
     const theory = theoreticalSpeedups(depth, probs, o.sd.blocksMean);
