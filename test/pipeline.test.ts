@@ -208,7 +208,7 @@ test('pnpm train -> pnpm export -> onnx checker -> @depthfold/infer', { timeout:
   rmSync(work, { recursive: true, force: true });
 });
 
-test('resnet18 on Fashion-MNIST resized to 32x32: train, export, checker, infer', { timeout: 900_000 }, async () => {
+test('resnet18 on Fashion-MNIST resized to 32x32: train, export, checker, infer', { timeout: 900_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'depthfold-e2e-imagenet-'));
   try {
     const run = join(dir, 'run');
@@ -226,7 +226,8 @@ test('resnet18 on Fashion-MNIST resized to 32x32: train, export, checker, infer'
     assert.equal(r.status, 0, r.out);
     assert.match(r.out, /ResNet-18 \(ImageNet layout, standard stem\) on 32x32x1/);
     const exported = await exportModel({ run, out: model, probe: 32 });
-    assert.ok(exported.parity.maxAbsDiff < 1e-4, JSON.stringify(exported.parity));
+    assert.ok(exported.parity.relativeDiff < 1e-4, JSON.stringify(exported.parity));
+    t.diagnostic(`parity: ${JSON.stringify(exported.parity)}`);
     assert.equal(exported.parity.top1Agree, 32);
     execFileSync('/usr/bin/python3', [
       '-c',

@@ -18,7 +18,8 @@ const edited = (edit: (m: Entries) => void): Uint8Array => editMetadata(model, e
 test('metadata claiming another input size than the graph is refused at load, naming the field and both sizes', async () => {
   const claim = (height: number, width: number, channels: number) =>
     edited((m) => {
-      m.input = { ...m.input, height, width, channels };
+      const colour = channels === 1 ? 'grey' : 'rgb';
+      m.input = { ...m.input, height, width, channels, preprocessing: { ...m.input.preprocessing, colour } };
       m.normalization = { mean: Array(channels).fill(0.5), std: Array(channels).fill(0.25) };
     });
   await assert.rejects(
@@ -59,7 +60,7 @@ test('metadata with more labels than the graph has classes is refused at load', 
   );
 });
 
-test('duplicated or reordered labels are refused at load, naming the entry', async () => {
+test('duplicated labels are refused at load, naming the entry; any other list is the model\'s own', async () => {
   const dup = edited((m) => (m.labels[4] = m.labels[2]));
   await assert.rejects(
     load(dup),
@@ -68,11 +69,9 @@ test('duplicated or reordered labels are refused at load, naming the entry', asy
       /^model \(model bytes\): labels\[4\]: expected a label unlike every other \(labels\[2\] is the same\), received "bird"$/,
     ),
   );
-  const reversed = edited((m) => m.labels.reverse());
-  await assert.rejects(
-    load(reversed),
-    failsWith(DepthfoldInputError, /labels\[0\]: expected "airplane" \(label 0 of cifar10\), received "truck"/),
-  );
+  const reversed = await load(edited((m) => m.labels.reverse()));
+  assert.equal(reversed.info.labels[0], 'truck');
+  await reversed.dispose();
 });
 
 test('normalisation that would give NaN (std 1e-300, mean 1e308) is refused at load', async () => {

@@ -32,7 +32,11 @@ export const exportOptionsSchema = z
       .positive()
       .default(64)
       .describe("images in the verification batch (test images of the run's dataset)"),
-    tolerance: z.number().positive().default(1e-4).describe('largest allowed |logit difference| between ONNX and tfjs'),
+    tolerance: z
+      .number()
+      .positive()
+      .default(1e-4)
+      .describe('largest allowed |logit difference| between ONNX and tfjs, relative to the largest |logit| (at least 1)'),
     backend: z.enum(TRAIN_BACKENDS).default('auto').describe('tfjs backend of the reference network'),
     triton: z
       .string()
@@ -75,7 +79,8 @@ export class ParityError extends Error {
     path: string,
   ) {
     super(
-      `verification failed (max |logit difference| ${parity.maxAbsDiff.toExponential(2)}, tolerance ${tolerance.toExponential(0)}; ` +
+      `verification failed (max |logit difference| ${parity.maxAbsDiff.toExponential(2)} of logits up to ${parity.maxAbsLogit.toFixed(2)}, ` +
+        `relative ${parity.relativeDiff.toExponential(2)}, tolerance ${tolerance.toExponential(0)}; ` +
         `top-1 agreement ${parity.top1Agree}/${parity.images}); ${path} was not written`,
     );
     this.name = 'ParityError';
@@ -133,7 +138,7 @@ export async function exportModel(input: ExportOptions = {}): Promise<ExportResu
   const backend = await selectBackend(options.backend);
   const probe = await probeBatch(checkpoint, options.probe);
   const parity = await measureParity(bytes, checkpoint, metadata, probe.pixels);
-  if (!(parity.maxAbsDiff < options.tolerance) || parity.top1Agree !== parity.images) {
+  if (!(parity.relativeDiff < options.tolerance) || parity.top1Agree !== parity.images) {
     throw new ParityError(parity, options.tolerance, out);
   }
   await writeModelFile(out, bytes);

@@ -11,6 +11,14 @@ export interface Parity {
   images: number;
   /** Largest |logit_onnx - logit_tfjs| over the probe batch. */
   maxAbsDiff: number;
+  /** Largest |logit_tfjs|: the scale of the logits, against which float32 rounding grows. */
+  maxAbsLogit: number;
+  /**
+   * maxAbsDiff / max(1, maxAbsLogit): the difference relative to the logits' scale. A deep, wide net accumulates
+   * float32 rounding over thousands of products per output, in proportion to the values it computes; a wrong fold
+   * is off by the logits' own size.
+   */
+  relativeDiff: number;
   /** Images whose top-1 class is the same in both. */
   top1Agree: number;
 }
@@ -42,6 +50,7 @@ export async function measureParity(
   const topology = topologyOf(checkpoint.info.architecture);
   const session = await ort.InferenceSession.create(modelBytes, { executionProviders: ['cpu'] });
   let maxAbsDiff = 0;
+  let maxAbsLogit = 0;
   let top1Agree = 0;
   try {
     for (let start = 0; start < n; start += CHUNK) {
@@ -59,13 +68,15 @@ export async function measureParity(
       });
       const got = output[metadata.output.name]!.data as Float32Array;
       for (let i = 0; i < rows; i++) {
-        for (let k = 0; k < classes; k++)
+        for (let k = 0; k < classes; k++) {
           maxAbsDiff = Math.max(maxAbsDiff, Math.abs(got[i * classes + k]! - expected[i * classes + k]!));
+          maxAbsLogit = Math.max(maxAbsLogit, Math.abs(expected[i * classes + k]!));
+        }
         if (argmax(got, i * classes, classes) === argmax(expected, i * classes, classes)) top1Agree++;
       }
       onChunk?.(start + rows, n);
     }
-    return { images: n, maxAbsDiff, top1Agree };
+    return { images: n, maxAbsDiff, maxAbsLogit, relativeDiff: maxAbsDiff / Math.max(1, maxAbsLogit), top1Agree };
   } finally {
     await session.release();
   }
