@@ -12,6 +12,15 @@ export const TRAIN_BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'onednn',
 /** A training backend name. */
 export type TrainBackend = (typeof TRAIN_BACKENDS)[number];
 
+/**
+ * Arithmetic of the convolutions and matmuls: fp32; bf16 (bf16 inputs, fp32 accumulation, on the onednn backend where
+ * oneDNN has bf16 dot products; batch norm, loss, optimizer and weights stay fp32); or auto (bf16 where it can run).
+ */
+export const TRAIN_PRECISIONS = ['fp32', 'bf16', 'auto'] as const;
+
+/** A training precision. */
+export type TrainPrecision = (typeof TRAIN_PRECISIONS)[number];
+
 /** Validation, defaults and descriptions of every training option. */
 export const trainConfigSchema = z
   .object({
@@ -115,6 +124,12 @@ export const trainConfigSchema = z
       .enum(TRAIN_BACKENDS)
       .default('auto')
       .describe('tfjs backend (auto: tensorflow-gpu, tensorflow, onednn, then wasm)'),
+    precision: z
+      .enum(TRAIN_PRECISIONS)
+      .default('fp32')
+      .describe(
+        'arithmetic of convs and matmuls: fp32, bf16 (mixed precision on onednn with a bf16 CPU: bf16 inputs, fp32 accumulation), or auto (bf16 where it can run)',
+      ),
     workers: z
       .number()
       .int()

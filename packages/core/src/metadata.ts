@@ -91,6 +91,8 @@ export const trainingMetricsSchema = z.object({
   /** Wall-clock training seconds. No longer written: a checkpoint must hash alike for equal training state (timings are in `metrics.jsonl`); read from older files. */
   seconds: z.number().min(0).optional(),
   backend: z.string().optional(),
+  /** The precision of the convs and matmuls in training (`bf16`: bf16 inputs, fp32 accumulation); fp32 where absent. */
+  precision: z.string().optional(),
 });
 
 /** Training metrics as stored. */

@@ -37,6 +37,8 @@ export const metricsLineSchema = z.object({
   gradMagnitude: z.record(z.string(), z.number().nullable()).optional(),
   backend: z.string().optional(),
   workers: measured,
+  /** The precision the epoch's convs and matmuls ran in (fp32 where absent). */
+  precision: z.string().optional(),
 });
 
 /** A line of `metrics.jsonl` as read back: every field but `epoch` may be missing (see {@link metricsLineSchema}). */
@@ -69,6 +71,8 @@ export interface EpochMetrics {
   backend: string;
   /** Data-parallel worker threads. */
   workers: number;
+  /** The precision the convs and matmuls ran in: `fp32` or `bf16`. */
+  precision: string;
 }
 
 // Compile-time guard: what the trainer writes is a line the schema reads (a renamed or retyped field fails the build).

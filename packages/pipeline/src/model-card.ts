@@ -30,6 +30,13 @@ function table(head: readonly string[], rows: readonly (readonly string[])[], al
   return [head, rule, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
+/** The training precision in words: fp32 where the model records none (it predates bf16 training). */
+function precisionText(precision: string | undefined): string {
+  return precision === 'bf16'
+    ? 'bf16 (bf16 inputs, fp32 accumulation; batch norm, loss, optimizer and weights fp32), exported in fp32'
+    : 'fp32';
+}
+
 function survivalText(metadata: ProvenancedMetadata, figures: ModelCardFigures): string {
   const { rule, survivalProb, survivalProbs } = metadata.schedule;
   if (rule === 'none') return `constant depth: every one of the ${figures.blocks} residual blocks runs at every step`;
@@ -180,7 +187,8 @@ export function renderModelCard(input: ModelCardInput, figures: ModelCardFigures
       `${config.learningRate} with ${config.lrSchedule} decay, weight decay ${config.weightDecay}, seed ${config.seed}.` +
       epochPlanText(input.epochPlan ?? singleEpochPlan(config.epochs)),
     '',
-    `Hardware: ${input.hardware}. Training time ${duration(seconds)} (training steps only; evaluation excluded).`,
+    `Hardware: ${input.hardware}. Training time ${duration(seconds)} (training steps only; evaluation excluded). ` +
+      `Precision of the convs and matmuls: ${precisionText(metadata.metrics.precision)}.`,
     '',
     table(['epoch', 'learning rate', 'train loss', 'validation error', 'test error', 'time', 'images/s'], epochRows, [
       'r',

@@ -5,8 +5,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { registerOnednnBackend } from '@depthfold/backend-onednn';
-import { TRAIN_BACKENDS, type TrainBackend } from '@depthfold/core';
+import { onednnBf16Support, registerOnednnBackend } from '@depthfold/backend-onednn';
+import { TRAIN_BACKENDS, TRAIN_PRECISIONS, type TrainBackend, type TrainPrecision } from '@depthfold/core';
 
 /** A backend that loaded, and why the ones tried before it did not. */
 export interface BackendChoice {
@@ -18,12 +18,44 @@ export interface BackendChoice {
   failures: string[];
   /** What the backend runs on, where it can tell: `oneDNN 2.6.3, avx2, 2 threads`, or that TensorFlow sees no GPU. */
   detail?: string;
+  /** The precision its convs and matmuls run in. */
+  precision: Exclude<TrainPrecision, 'auto'>;
+  /** Why `auto` chose fp32, where it did. */
+  precisionNote?: string;
 }
 
 /** How to start a backend. */
 export interface BackendOptions {
   /** onednn's OpenMP threads (default: one per core). */
   threads?: number;
+  /** fp32 (default), bf16 (onednn on a CPU with bf16 dot products; refused elsewhere), or auto. */
+  precision?: TrainPrecision;
+}
+
+/**
+ * The precision a backend runs `requested` in. bf16 is the onednn backend's alone, where oneDNN has bf16 dot products
+ * (AVX512-BF16, AMX); `auto` takes it there and fp32 elsewhere, saying why. No loss scaling is needed for bf16 (see
+ * @depthfold/backend-onednn's setOnednnPrecision).
+ * @throws Error naming the backend, or oneDNN's instruction set and what it lacks, where bf16 is asked for and cannot run.
+ */
+export function resolvePrecision(
+  requested: TrainPrecision,
+  backend: string,
+): { precision: Exclude<TrainPrecision, 'auto'>; note?: string } {
+  if (!TRAIN_PRECISIONS.includes(requested)) {
+    throw new Error(`precision: expected one of ${TRAIN_PRECISIONS.join(', ')}, received ${JSON.stringify(requested)}`);
+  }
+  if (requested === 'fp32') return { precision: 'fp32' };
+  const why =
+    backend !== 'onednn'
+      ? `bf16 runs on the onednn backend only, and this run's backend is ${backend}`
+      : (() => {
+          const support = onednnBf16Support();
+          return support.supported ? undefined : support.reason;
+        })();
+  if (why === undefined) return { precision: 'bf16' };
+  if (requested === 'bf16') throw new Error(`precision bf16: ${why}`);
+  return { precision: 'fp32', note: `precision auto chose fp32: ${why}` };
 }
 
 const AUTO_ORDER: Exclude<TrainBackend, 'auto'>[] = ['tensorflow-gpu', 'tensorflow', 'onednn', 'wasm'];
@@ -59,7 +91,7 @@ export function gpuDetail(backend: unknown): string {
 async function load(
   option: Exclude<TrainBackend, 'auto'>,
   options: BackendOptions,
-): Promise<{ name: string; detail?: () => string }> {
+): Promise<{ name: string; detail?: () => string; precision?: Exclude<TrainPrecision, 'auto'>; note?: string }> {
   switch (option) {
     case 'tensorflow-gpu':
       assertNativeBinding('@tensorflow/tfjs-node-gpu');
@@ -70,9 +102,10 @@ async function load(
       await import('@tensorflow/tfjs-node' as string);
       return { name: 'tensorflow' };
     case 'onednn': {
-      const info = registerOnednnBackend(options.threads === undefined ? {} : { threads: options.threads });
-      const detail = `oneDNN ${info.version}, ${info.isa}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
-      return { name: 'onednn', detail: () => detail };
+      const { precision, note } = resolvePrecision(options.precision ?? 'fp32', 'onednn');
+      const info = registerOnednnBackend({ ...(options.threads === undefined ? {} : { threads: options.threads }), precision });
+      const detail = `oneDNN ${info.version}, ${info.isa}, ${info.threads} thread${info.threads === 1 ? '' : 's'}, ${precision}`;
+      return { name: 'onednn', detail: () => detail, precision, ...(note ? { note } : {}) };
     }
     case 'wasm':
       await import('@tensorflow/tfjs-backend-wasm');
@@ -88,7 +121,11 @@ function reason(error: unknown): string {
   return message.split('\n')[0]!.slice(0, 200);
 }
 
-/** Activates the requested backend (`auto`: the first of tensorflow-gpu, tensorflow, onednn, wasm that works). */
+/**
+ * Activates the requested backend (`auto`: the first of tensorflow-gpu, tensorflow, onednn, wasm that works) in the
+ * requested precision (fp32 by default).
+ * @throws Error listing why each backend failed, or why bf16 cannot run on the one that started.
+ */
 export async function selectBackend(requested: TrainBackend, options: BackendOptions = {}): Promise<BackendChoice> {
   if (!TRAIN_BACKENDS.includes(requested)) {
     throw new Error(`backend: expected one of ${TRAIN_BACKENDS.join(', ')}, received ${JSON.stringify(requested)}`);
@@ -96,14 +133,29 @@ export async function selectBackend(requested: TrainBackend, options: BackendOpt
   const order = requested === 'auto' ? AUTO_ORDER : [requested];
   const failures: string[] = [];
   for (const option of order) {
+    let loaded: Awaited<ReturnType<typeof load>>;
     try {
-      const { name, detail } = await load(option, options);
-      if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
+      loaded = await load(option, options);
+      if (!(await tf.setBackend(loaded.name))) throw new Error(`tf.setBackend('${loaded.name}') returned false`);
       await tf.ready();
-      return detail ? { name, option, failures, detail: detail() } : { name, option, failures };
     } catch (error) {
+      // A refused bf16 is the user's request, not the backend's failure: it is not papered over by the next backend.
+      if (error instanceof Error && error.message.startsWith('precision bf16:')) throw error;
       failures.push(`${option}: ${reason(error)}`);
+      continue;
     }
+    const { name, detail } = loaded;
+    const { precision, note } = loaded.precision
+      ? { precision: loaded.precision, note: loaded.note }
+      : resolvePrecision(options.precision ?? 'fp32', name);
+    return {
+      name,
+      option,
+      failures,
+      precision,
+      ...(detail ? { detail: detail() } : {}),
+      ...(note ? { precisionNote: note } : {}),
+    };
   }
   throw new Error(`backend: none of ${order.join(', ')} could start:\n  ${failures.join('\n  ')}`);
 }

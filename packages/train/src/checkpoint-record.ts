@@ -28,6 +28,8 @@ export interface CheckpointRecord {
   line: EpochMetrics;
   /** The tfjs backend the epoch ran on. */
   backend: string;
+  /** The precision its convs and matmuls ran in. */
+  precision: string;
   /** The epoch count each part of the run trained towards. */
   epochPlan: EpochPlan;
 }
@@ -69,6 +71,7 @@ export function checkpointInfo(record: CheckpointRecord): CheckpointInfo {
       validationLoss: line.validationLoss,
       validationError: line.validationError,
       backend: record.backend,
+      precision: record.precision,
     },
     epochMetrics: withoutTimings(line),
     epochPlan: record.epochPlan.map((part) => ({ ...part })),

@@ -74,6 +74,7 @@ function epochMetrics(
     gradMagnitude: run.gradMagnitude,
     backend: ctx.backend.name,
     workers: ctx.workers,
+    precision: ctx.backend.precision,
   };
 }
 
@@ -107,6 +108,7 @@ export async function runEpochs(ctx: RunContext): Promise<void> {
       trainExamples: trainIdx.length,
       line,
       backend: ctx.backend.name,
+      precision: ctx.backend.precision,
       epochPlan: ctx.epochPlan,
     });
     // The checkpoint's rename commits the epoch; the metrics file follows, and a kill in between leaves a line that

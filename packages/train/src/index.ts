@@ -4,7 +4,7 @@ export { runDirOf } from './open-run.js';
 export { splitTrainingSet } from './training-split.js';
 export type { TrainHooks, StepProgress, WriteBoundary } from './train-hooks.js';
 export { resumedConfig, RESUMABLE_SETTINGS } from './resume.js';
-export { selectBackend, type BackendChoice } from './backend.js';
+export { resolvePrecision, selectBackend, type BackendChoice, type BackendOptions } from './backend.js';
 export { forward, type ForwardMode, type ForwardResult, type BatchStats } from './forward.js';
 export {
   createNetwork,

@@ -65,6 +65,7 @@ async function startEngine(
     workers,
     backend.option,
     threads > 0 ? threads : Math.max(1, Math.floor(availableParallelism() / workers)),
+    backend.precision,
   );
 }
 
@@ -84,13 +85,33 @@ function checkResumedArchitecture(resumed: Checkpoint, topology: Topology): void
   }
 }
 
+/**
+ * Throws unless a resumed run computes in the precision its checkpoint recorded: `--precision auto` resolves anew on
+ * each machine, and a run must not change its arithmetic halfway without saying so.
+ */
+function checkResumedPrecision(resumed: Checkpoint, precision: string): void {
+  const recorded = resumed.info.metrics.precision ?? 'fp32';
+  if (recorded !== precision) {
+    throw new DepthfoldInputError(
+      'precision',
+      `the run's recorded ${recorded} (its checkpoint's epochs ran in ${recorded}; start a new --name to change it)`,
+      precision,
+      'train --resume',
+    );
+  }
+}
+
 /** Trains a network as configured, writing config, metrics and checkpoints to the run directory. */
 export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Promise<TrainResult> {
   const { config, runDir, paths, resumed } = await openRun(input);
   // A kill between a temp file's write and its rename leaves the temp file; they pile up unless the next session of
   // the run removes them (only the run's own, of writers that no longer run).
   await removeStaleRunTempFiles(runDir);
-  const backend = await selectBackend(config.backend, config.threads > 0 ? { threads: config.threads } : {});
+  const backend = await selectBackend(config.backend, {
+    ...(config.threads > 0 ? { threads: config.threads } : {}),
+    precision: config.precision,
+  });
+  if (resumed) checkResumedPrecision(resumed, backend.precision);
   const loaded = await loadDataset(config.dataset, config.data);
   const size = config.inputSize ? parseInputSize(config.inputSize) : { height: loaded.height, width: loaded.width };
   const architecture = configArchitecture(config, { ...size, channels: loaded.channels }, loaded.numClasses);

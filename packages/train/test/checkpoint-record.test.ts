@@ -41,6 +41,7 @@ const line: EpochMetrics = {
   gradMagnitude: { conv: 0.01 },
   backend: 'wasm',
   workers: 2,
+  precision: 'fp32',
 };
 const normalization = { mean: [0.29], std: [0.35] };
 const epochPlan = [
@@ -57,6 +58,7 @@ const info = checkpointInfo({
   trainExamples: 640,
   line,
   backend: 'wasm',
+  precision: 'bf16',
   epochPlan,
 });
 
@@ -89,6 +91,7 @@ test("the epoch, steps and figures are the epoch's line, which it carries withou
 test('architecture, schedule, labels and data are recorded, and the record is a valid checkpoint info', () => {
   assert.deepEqual(info.architecture, architecture);
   assert.equal(info.preprocessing, undefined, 'none recorded for a built-in dataset at its own size');
+  assert.equal(info.metrics.precision, 'bf16');
   assert.deepEqual(info.schedule, { rule: 'linear', survivalProb: 0.5, survivalProbs: probs });
   assert.deepEqual(info.labels, [...DATASET_LABELS['fashion-mnist']]);
   assert.deepEqual(info.dataset, { name: 'fashion-mnist', trainExamples: 640 });

@@ -15,6 +15,7 @@ import {
   topologyOf,
   type SurvivalRule,
   type TrainBackend,
+  type TrainPrecision,
 } from '@depthfold/core';
 import { selectBackend } from '../backend.js';
 import { drawGates } from '../gates.js';
@@ -47,6 +48,8 @@ export interface MeasureOptions {
   workers?: number;
   /** onednn's OpenMP threads per worker; 0 shares the cores among the workers, as training does; default 0. */
   threads?: number;
+  /** Precision of the convs and matmuls: fp32 (default), bf16 (onednn with bf16 dot products) or auto. */
+  precision?: TrainPrecision;
   /** Seed of the weights, the random batch and the gates; default 1. */
   seed?: number;
   /** Steps profiled kernel by kernel after the timed ones (`tf.profile`; in this thread only, so one worker); default 0. */
@@ -72,6 +75,8 @@ export interface MeasureResult {
   blocksRun: number[];
   /** The tfjs backend that ran (`tensorflow`, `wasm`, `cpu`). */
   backend: string;
+  /** The precision its convs and matmuls ran in. */
+  precision: string;
   /** How many workers ran the steps. */
   workers: number;
   /** Kernels by their share of a profiled step, largest first (empty without `profileSteps`). */
@@ -117,6 +122,7 @@ export async function measureTrainSteps(options: MeasureOptions): Promise<Measur
     threads = 0,
     seed = 1,
     profileSteps = 0,
+    precision = 'fp32',
   } = options;
   checkCount('batchSize', batchSize, 1);
   checkCount('warmup', warmup, 0);
@@ -131,13 +137,15 @@ export async function measureTrainSteps(options: MeasureOptions): Promise<Measur
   }
   const topology = topologyOf(resolveArchitecture({ arch, overrides: { depth } }, input, NUM_CLASSES));
   const probs = survivalProbs(survivalRule, residualLayers(topology).length, survivalProb);
-  const choice = await selectBackend(backend, threads > 0 ? { threads } : {});
+  const choice = await selectBackend(backend, { ...(threads > 0 ? { threads } : {}), precision });
 
   const replicas = workerCount(workers, choice);
   const init = { topology, params: initialTensors(topology, createRng(deriveSeed(seed, 'init'))), momentum: new Map() };
   const perWorker = threads > 0 ? threads : Math.max(1, Math.floor(availableParallelism() / replicas));
   const engine =
-    replicas > 1 ? await WorkerEngine.start(init, replicas, choice.option, perWorker) : new LocalEngine(init);
+    replicas > 1
+      ? await WorkerEngine.start(init, replicas, choice.option, perWorker, choice.precision)
+      : new LocalEngine(init);
   const gateRng = createRng(deriveSeed(seed, 'gates'));
   const dataRng = createRng(deriveSeed(seed, 'data'));
   const { height, width, channels } = input;
@@ -163,7 +171,7 @@ export async function measureTrainSteps(options: MeasureOptions): Promise<Measur
   } finally {
     await engine.dispose();
   }
-  return { msPerStep, blocksRun, backend: choice.name, workers: replicas, kernels };
+  return { msPerStep, blocksRun, backend: choice.name, precision: choice.precision, workers: replicas, kernels };
 }
 
 const CUSTOM_GRAD_FORWARD = 'forward';

@@ -63,6 +63,7 @@ async function main(): Promise<void> {
         `backend: ${backend.name} (${backend.option}), ${workers} worker thread${workers > 1 ? 's' : ''}${backend.detail ? `; ${backend.detail}` : ''}`,
       );
       for (const failure of backend.failures) log.info(`  not available: ${failure}`);
+      log.info(`precision: ${backend.precision}${backend.precisionNote ? ` (${backend.precisionNote})` : ''}`);
       log.info(`run: ${runDir}${resumedFromEpoch ? `, resumed after epoch ${resumedFromEpoch}` : ''}`);
       log.info(
         `${topology.title} on ${topology.input.height}x${topology.input.width}x${topology.input.channels}, survival ${config.survivalRule} p_L=${config.survivalProb}, ${config.epochs} epoch(s) of ${config.dataset}, batch ${config.batchSize}`,

@@ -1,5 +1,5 @@
 // The messages between the coordinating thread and the training workers.
-import type { TrainBackend } from '@depthfold/core';
+import type { TrainBackend, TrainPrecision } from '@depthfold/core';
 import type { BackendChoice } from '../backend.js';
 import type { CollectiveMemory } from './collective.js';
 import type { Batch, EngineInit, StepSettings } from './engine.js';
@@ -10,6 +10,8 @@ export interface WorkerSetup {
   backend: Exclude<TrainBackend, 'auto'>;
   /** onednn's OpenMP threads in this worker. */
   threads: number;
+  /** The precision the coordinator resolved (every worker runs the same). */
+  precision: Exclude<TrainPrecision, 'auto'>;
   memory: CollectiveMemory;
   init: EngineInit;
 }

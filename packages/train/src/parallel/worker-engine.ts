@@ -3,7 +3,7 @@
 // gradients are reduced over shared memory (see collective.ts), so results match the local engine up to float
 // rounding, whatever the number of workers.
 import { Worker } from 'node:worker_threads';
-import type { TrainBackend } from '@depthfold/core';
+import type { TrainBackend, TrainPrecision } from '@depthfold/core';
 import type { BackendChoice } from '../backend.js';
 import { allocateCollective } from './collective.js';
 import {
@@ -63,19 +63,23 @@ export class WorkerEngine implements TrainEngine {
     return this.threads.length;
   }
 
-  /** Starts `workers` threads with replicas of `init` on `backend` (onednn with `onednnThreads` each), and waits until each is ready. */
+  /**
+   * Starts `workers` threads with replicas of `init` on `backend` (onednn with `onednnThreads` each) in `precision`,
+   * and waits until each is ready.
+   */
   static async start(
     init: EngineInit,
     workers: number,
     backend: Exclude<TrainBackend, 'auto'>,
     onednnThreads: number,
+    precision: Exclude<TrainPrecision, 'auto'> = 'fp32',
   ): Promise<WorkerEngine> {
     const slotLength = [...init.params.values()].reduce((n, t) => n + t.data.length, 0);
     const memory = allocateCollective(workers, slotLength);
     const threads: Worker[] = [];
     const ready: Promise<BackendChoice>[] = [];
     for (let rank = 0; rank < workers; rank++) {
-      const setup: WorkerSetup = { rank, backend, threads: onednnThreads, memory, init };
+      const setup: WorkerSetup = { rank, backend, threads: onednnThreads, precision, memory, init };
       const worker = new Worker(workerEntry(), { workerData: setup });
       threads.push(worker);
       ready.push(

@@ -9,7 +9,7 @@ const setup = workerData as WorkerSetup;
 const port = parentPort!;
 const send = (reply: WorkerReply) => port.postMessage(reply);
 
-const backend = await selectBackend(setup.backend, { threads: setup.threads });
+const backend = await selectBackend(setup.backend, { threads: setup.threads, precision: setup.precision });
 const replica = new Replica(setup.init, new SharedCollective(setup.memory, setup.rank));
 send({ id: -1, kind: 'ready', backend });
 
