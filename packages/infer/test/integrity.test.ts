@@ -31,6 +31,26 @@ function brokenGraph(): Uint8Array {
   return restamp(encodeModel(model));
 }
 
+test('an empty or 2-byte file is a model error (InferModelError), as the README promises for bytes that are not ONNX', async () => {
+  for (const [name, bytes] of [
+    ['empty.onnx', new Uint8Array(0)],
+    ['two-bytes.onnx', Uint8Array.of(8, 1)],
+  ] as const) {
+    const file = tempFile(name, bytes);
+    try {
+      await assert.rejects(
+        load(file.path),
+        failsWith(
+          InferModelError,
+          new RegExp(`^model .*${name.replace('.', '\\.')}: bytes: expected an ONNX model \\(a protobuf ModelProto with a graph\\), received "${bytes.length} bytes that are not valid ONNX" \\(no graph`),
+        ),
+      );
+    } finally {
+      file.cleanup();
+    }
+  }
+});
+
 test('a text file or a truncated model is a model error that names the file and says it is not valid ONNX', async () => {
   const text = tempFile('notes.onnx', 'this is not a model\n');
   const cut = tempFile('cut.onnx', shipped.subarray(0, 500_000));

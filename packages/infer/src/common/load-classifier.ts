@@ -65,11 +65,16 @@ export async function loadClassifier(
   throw deviceErrorOf(backend, device, fallbacks);
 }
 
-// Bytes that do not even split into protobuf records (text, a truncated download) are refused before any runtime
-// sees them: ONNX Runtime would say "protobuf parsing failed" from whichever device was tried.
+/** ModelProto's field number of its graph (onnx.proto). */
+const GRAPH_FIELD = 7;
+
+// Bytes that do not even split into protobuf records (text, a truncated download), or records without a graph (an
+// empty file, two stray bytes), are refused before any runtime sees them: ONNX Runtime would say "protobuf parsing
+// failed" from whichever device was tried, and the metadata reader would blame the metadata.
 function checkWireFormat(bytes: Uint8Array, source: string): void {
+  let records: ReturnType<typeof wireRecords>;
   try {
-    wireRecords(bytes);
+    records = wireRecords(bytes);
   } catch (error) {
     throw new InferModelError(
       source,
@@ -77,6 +82,15 @@ function checkWireFormat(bytes: Uint8Array, source: string): void {
       'an ONNX model (a protobuf ModelProto)',
       `${bytes.length} bytes that are not valid ONNX`,
       reasonOf(error),
+    );
+  }
+  if (!records.some((r) => r.field === GRAPH_FIELD)) {
+    throw new InferModelError(
+      source,
+      'bytes',
+      'an ONNX model (a protobuf ModelProto with a graph)',
+      `${bytes.length} bytes that are not valid ONNX`,
+      'no graph (field 7) among its records',
     );
   }
 }
