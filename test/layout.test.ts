@@ -251,3 +251,10 @@ test('what builds, costs, folds, trains and writes a network names no family: it
   // Control: the family's own file does name them.
   assert.match(codeOf(join(PACKAGES, 'core/src/families/resnet-imagenet.ts')), familyWords);
 });
+
+test("train's ops name no backend: a backend's training kernels are registered per backend (kernels/backend-kernels.ts)", () => {
+  for (const file of ['kernels/conv2d.ts', 'kernels/relu.ts', 'kernels/batch-norm.ts', 'optimizer.ts', 'forward.ts']) {
+    const found = /getBackend\(\)|onednn|ONEDNN|'wasm'|OnednnKernel/.exec(codeOf(join(PACKAGES, 'train', 'src', file)));
+    assert.equal(found?.[0], undefined, `train/src/${file} branches on a backend: ${found?.[0]}`);
+  }
+});

@@ -3,6 +3,7 @@
 export { MathBackendOnednn, ONEDNN_BACKEND_NAME } from './backend.js';
 export { gemmPeak } from './gemm-peak.js';
 export { OnednnKernel } from './kernels/norm.js';
+export { onednnTrainingKernels, type OnednnSgdHyperparameters } from './training-kernels.js';
 export type { OnednnBinding, OnednnInfo, OnednnNativeInfo, PrecisionCode } from './native.js';
 export {
   ONEDNN_PRECISIONS,

@@ -6,6 +6,7 @@
 // name a family the runtime knows. Format 1 (models exported before families existed) is read and upgraded to 2.
 import { z } from 'zod';
 import { DATASET_LABELS, DATASET_NAMES } from './labels.js';
+import { CIFAR_SHORTCUTS } from './families/resnet-cifar.js';
 import { SURVIVAL_RULES } from './survival.js';
 import { trainConfigSchema } from './config.js';
 import { type EpochPlan, epochPlanSchema, singleEpochPlan } from './epoch-plan.js';
@@ -29,7 +30,7 @@ const architectureV1Schema = z.object({
   blocksPerStage: positiveInt,
   widths: z.array(positiveInt).min(1),
   strides: z.array(positiveInt).min(1),
-  shortcut: z.enum(['A', 'projection']),
+  shortcut: z.enum(CIFAR_SHORTCUTS),
   input: z.object({ height: positiveInt, width: positiveInt, channels: positiveInt }),
   numClasses: z.number().int().min(2),
   batchNormEpsilon: z.number().positive(),

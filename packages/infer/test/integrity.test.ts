@@ -42,7 +42,9 @@ test('an empty or 2-byte file is a model error (InferModelError), as the README 
         load(file.path),
         failsWith(
           InferModelError,
-          new RegExp(`^model .*${name.replace('.', '\\.')}: bytes: expected an ONNX model \\(a protobuf ModelProto with a graph\\), received "${bytes.length} bytes that are not valid ONNX" \\(no graph`),
+          new RegExp(
+            `^model .*${name.replace('.', '\\.')}: bytes: expected an ONNX model \\(a protobuf ModelProto with a graph\\), received "${bytes.length} bytes that are not valid ONNX" \\(no graph`,
+          ),
         ),
       );
     } finally {

@@ -36,7 +36,9 @@ export const exportOptionsSchema = z
       .number()
       .positive()
       .default(1e-4)
-      .describe('largest allowed |logit difference| between ONNX and tfjs, relative to the largest |logit| (at least 1)'),
+      .describe(
+        'largest allowed |logit difference| between ONNX and tfjs, relative to the largest |logit| (at least 1)',
+      ),
     backend: z.enum(TRAIN_BACKENDS).default('auto').describe('tfjs backend of the reference network'),
     triton: z
       .string()

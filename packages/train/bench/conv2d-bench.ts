@@ -2,7 +2,7 @@
 // Run from packages/train: node --import tsx bench/conv2d-bench.ts
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { conv2dFilterGrad, conv2dInputGrad } from '../src/kernels/conv2d.js';
+import { conv2dFilterGrad, conv2dInputGrad } from '../src/kernels/wasm-kernels.js';
 
 const WARMUP = 3;
 const RUNS = 15;

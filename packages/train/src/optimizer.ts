@@ -3,8 +3,8 @@
 // different set of variables (dropped blocks) would apply one variable's momentum to another. Here a parameter
 // whose block was dropped is not touched at all: no gradient, no decay, its momentum kept for its next step.
 import * as tf from '@tensorflow/tfjs-core';
-import { ONEDNN_BACKEND_NAME, OnednnKernel } from '@depthfold/backend-onednn';
 import type { NamedTensor } from '@depthfold/core';
+import { trainingKernels } from './kernels/training-kernels.js';
 
 /** Hyper-parameters of one step. */
 export interface SgdStep {
@@ -31,15 +31,15 @@ export class Sgd {
       const w = vars.get(name);
       if (!w) throw new Error(`optimizer: no variable named ${name}`);
       const previous = this.buffers.get(name);
-      const next =
-        tf.getBackend() === ONEDNN_BACKEND_NAME
-          ? fusedStep(w, grad, decayed.has(name), previous, hp)
-          : tf.tidy(() => {
-              const g = decayed.has(name) && hp.weightDecay > 0 ? tf.add(grad, tf.mul(w, hp.weightDecay)) : grad;
-              const v = previous ? tf.add(tf.mul(previous, hp.momentum), g) : tf.clone(g);
-              w.assign(tf.sub(w, tf.mul(tf.add(g, tf.mul(v, hp.momentum)), hp.learningRate)));
-              return v;
-            });
+      const own = trainingKernels().sgdStep;
+      const next = own
+        ? own(w, grad, decayed.has(name), previous, hp)
+        : tf.tidy(() => {
+            const g = decayed.has(name) && hp.weightDecay > 0 ? tf.add(grad, tf.mul(w, hp.weightDecay)) : grad;
+            const v = previous ? tf.add(tf.mul(previous, hp.momentum), g) : tf.clone(g);
+            w.assign(tf.sub(w, tf.mul(tf.add(g, tf.mul(v, hp.momentum)), hp.learningRate)));
+            return v;
+          });
       previous?.dispose();
       this.buffers.set(name, next);
     }
@@ -63,20 +63,4 @@ export class Sgd {
     for (const v of this.buffers.values()) v.dispose();
     this.buffers.clear();
   }
-}
-
-/** The same step as one kernel (onednn): returns v and assigns w. */
-function fusedStep(
-  w: tf.Variable,
-  grad: tf.Tensor,
-  decay: boolean,
-  previous: tf.Tensor | undefined,
-  hp: SgdStep,
-): tf.Tensor {
-  const inputs: tf.NamedTensorMap = previous ? { w, g: grad, v: previous } : { w, g: grad };
-  const attrs = { learningRate: hp.learningRate, momentum: hp.momentum, weightDecay: decay ? hp.weightDecay : 0 };
-  const [wNext, v] = tf.engine().runKernel(OnednnKernel.SgdNesterov, inputs, attrs) as [tf.Tensor, tf.Tensor];
-  w.assign(wNext);
-  wNext.dispose();
-  return v;
 }

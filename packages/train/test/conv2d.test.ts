@@ -4,7 +4,8 @@ import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { conv2d, conv2dFilterGrad, conv2dInputGrad } from '../src/kernels/conv2d.js';
+import { conv2d } from '../src/kernels/conv2d.js';
+import { conv2dFilterGrad, conv2dInputGrad } from '../src/kernels/wasm-kernels.js';
 import { TEST_BACKENDS as BACKENDS } from './backends.js';
 
 interface Case {

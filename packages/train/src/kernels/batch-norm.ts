@@ -5,8 +5,8 @@
 //   xhat = (x - mean) / sqrt(var + eps),  y = gamma * xhat + beta   (mean, var over N, H, W of the whole batch)
 //   dbeta = sum(dy),  dgamma = sum(dy * xhat),  dx = gamma / sqrt(var + eps) * (dy - (dbeta + xhat * dgamma) / m)
 import * as tf from '@tensorflow/tfjs-core';
-import { ONEDNN_BACKEND_NAME, OnednnKernel } from '@depthfold/backend-onednn';
 import { soloCollective, type Collective } from '../parallel/collective.js';
+import { trainingKernels } from './training-kernels.js';
 
 /** The normalised output and the batch statistics it used (kept: the caller disposes them). */
 export interface BatchNormTrainResult {
@@ -41,40 +41,6 @@ function combineMoments(
 }
 
 /**
- * The same batch norm as one native kernel each way (onednn, one replica): the backward pass reads x and the
- * statistics again instead of a saved xhat, so nothing of the size of x is kept but x itself.
- */
-function nativeBatchNormTrain(
-  x: tf.Tensor4D,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
-  epsilon: number,
-): BatchNormTrainResult {
-  const [n, h, w] = x.shape;
-  let mean!: tf.Tensor1D;
-  let variance!: tf.Tensor1D;
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [xIn, gammaIn, betaIn, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    const [y, m, v] = tf
-      .engine()
-      .runKernel(OnednnKernel.BatchNormTrain, { x: xIn, gamma: gammaIn, beta: betaIn }, { epsilon }) as tf.Tensor[];
-    mean = tf.keep(m as tf.Tensor1D);
-    variance = tf.keep(v as tf.Tensor1D);
-    save([xIn, mean, variance, gammaIn]);
-    return {
-      value: y!,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ms, vs, gs] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
-        const inputs = { x: xs, dy, mean: ms, variance: vs, gamma: gs };
-        return tf.engine().runKernel(OnednnKernel.BatchNormTrainGrad, inputs, { epsilon }) as tf.Tensor[];
-      },
-    };
-  });
-  const y = op(x, gamma, beta) as tf.Tensor4D;
-  return { y, mean, variance, count: n * h * w };
-}
-
-/**
  * Batch norm over axes N, H, W of an NHWC tensor with the statistics of the whole mini-batch across the replicas
  * of `collective`; differentiable in x, gamma and beta. The gamma and beta gradients are this replica's share
  * (the optimizer's gradient reduction sums them); the x gradient uses the reduced sums.
@@ -86,9 +52,10 @@ export function batchNormTrain(
   epsilon: number,
   collective: Collective = soloCollective,
 ): BatchNormTrainResult {
-  if (collective.size === 1 && tf.getBackend() === ONEDNN_BACKEND_NAME)
-    return nativeBatchNormTrain(x, gamma, beta, epsilon);
   const [n, h, w, channels] = x.shape;
+  // A backend's own kernel serves one replica; across replicas the statistics are gathered here.
+  const own = trainingKernels().batchNormTrain;
+  if (collective.size === 1 && own) return { ...own(x, gamma, beta, epsilon), count: n * h * w };
   const localCount = n * h * w;
   let mean!: tf.Tensor1D;
   let variance!: tf.Tensor1D;

@@ -1,132 +1,9 @@
-// A 2-D convolution (NHWC activations, HWIO filters, no bias) whose gradients run through the wasm backend's fast paths.
-//
-// With y = conv(x, f; stride s, pad p) and a k x k filter, the gradients are
-//   dx = conv(dilate_s(dy), flip(f)^T; stride 1, pad k-1-p)   (flip: both spatial axes, ^T: swap in/out channels)
-//   df = conv(x^T, dy^T; stride 1, pad p, dilation s)^T      (^T: swap batch and channels; dy^T is the filter)
-// On wasm both are forward convs (XNNPACK), because the wasm backend has no
-// Conv2DBackpropFilter kernel and its Conv2DBackpropInput is about ten times slower than its forward conv.
+// A 2-D convolution (NHWC activations, HWIO filters, no bias) whose gradients are the active backend's training
+// kernels where it registered some (TrainingKernels.conv2dGradients: wasm's forward-conv gradients), else the
+// backend's own Conv2DBackpropInput and Conv2DBackpropFilter.
 import * as tf from '@tensorflow/tfjs-core';
-
-/** The geometry of one spatial axis of a convolution. */
-interface Axis {
-  /** Filter size along the axis. */
-  readonly kernel: number;
-  /** Output size: floor((size + 2*pad - kernel) / stride) + 1. */
-  readonly out: number;
-  /** Trailing input positions that no window reaches: their gradient is zero. */
-  readonly rest: number;
-}
-
-function axis(size: number, kernel: number, stride: number, pad: number): Axis {
-  // The dx formula pads dy by k-1-p, which must not be negative.
-  if (!Number.isInteger(pad) || pad < 0 || pad > kernel - 1) {
-    throw new Error(`conv2d: pad ${pad} must lie in [0, ${kernel - 1}] for a kernel of size ${kernel}`);
-  }
-  const span = size + 2 * pad - kernel;
-  if (span < 0) {
-    throw new Error(`conv2d: input size ${size} with pad ${pad} is smaller than the kernel ${kernel}`);
-  }
-  return { kernel, out: Math.floor(span / stride) + 1, rest: span % stride };
-}
-
-/**
- * The gradient of {@link conv2d} with respect to its input, computed as a forward convolution so that it runs
- * through the backend's fast Conv2D kernel.
- *
- * @param xShape - Shape of the convolution's input x, NHWC.
- * @param dy - Gradient of the loss with respect to the convolution's output, NHWC.
- * @param filter - The convolution's filter, HWIO.
- * @param stride - The convolution's stride along both spatial axes.
- * @param pad - The convolution's symmetric zero padding, within [0, k-1].
- * @returns dx, of shape `xShape`.
- */
-export function conv2dInputGrad(
-  xShape: readonly [number, number, number, number],
-  dy: tf.Tensor4D,
-  filter: tf.Tensor4D,
-  stride: 1 | 2,
-  pad: number,
-): tf.Tensor4D {
-  const h = axis(xShape[1], filter.shape[0], stride, pad);
-  const w = axis(xShape[2], filter.shape[1], stride, pad);
-  return tf.tidy(() => {
-    const [n, ho, wo, cout] = dy.shape;
-    // Padding after dy: k-1-p plus the rows no window reached, so that the output is exactly x's size.
-    let after = [h.kernel - 1 - pad + h.rest, w.kernel - 1 - pad + w.rest];
-    let grad = dy;
-    if (stride === 2) {
-      // Zeros are interleaved by padding two unit axes, which also leaves one zero row and column at the end:
-      // they count towards the padding after, and are cut only where none is wanted (1x1 kernels).
-      const spread = tf.pad(tf.reshape(dy, [n, ho, 1, wo, 1, cout]), [
-        [0, 0],
-        [0, 0],
-        [0, 1],
-        [0, 0],
-        [0, 1],
-        [0, 0],
-      ]);
-      grad = tf.reshape(spread, [n, 2 * ho, 2 * wo, cout]);
-      const cut = after.map((a) => (a === 0 ? 1 : 0));
-      if (cut[0]! + cut[1]! > 0) {
-        grad = tf.slice(grad, 0, [n, 2 * ho - cut[0]!, 2 * wo - cut[1]!, cout]);
-      }
-      after = after.map((a, i) => a - 1 + cut[i]!);
-    }
-    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-    return tf.conv2d(grad, flipped, 1, [
-      [0, 0],
-      [h.kernel - 1 - pad, after[0]!],
-      [w.kernel - 1 - pad, after[1]!],
-      [0, 0],
-    ]);
-  });
-}
-
-/**
- * The gradient of {@link conv2d} with respect to its filter, computed as one forward convolution so that it runs
- * through the backend's fast Conv2D kernel: the sum over batch and output positions that makes dfilter is a conv
- * of x, with channels as its batch and the batch as its channels, by dy used as a filter dilated by the stride.
- *
- * @param x - The convolution's input, NHWC.
- * @param dy - Gradient of the loss with respect to the convolution's output, NHWC.
- * @param filterShape - Shape of the convolution's filter, HWIO.
- * @param stride - The convolution's stride along both spatial axes.
- * @param pad - The convolution's symmetric zero padding, within [0, k-1].
- * @returns dfilter, of shape `filterShape`.
- */
-export function conv2dFilterGrad(
-  x: tf.Tensor4D,
-  dy: tf.Tensor4D,
-  filterShape: readonly [number, number, number, number],
-  stride: 1 | 2,
-  pad: number,
-): tf.Tensor4D {
-  const [kh, kw, cin, cout] = filterShape;
-  const h = axis(x.shape[1], kh, stride, pad);
-  const w = axis(x.shape[2], kw, stride, pad);
-  return tf.tidy(() => {
-    const xT = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [Cin, H, W, N]
-    const dyT = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, N, Cout]
-    // [Cin, kh + rest, kw + rest, Cout]: the rows no window reached come out as extra taps, cut below.
-    let grad = tf.conv2d(
-      xT,
-      dyT,
-      1,
-      [
-        [0, 0],
-        [pad, pad],
-        [pad, pad],
-        [0, 0],
-      ],
-      'NHWC',
-      stride,
-    );
-    if (h.rest + w.rest > 0) {
-      grad = tf.slice(grad, 0, [cin, kh, kw, cout]);
-    }
-    return tf.transpose(grad, [1, 2, 0, 3]);
-  });
-}
+import { axis } from './conv-geometry.js';
+import { trainingKernels } from './training-kernels.js';
 
 /**
  * The backend's own backprop kernels, for cpu, onednn and tensorflow (tfjs-node), which have fast native ones
@@ -150,9 +27,9 @@ function stockGrads(
  * A convolution without bias, `tf.conv2d(x, filter, stride, pad)`, differentiable on every backend and fast to
  * differentiate on wasm.
  *
- * The backend is read when the op is called: on wasm the gradients are {@link conv2dInputGrad} and
- * {@link conv2dFilterGrad}; elsewhere (onednn included) they are the backend's Conv2DBackpropInput and
- * Conv2DBackpropFilter kernels.
+ * The backend is read when the op is called: where it registered training kernels with conv gradients (wasm: forward
+ * convs, see wasm-kernels.ts) they run; elsewhere (onednn included) the backend's Conv2DBackpropInput and
+ * Conv2DBackpropFilter kernels do.
  *
  * @param x - Activations, NHWC.
  * @param filter - Weights, HWIO: [kh, kw, inChannels, outChannels].
@@ -171,9 +48,7 @@ export function conv2d(
   // Checks the geometry up front, so that a bad pad fails here and not in the backward pass.
   axis(x.shape[1], filter.shape[0], stride, pad);
   axis(x.shape[2], filter.shape[1], stride, pad);
-  const onWasm = tf.getBackend() === 'wasm';
-  if (onWasm && stride !== 1 && stride !== 2)
-    throw new Error(`conv2d: the wasm backend's gradients take stride 1 or 2, received ${stride}`);
+  const own = trainingKernels().conv2dGradients;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xIn, filterIn, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
     save([xIn, filterIn]);
@@ -182,13 +57,7 @@ export function conv2d(
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
         const [xs, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
         const dy4 = dy as tf.Tensor4D;
-        if (!onWasm) {
-          return stockGrads(xs, fs, dy4, stride, pad, inputGradient);
-        }
-        const s = stride as 1 | 2;
-        // The network's input needs no gradient: zeros cost a fill, not a convolution.
-        const dx = inputGradient ? conv2dInputGrad(xs.shape, dy4, fs, s, pad) : tf.zerosLike(xs);
-        return [dx, conv2dFilterGrad(xs, dy4, fs.shape, s, pad)];
+        return own ? own(xs, fs, dy4, stride, pad, inputGradient) : stockGrads(xs, fs, dy4, stride, pad, inputGradient);
       },
     };
   });
