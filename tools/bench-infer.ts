@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type * as Ort from 'onnxruntime-node';
 import type * as Tf from '@tensorflow/tfjs-core';
-import type { Checkpoint, ResNetSpec } from '@depthfold/core';
+import { type Checkpoint, topologyOf } from '@depthfold/core';
 import { loadCheckpoint } from '@depthfold/core/node';
 import { buildModel, encodeModel, modelMetadata, nhwcToNchw, type ModelProto } from '@depthfold/onnx';
 import {
@@ -212,9 +212,8 @@ function tfjsRunner(
   checkpoint: Checkpoint,
   inputs: Inputs,
 ): Runner & { logits(): Promise<Float32Array>; dispose(): void } {
-  const spec = checkpoint.info.architecture as ResNetSpec;
   const probs = checkpoint.info.schedule.survivalProbs;
-  const net = networkFromTensors(spec, checkpoint.params);
+  const net = networkFromTensors(topologyOf(checkpoint.info.architecture), checkpoint.params);
   const [c, h, w] = inputs.chw;
   const images = (n: number) => tf.tensor4d(inputs.nhwc.subarray(0, n * h * w * c), [n, h, w, c]);
   const byBatch = { 1: images(1), [BIG_BATCH]: images(BIG_BATCH) };
@@ -245,14 +244,21 @@ function torchUnavailable(): string | undefined {
   return undefined;
 }
 
-/** The script's architecture arguments, from the checkpoint (so the reference is the same network). */
+/**
+ * The script's architecture arguments, from the checkpoint (so the reference is the same network). The export script
+ * writes ResNet-(6n+2) alone: another family is refused here, by name.
+ */
 function torchArchArgs(checkpoint: Checkpoint): string[] {
   const { architecture: a, schedule: s } = checkpoint.info;
+  if (a.family !== 'resnet-cifar')
+    throw new Error(
+      `the PyTorch reference of bench:infer is ResNet-(6n+2) (resnet-cifar); this checkpoint is ${a.family}: use --no-torch`,
+    );
   return [
     '--depth',
     String(a.depth),
     '--shortcut',
-    a.shortcut,
+    String(a.shortcut),
     '--classes',
     String(a.numClasses),
     '--input',
