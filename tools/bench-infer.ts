@@ -244,12 +244,18 @@ function torchUnavailable(): string | undefined {
   return undefined;
 }
 
-/** The script's architecture arguments, from the checkpoint (so the reference is the same network). */
+/**
+ * The script's architecture arguments, from the checkpoint (so the reference is the same network). The export script
+ * writes ResNet-(6n+2) alone: another family is refused here, by name.
+ */
 function torchArchArgs(checkpoint: Checkpoint): string[] {
   const { architecture: a, schedule: s } = checkpoint.info;
+  // A first-format record names the family resnet-6n+2: the topology resolves the alias.
   const topology = topologyOf(a);
   if (topology.family !== 'resnet-cifar')
-    throw new Error(`the PyTorch inference reference is the CIFAR family's; ${topology.title} is not`);
+    throw new Error(
+      `the PyTorch reference of bench:infer is ResNet-(6n+2) (resnet-cifar); this checkpoint is ${topology.title}: use --no-torch`,
+    );
   return [
     '--depth',
     String(a.depth),

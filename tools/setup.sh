@@ -11,11 +11,14 @@
 #   nghttp2-client         h2load, the C HTTP/2 load generator with which `pnpm bench:serve` loads the gRPC service
 #   python3-pil            PIL, the reference @depthfold/images' tests compare their resize and sharp's decoding with,
 #                          and what writes their Fashion-MNIST folder of PNG and JPEG files
+#   python3-torchvision, libopenblas0-pthread  torchvision's ResNets (with python3-torch), the reference of
+#                          test/torchvision.test.ts and of `pnpm bench:train --compare-torch`; OpenBLAS is numpy's
+#                          BLAS, whose SGEMM gives the bench its fp32 peak
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-packages=(dataset-fashion-mnist python3-onnx chromium libdnnl-dev g++ make python3-grpcio python3-grpc-tools nghttp2-client python3-pil)
+packages=(dataset-fashion-mnist python3-onnx chromium libdnnl-dev g++ make python3-grpcio python3-grpc-tools nghttp2-client python3-pil python3-torchvision libopenblas0-pthread)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,23 +1,36 @@
 #!/usr/bin/env python3
-"""PyTorch (CPU) reference for depthfold: the same ResNet-(6n+2) with stochastic depth and the same training step.
+"""PyTorch (CPU) reference for depthfold: the same networks with stochastic depth and the same training step.
 
 Huang et al. 2016, Eq. 2 and 3:
-  training: H_l = ReLU(b_l * f_l(H_{l-1}) + id(H_{l-1})), b_l ~ Bernoulli(p_l) once per block per mini-batch;
+  training: H_l = ReLU(b_l * f_l(H_{l-1}) + shortcut(H_{l-1})), b_l ~ Bernoulli(p_l) once per block per mini-batch;
             a dropped block runs only its shortcut (the branch is skipped, not multiplied by 0);
-  test:     H_l = ReLU(p_l * f_l(H_{l-1}) + id(H_{l-1})), batch norm with running statistics.
-f_l = conv3x3-BN-ReLU-conv3x3-BN. Survival rules: linear p_l = 1 - (l/L)(1 - p_L), uniform p_l = p_L, none p_l = 1.
-Everything mirrors packages/core/src/architecture.ts and packages/train/src/{forward,train-step,optimizer,network}.ts:
-option-A shortcut x[:, :, ::s, ::s] zero-padded at the end of the channel axis (or 1x1 conv + BN), BN eps 1e-5 and
-momentum 0.1, SGD with Nesterov momentum 0.9 and weight decay 1e-4 on conv and linear weights only, cosine learning
-rate from 0.1 updated every step, conv init N(0, 2/(k*k*out)), BN gamma 1 beta 0, PyTorch's default linear init.
-A dropped block's parameters get no gradient (grads are set to None), so SGD skips them: no decay, momentum kept.
+  test:     H_l = ReLU(p_l * f_l(H_{l-1}) + shortcut(H_{l-1})), batch norm with running statistics.
+Survival rules: linear p_l = 1 - (l/L)(1 - p_L), uniform p_l = p_L, none p_l = 1. Like depthfold (and unlike timm's
+drop path, which scales by 1/p_l in training), the branch is scaled by p_l at test time, where the export folds it.
+Two families, as packages/core/src/families/ has them:
+  resnet-cifar     ResNet-(6n+2): f_l = conv3x3-BN-ReLU-conv3x3-BN, 16/32/64 channels (times a width multiplier),
+                   option-A shortcut x[:, :, ::s, ::s] zero-padded at the end of the channel axis (or 1x1 conv + BN),
+                   conv init N(0, 2/(k*k*out)), BN gamma 1 beta 0, PyTorch's default linear init;
+  resnet-imagenet  torchvision's own resnet18/34/50/101/152 and wide_resnet50_2/101_2 (v1.5: stride on the 3x3
+                   conv; torchvision's init), with the gating above put around its blocks: f_l is the block's
+                   conv/bn path, the shortcut its `downsample` (or the identity). `--stem small` swaps the 7x7/2 conv
+                   and max pool for a 3x3/1 conv, as depthfold's small stem.
+The training step mirrors packages/train/src: BN eps 1e-5 and momentum 0.1, SGD with Nesterov momentum 0.9 and
+weight decay 1e-4 on conv and linear weights only, cosine learning rate from 0.1 updated every step. A dropped
+block's parameters get no gradient (grads are set to None), so SGD skips them: no decay, momentum kept.
+`--autocast bf16` runs forward and loss under torch.autocast("cpu", dtype=torch.bfloat16) (backward follows the
+dtypes autocast chose, as PyTorch recommends, outside the context); weights and SGD stay fp32.
 
+  python3 tools/torch_reference.py --bench --arch resnet50 --input 3,64,64 --batch-size 32 --threads 2
   python3 tools/torch_reference.py --bench --depth 56 --rule linear --survival-prob 0.5 --threads 2
+  python3 tools/torch_reference.py --bench --family resnet-imagenet --depth 18 --stem small --input 3,32,32
   python3 tools/torch_reference.py --train --depth 20 --epochs 1
 
---bench prints one JSON object; --train prints one JSON line per epoch. Needs only torch and numpy.
+--bench prints one JSON object; --train (Fashion-MNIST, 1x28x28) prints one JSON line per epoch. Needs torch and
+numpy, and torchvision for the resnet-imagenet family.
 """
 import argparse
+import contextlib
 import gzip
 import json
 import math
@@ -33,6 +46,12 @@ import torch.nn.functional as F
 
 WIDTHS = (16, 32, 64)
 STRIDES = (1, 2, 2)
+FAMILIES = ("resnet-cifar", "resnet-imagenet")
+# torchvision's names, as depthfold's resnet-imagenet family offers them: (depth, width multiplier).
+IMAGENET_NETWORKS = {
+    "resnet18": (18, 1), "resnet34": (34, 1), "resnet50": (50, 1), "resnet101": (101, 1), "resnet152": (152, 1),
+    "wide_resnet50_2": (50, 2), "wide_resnet101_2": (101, 2),
+}
 BN_EPS = 1e-5
 BN_MOMENTUM = 0.1
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
@@ -95,21 +114,22 @@ class Block(nn.Module):
 class ResNet(nn.Module):
     """ResNet-(6n+2) of the paper's CIFAR experiments: stem, 3 stages of n blocks (16/32/64), pool, linear head."""
 
-    def __init__(self, depth, in_channels=1, num_classes=10, shortcut="A"):
+    def __init__(self, depth, in_channels=1, num_classes=10, shortcut="A", width_multiplier=1):
         super().__init__()
         if depth < 8 or (depth - 2) % 6:
             raise ValueError("depth must be 6n+2 >= 8")
         n = (depth - 2) // 6
-        self.stem, self.stem_bn = conv3x3(in_channels, WIDTHS[0], 1), bn(WIDTHS[0])
-        blocks, cin = [], WIDTHS[0]
-        for width, stage_stride in zip(WIDTHS, STRIDES):
+        widths = [w * width_multiplier for w in WIDTHS]
+        self.stem, self.stem_bn = conv3x3(in_channels, widths[0], 1), bn(widths[0])
+        blocks, cin = [], widths[0]
+        for width, stage_stride in zip(widths, STRIDES):
             for b in range(n):
                 stride = stage_stride if b == 0 else 1
                 kind = "identity" if stride == 1 and cin == width else shortcut
                 blocks.append(Block(cin, width, stride, kind))
                 cin = width
         self.blocks = nn.ModuleList(blocks)
-        self.head = nn.Linear(WIDTHS[-1], num_classes)
+        self.head = nn.Linear(widths[-1], num_classes)
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 k = m.kernel_size[0] * m.kernel_size[1]
@@ -129,6 +149,80 @@ class ResNet(nn.Module):
         return self.head(h.mean(dim=(2, 3)))
 
 
+class TorchvisionResNet(nn.Module):
+    """torchvision's ResNet with stochastic depth around its blocks (BasicBlock and Bottleneck alike)."""
+
+    def __init__(self, depth, in_channels=3, num_classes=10, width_multiplier=1, stem="standard"):
+        super().__init__()
+        import torchvision  # only this family needs it
+
+        name = next((n for n, v in IMAGENET_NETWORKS.items() if v == (depth, width_multiplier)), None)
+        if name is None:
+            raise ValueError(f"torchvision has no ResNet of depth {depth} and width x{width_multiplier}")
+        self.net = getattr(torchvision.models, name)(num_classes=num_classes)
+        if stem == "small":
+            self.net.conv1 = nn.Conv2d(in_channels, 64, 3, stride=1, padding=1, bias=False)
+            self.net.maxpool = nn.Identity()
+        elif in_channels != 3:
+            self.net.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
+        for m in self.net.modules():  # torchvision's BN defaults are depthfold's; checked, not assumed
+            if isinstance(m, nn.BatchNorm2d) and (m.eps != BN_EPS or m.momentum != BN_MOMENTUM):
+                raise ValueError(f"torchvision batch norm eps {m.eps} momentum {m.momentum}")
+        # A plain list (not a ModuleList): the blocks are registered once, under net.layerN.
+        self.blocks = [b for layer in (self.net.layer1, self.net.layer2, self.net.layer3, self.net.layer4) for b in layer]
+
+    @staticmethod
+    def branch(block, x):
+        """f_l: the block's conv/bn path up to its last batch norm (bn2 of BasicBlock, bn3 of Bottleneck)."""
+        h = F.relu(block.bn1(block.conv1(x)))
+        if hasattr(block, "conv3"):
+            return block.bn3(block.conv3(F.relu(block.bn2(block.conv2(h)))))
+        return block.bn2(block.conv2(h))
+
+    def forward(self, x, gates=None, probs=None):
+        """Training: `gates[l-1]` says whether block l runs. Eval: each branch is scaled by `probs[l-1]`."""
+        n = self.net
+        h = n.maxpool(F.relu(n.bn1(n.conv1(x))))
+        for i, block in enumerate(self.blocks):
+            identity = h if block.downsample is None else block.downsample(h)
+            if self.training and not gates[i]:
+                # The input is a ReLU output, so ReLU(id) = id except after a projection.
+                h = identity if block.downsample is None else F.relu(identity)
+                continue
+            f = self.branch(block, h)
+            scale = 1.0 if self.training else probs[i]
+            h = F.relu((f if scale == 1.0 else f * scale) + identity)
+        return n.fc(torch.flatten(n.avgpool(h), 1))
+
+
+def build_net(args):
+    """The network that --family/--arch and the options name, on --input channels with --classes outputs."""
+    channels = args.input[0]
+    if args.family == "resnet-imagenet":
+        return TorchvisionResNet(args.depth, channels, args.classes, args.width_multiplier, args.stem)
+    return ResNet(args.depth, channels, args.classes, args.shortcut, args.width_multiplier)
+
+
+def resolve_arch(args):
+    """--arch as depthfold names networks: torchvision's names are resnet-imagenet, other `resnetN` resnet-cifar."""
+    if args.arch is None:
+        return
+    if args.arch in IMAGENET_NETWORKS:
+        args.family = "resnet-imagenet"
+        args.depth, args.width_multiplier = IMAGENET_NETWORKS[args.arch]
+    elif args.arch.startswith("resnet") and args.arch[6:].isdigit():
+        args.family, args.depth = "resnet-cifar", int(args.arch[6:])
+    else:
+        raise SystemExit(f"--arch: one of {', '.join(IMAGENET_NETWORKS)} or resnet<6n+2>, received {args.arch}")
+
+
+def autocast_context(mode):
+    """torch.autocast on the CPU for `bf16`; nothing for `none`."""
+    if mode == "bf16":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 def make_optimizer(net, momentum=0.9, weight_decay=1e-4):
     """SGD, Nesterov; weight decay on conv and linear weights only (not BN, not the head's bias)."""
     decayed, plain = [], []
@@ -145,13 +239,14 @@ def cosine_lr(peak, t, epochs):
     return 0.5 * peak * (1 + math.cos(math.pi * min(1.0, t / epochs)))
 
 
-def train_step(net, opt, x, y, gates, lr):
+def train_step(net, opt, x, y, gates, lr, autocast="none"):
     """Forward, backward and one SGD step; returns (loss, correct) as tensors."""
     for group in opt.param_groups:
         group["lr"] = lr
     opt.zero_grad(set_to_none=True)  # a dropped block's parameters keep grad None: SGD skips them entirely
-    logits = net(x, gates=gates)
-    loss = F.cross_entropy(logits, y)
+    with autocast_context(autocast):
+        logits = net(x, gates=gates)
+        loss = F.cross_entropy(logits, y)
     loss.backward()
     opt.step()
     return loss.detach(), (logits.argmax(1) == y).sum()
@@ -165,17 +260,17 @@ def bench(args):
     """Timed training steps on random data; prints one JSON object."""
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    net = ResNet(args.depth)
+    net = build_net(args)
     net.train()
     opt = make_optimizer(net)
     probs = survival_probs(args.rule, len(net.blocks), args.survival_prob)
-    x = torch.randn(args.batch_size, 1, 28, 28)
-    y = torch.randint(0, 10, (args.batch_size,))
+    x = torch.randn(args.batch_size, *args.input)
+    y = torch.randint(0, args.classes, (args.batch_size,))
     times, blocks_run = [], []
     for step in range(args.warmup + args.steps):
         gates = [bool(g) for g in rng.random(len(probs)) < np.asarray(probs)]
         start = time.perf_counter()
-        loss, _ = train_step(net, opt, x, y, gates, 0.1)
+        loss, _ = train_step(net, opt, x, y, gates, 0.1, args.autocast)
         loss.item()
         elapsed = (time.perf_counter() - start) * 1000
         if step >= args.warmup:
@@ -183,7 +278,11 @@ def bench(args):
             blocks_run.append(sum(gates))
     median = percentile(times, 50)
     print(json.dumps({
+        "family": args.family,
         "depth": args.depth,
+        "input": args.input,
+        "autocast": args.autocast,
+        "blocks": len(probs),
         "rule": args.rule,
         "survival_prob": args.survival_prob,
         "batch_size": args.batch_size,
@@ -260,7 +359,9 @@ def train(args):
     if args.train_limit:
         keep = np.sort(rng.permutation(len(train_x))[: args.train_limit])
         train_x, train_y = train_x[keep], train_y[keep]
-    net = ResNet(args.depth)
+    if args.input != [1, 28, 28]:
+        raise SystemExit(f"--train: Fashion-MNIST is 1,28,28; received --input {','.join(map(str, args.input))}")
+    net = build_net(args)
     net.train()
     opt = make_optimizer(net)
     probs = survival_probs(args.rule, len(net.blocks), args.survival_prob)
@@ -276,7 +377,7 @@ def train(args):
             gates = [bool(g) for g in rng.random(len(probs)) < np.asarray(probs)]
             blocks_run += sum(gates)
             lr = cosine_lr(args.lr, epoch + s / steps_per_epoch, args.epochs)
-            loss, correct = train_step(net, opt, x, y, gates, lr)
+            loss, correct = train_step(net, opt, x, y, gates, lr, args.autocast)
             loss_sum += loss.item()
             correct_sum += correct.item()
             if args.progress and (s + 1) % 50 == 0:
@@ -308,7 +409,17 @@ def main(argv=None):
     mode = p.add_mutually_exclusive_group(required=True)
     mode.add_argument("--bench", action="store_true", help="time training steps on random data, print JSON")
     mode.add_argument("--train", action="store_true", help="train on Fashion-MNIST, print one JSON line per epoch")
-    p.add_argument("--depth", type=int, default=20, help="6n+2 (default 20)")
+    p.add_argument("--arch", help="a network by depthfold's name: resnet20, resnet56, resnet18, resnet50, wide_resnet50_2")
+    p.add_argument("--family", choices=FAMILIES, default="resnet-cifar", help="network family (default resnet-cifar)")
+    p.add_argument("--depth", type=int, default=20, help="resnet-cifar: 6n+2; resnet-imagenet: 18/34/50/101/152")
+    p.add_argument("--shortcut", choices=("A", "projection"), default="A", help="resnet-cifar: shortcut (default A)")
+    p.add_argument("--width-multiplier", type=int, default=1, help="channels (cifar) or bottleneck width (imagenet)")
+    p.add_argument("--stem", choices=("standard", "small"), default="standard", help="resnet-imagenet: stem")
+    p.add_argument("--input", type=lambda v: [int(x) for x in v.split(",")], default=[1, 28, 28],
+                   help="C,H,W of the images (default 1,28,28)")
+    p.add_argument("--classes", type=int, default=10, help="classes (default 10)")
+    p.add_argument("--autocast", choices=("none", "bf16"), default="none",
+                   help="bf16: forward and loss under torch.autocast('cpu', dtype=torch.bfloat16)")
     p.add_argument("--rule", choices=("linear", "uniform", "none"), default="linear", help="survival rule")
     p.add_argument("--survival-prob", type=float, default=0.5, help="p_L (default 0.5)")
     p.add_argument("--batch-size", type=int, default=128)
@@ -325,6 +436,7 @@ def main(argv=None):
     p.add_argument("--test-limit", type=int, default=None, help="train: evaluate on the first this many images")
     p.add_argument("--progress", action="store_true", help="train: loss every 50 steps on stderr")
     args = p.parse_args(argv)
+    resolve_arch(args)
     torch.set_num_threads(args.threads)
     bench(args) if args.bench else train(args)
 
