@@ -78,6 +78,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<Slice>(env, exports, "slice");
   Export<Reduce>(env, exports, "reduce");
   Export<MatMul>(env, exports, "matMul");
+  Export<SgdNesterov>(env, exports, "sgdNesterov");
+  Export<Abs>(env, exports, "abs");
   return exports;
 }
 

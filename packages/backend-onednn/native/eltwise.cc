@@ -1,5 +1,5 @@
 // Element-wise kernels on oneDNN: ReLU and its gradient (dx = dy where x > 0, else 0, as tfjs's step(x) defines
-// it) over flat buffers, and the four arithmetic operators with broadcasting of the second operand.
+// it) and |x| over flat buffers, and the four arithmetic operators with broadcasting of the second operand.
 #include "args.h"
 #include "engine.h"
 #include "kernels.h"
@@ -37,6 +37,16 @@ struct ReluBackwardPrimitive {
   ReluBackwardPrimitive(int64_t n, const ReluForward &hint)
       : pd(dnnl::eltwise_backward::desc(dnnl::algorithm::eltwise_relu, Flat(n), Flat(n), 0.f, 0.f), Ctx().engine,
            hint.pd),
+        primitive(pd) {}
+};
+
+struct AbsForward {
+  dnnl::eltwise_forward::primitive_desc pd;
+  dnnl::eltwise_forward primitive;
+  explicit AbsForward(int64_t n)
+      : pd(dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_abs, Flat(n), 0.f,
+                                       0.f),
+           Ctx().engine),
         primitive(pd) {}
 };
 
@@ -78,6 +88,18 @@ Napi::Value ReluBackward(const Napi::CallbackInfo &info) {
   b.primitive.execute(Ctx().stream, {{DNNL_ARG_SRC, Wrap(Flat(n), x)},
                                      {DNNL_ARG_DIFF_DST, Wrap(Flat(n), dy)},
                                      {DNNL_ARG_DIFF_SRC, Wrap(Flat(n), dx)}});
+  Ctx().stream.wait();
+  return info.Env().Undefined();
+}
+
+// abs(x, y)
+Napi::Value Abs(const Napi::CallbackInfo &info) {
+  ExpectArgs(info, "abs", 2);
+  const int64_t n = LengthOf(info, 0, "x");
+  float *x = FloatsArg(info, 0, "x", n);
+  float *y = FloatsArg(info, 1, "y", n);
+  auto &p = Cached<AbsForward>(Key("abs", {n}), [&] { return AbsForward(n); });
+  p.primitive.execute(Ctx().stream, {{DNNL_ARG_SRC, Wrap(Flat(n), x)}, {DNNL_ARG_DST, Wrap(Flat(n), y)}});
   Ctx().stream.wait();
   return info.Env().Undefined();
 }

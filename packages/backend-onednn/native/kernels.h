@@ -25,5 +25,7 @@ Napi::Value Pad(const Napi::CallbackInfo &info);
 Napi::Value Slice(const Napi::CallbackInfo &info);
 Napi::Value Reduce(const Napi::CallbackInfo &info);
 Napi::Value MatMul(const Napi::CallbackInfo &info);
+Napi::Value SgdNesterov(const Napi::CallbackInfo &info);
+Napi::Value Abs(const Napi::CallbackInfo &info);
 
 }  // namespace depthfold

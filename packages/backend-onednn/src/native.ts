@@ -84,6 +84,18 @@ export interface OnednnBinding {
     dbeta: Float32Array,
   ): void;
   relu(x: Float32Array, y: Float32Array): void;
+  abs(x: Float32Array, y: Float32Array): void;
+  /** One SGD step with Nesterov momentum and weight decay; v may be null (a parameter's first step). */
+  sgdNesterov(
+    w: Float32Array,
+    g: Float32Array,
+    v: Float32Array | null,
+    learningRate: number,
+    momentum: number,
+    weightDecay: number,
+    wOut: Float32Array,
+    vOut: Float32Array,
+  ): void;
   reluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   /** op: 0 add, 1 sub, 2 mul, 3 div; 4-D shapes, b broadcast where its extent is 1. */
   binary(op: number, aShape: number[], bShape: number[], a: Float32Array, b: Float32Array, y: Float32Array): void;

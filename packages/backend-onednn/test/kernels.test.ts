@@ -108,6 +108,12 @@ for (const shape of [
   });
 }
 
+test('Abs above the native threshold (a gradient magnitude), and its gradient', {
+  skip: skipUnlessOnednn,
+}, async () => {
+  await onBothBackends(() => withGrads((x) => tf.abs(x), [randomTensor([3, 3, 64, 40], 6)], 7), ['Abs']);
+});
+
 // Large enough to run natively (eltwise.ts MIN_NATIVE_BINARY); b broadcast every way the network uses.
 const big = [2, 33, 17, 16];
 const binaryCases: Array<{ op: 'add' | 'sub' | 'mul' | 'div'; a: number[]; b: number[]; kernel?: string }> = [

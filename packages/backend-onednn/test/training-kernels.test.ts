@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
-import { OnednnKernel } from '../src/index.js';
+import { nativeCallCounts, OnednnKernel } from '../src/index.js';
 import { skipUnlessOnednn } from './availability.js';
 
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!;
@@ -93,31 +93,41 @@ test('the training kernels name what they expected', { skip: skipUnlessOnednn },
   );
 });
 
-test('SgdNesterov is bit for bit the step that tfjs ops take, with and without momentum and decay', {
-  skip: skipUnlessOnednn,
-}, async () => {
-  const size = 3 * 3 * 5 * 7;
-  const [w0, g0, v0] = [1, 2, 3].map((seed) => tf.randomNormal([size], 0, 1, 'float32', seed).dataSync());
-  const hp = { learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4 };
-  for (const withV of [false, true]) {
-    for (const weightDecay of [0, hp.weightDecay]) {
-      await tf.setBackend('cpu');
-      const w = tf.tensor1d(w0!);
-      const g = tf.tensor1d(g0!);
-      const gd = weightDecay > 0 ? tf.add(g, tf.mul(w, weightDecay)) : g;
-      const v = withV ? tf.add(tf.mul(tf.tensor1d(v0!), hp.momentum), gd) : tf.clone(gd);
-      const want = [tf.sub(w, tf.mul(tf.add(gd, tf.mul(v, hp.momentum)), hp.learningRate)).dataSync(), v.dataSync()];
-      await tf.setBackend('onednn');
-      const inputs: tf.NamedTensorMap = {
-        w: tf.tensor1d(w0!),
-        g: tf.tensor1d(g0!),
-        ...(withV ? { v: tf.tensor1d(v0!) } : {}),
-      };
-      const got = (tf.engine().runKernel(OnednnKernel.SgdNesterov, inputs, { ...hp, weightDecay }) as tf.Tensor[]).map(
-        (t) => t.dataSync(),
-      );
-      assert.deepEqual(Array.from(got[0]!), Array.from(want[0]!), `w, momentum buffer ${withV}, decay ${weightDecay}`);
-      assert.deepEqual(Array.from(got[1]!), Array.from(want[1]!), `v, momentum buffer ${withV}, decay ${weightDecay}`);
+// Below MIN_NATIVE_SGD the step loops in JS, above it in C++ on every thread: both must round as tfjs does.
+for (const size of [3 * 3 * 5 * 7, 3 * 3 * 64 * 64 + 5])
+  test(`SgdNesterov is bit for bit the step that tfjs ops take, with and without momentum and decay (${size} values)`, {
+    skip: skipUnlessOnednn,
+  }, async () => {
+    const [w0, g0, v0] = [1, 2, 3].map((seed) => tf.randomNormal([size], 0, 1, 'float32', seed).dataSync());
+    const hp = { learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4 };
+    for (const withV of [false, true]) {
+      for (const weightDecay of [0, hp.weightDecay]) {
+        await tf.setBackend('cpu');
+        const w = tf.tensor1d(w0!);
+        const g = tf.tensor1d(g0!);
+        const gd = weightDecay > 0 ? tf.add(g, tf.mul(w, weightDecay)) : g;
+        const v = withV ? tf.add(tf.mul(tf.tensor1d(v0!), hp.momentum), gd) : tf.clone(gd);
+        const want = [tf.sub(w, tf.mul(tf.add(gd, tf.mul(v, hp.momentum)), hp.learningRate)).dataSync(), v.dataSync()];
+        await tf.setBackend('onednn');
+        const inputs: tf.NamedTensorMap = {
+          w: tf.tensor1d(w0!),
+          g: tf.tensor1d(g0!),
+          ...(withV ? { v: tf.tensor1d(v0!) } : {}),
+        };
+        const got = (
+          tf.engine().runKernel(OnednnKernel.SgdNesterov, inputs, { ...hp, weightDecay }) as tf.Tensor[]
+        ).map((t) => t.dataSync());
+        assert.deepEqual(
+          Array.from(got[0]!),
+          Array.from(want[0]!),
+          `w, momentum buffer ${withV}, decay ${weightDecay}`,
+        );
+        assert.deepEqual(
+          Array.from(got[1]!),
+          Array.from(want[1]!),
+          `v, momentum buffer ${withV}, decay ${weightDecay}`,
+        );
+      }
     }
-  }
-});
+    assert.ok((nativeCallCounts().get(OnednnKernel.SgdNesterov) ?? 0) > 0);
+  });

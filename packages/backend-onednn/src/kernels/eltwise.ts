@@ -1,4 +1,4 @@
-// ReLU and the four arithmetic operators on oneDNN. A binary op runs natively where its output has the first
+// ReLU, |x| and the four arithmetic operators on oneDNN. A binary op runs natively where its output has the first
 // operand's shape (or, for + and *, the second's) and the other broadcasts into it, and is large enough to pay
 // for the call; other cases run on the cpu.
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,6 +11,16 @@ function relu({ inputs, backend }: NativeArgs): tf.TensorInfo | null {
   if (!xs) return null;
   const y = output(backend, inputs.x!.shape);
   backend.native.relu(xs, y.values);
+  return y.info;
+}
+
+/** |x|, natively above {@link MIN_NATIVE_BINARY} elements (training's gradient magnitudes take it of every monitored gradient). */
+function abs({ inputs, backend }: NativeArgs): tf.TensorInfo | null {
+  if (tf.util.sizeFromShape(inputs.x!.shape) < MIN_NATIVE_BINARY) return null;
+  const xs = floats(backend, inputs.x);
+  if (!xs) return null;
+  const y = output(backend, inputs.x!.shape);
+  backend.native.abs(xs, y.values);
   return y.info;
 }
 
@@ -48,6 +58,7 @@ function binary(op: 0 | 1 | 2 | 3, commutative: boolean) {
 /** The element-wise kernels. */
 export const eltwiseKernels = [
   nativeKernel(tf.Relu, relu),
+  nativeKernel(tf.Abs, abs),
   nativeKernel(tf.Add, binary(0, true)),
   nativeKernel(tf.Sub, binary(1, false)),
   nativeKernel(tf.Multiply, binary(2, true)),
