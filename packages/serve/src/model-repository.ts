@@ -390,12 +390,13 @@ export class ModelRepository {
    */
   async load(name: string): Promise<void> {
     this.#assertControl();
+    const where = this.#options.root === undefined ? 'the files named' : this.#options.root;
+    const missing = (): HttpError =>
+      new HttpError(404, `model ${JSON.stringify(name)} is not in the repository (${where})`);
+    if (!(await this.#scan()).some((s) => s.name === name)) throw missing();
     await this.#enqueue(name, async () => {
       const source = (await this.#scan()).find((s) => s.name === name);
-      if (!source) {
-        const where = this.#options.root === undefined ? 'the files named' : this.#options.root;
-        throw new HttpError(404, `model ${JSON.stringify(name)} is not in the repository (${where})`);
-      }
+      if (!source) throw missing();
       await this.#load(source, true);
     });
   }
@@ -407,7 +408,9 @@ export class ModelRepository {
    */
   async unload(name: string): Promise<void> {
     this.#assertControl();
-    if (!this.#slots.has(name) && !(await this.#scan()).some((s) => s.name === name))
+    const slot = this.#slots.get(name);
+    const loaded = slot !== undefined && (slot.versions.size > 0 || slot.retiring.size > 0);
+    if (!loaded && !(await this.#scan()).some((s) => s.name === name))
       throw new HttpError(404, `model ${JSON.stringify(name)} not found (not loaded, not in the repository)`);
     await this.#enqueue(name, () => this.#unload(name, 'unloaded'));
   }
