@@ -104,6 +104,8 @@ export class ModelRepository {
   readonly controlMode: ModelControlMode;
   readonly #options: RepositoryOptions;
   readonly #slots = new Map<string, ModelSlot>();
+  /** The names the last scan found, so that a request for one not loaded is told so. */
+  #found = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
   #closed = false;
@@ -241,6 +243,7 @@ export class ModelRepository {
         });
       }
     }
+    this.#found = new Set(sources.map((s) => s.name));
     return sources;
   }
 
@@ -288,6 +291,11 @@ export class ModelRepository {
               .slice(0, 20)
               .map((n) => JSON.stringify(n))
               .join(', ');
+      if (!slot && this.#found.has(name))
+        throw new HttpError(
+          404,
+          `model ${JSON.stringify(name)} not found: it is in the repository but not loaded; this server serves ${list}`,
+        );
       if (!slot) throw new HttpError(404, `model ${JSON.stringify(name)} not found (this server serves ${list})`);
       const failure = [...slot.failures.values()][0];
       throw new HttpError(

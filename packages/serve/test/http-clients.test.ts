@@ -78,7 +78,9 @@ test('gzip and deflate (zlib or raw) request bodies, JSON and binary, give the l
   // Binary tensor data: Inference-Header-Content-Length counts the uncompressed JSON header.
   const header = Buffer.from(
     JSON.stringify({
-      inputs: [{ name: 'input', shape: [2, 1, 28, 28], datatype: 'FP32', parameters: { binary_data_size: input.byteLength } }],
+      inputs: [
+        { name: 'input', shape: [2, 1, 28, 28], datatype: 'FP32', parameters: { binary_data_size: input.byteLength } },
+      ],
     }),
   );
   const binary = Buffer.concat([header, Buffer.from(input.buffer, input.byteOffset, input.byteLength)]);
@@ -104,7 +106,11 @@ test('415 names an encoding the server does not decode; bytes that are not what 
     /request body: Content-Encoding gzip, but the body is not valid gzip data \(incorrect header check\)/,
   );
   assertError(
-    await call(infer, { method: 'POST', body: gzipSync(body).subarray(0, 100), headers: { 'Content-Encoding': 'gzip' } }),
+    await call(infer, {
+      method: 'POST',
+      body: gzipSync(body).subarray(0, 100),
+      headers: { 'Content-Encoding': 'gzip' },
+    }),
     400,
     /not valid gzip data \(unexpected end of file\)/,
   );
@@ -145,10 +151,14 @@ test('replies are compressed as Accept-Encoding asks (q-values, wildcard), with 
   ];
   for (const [accept, expected] of cases) {
     assert.equal(replyEncoding(accept), expected, accept);
-    const reply = await rawRequest(infer, 'POST', body, { 'Content-Type': 'application/json', 'Accept-Encoding': accept });
+    const reply = await rawRequest(infer, 'POST', body, {
+      'Content-Type': 'application/json',
+      'Accept-Encoding': accept,
+    });
     assert.equal(reply.status, 200);
     assert.equal(reply.headers['content-encoding'], expected, accept);
-    const text = expected === 'gzip' ? gunzipSync(reply.body) : expected === 'deflate' ? inflateSync(reply.body) : reply.body;
+    const text =
+      expected === 'gzip' ? gunzipSync(reply.body) : expected === 'deflate' ? inflateSync(reply.body) : reply.body;
     if (expected) assert.ok(reply.body.length < text.length, 'compressed is smaller');
     assert.deepEqual(JSON.parse(text.toString()), JSON.parse(plain.body.toString()), accept);
   }
@@ -162,7 +172,9 @@ test('replies are compressed as Accept-Encoding asks (q-values, wildcard), with 
   assert.equal(binary.headers['content-encoding'], 'gzip');
   const unpacked = gunzipSync(binary.body);
   const headerLength = Number(binary.headers['inference-header-content-length']);
-  const head = JSON.parse(unpacked.subarray(0, headerLength).toString()) as { outputs: { parameters: { binary_data_size: number } }[] };
+  const head = JSON.parse(unpacked.subarray(0, headerLength).toString()) as {
+    outputs: { parameters: { binary_data_size: number } }[];
+  };
   assert.equal(unpacked.length - headerLength, head.outputs[0]!.parameters.binary_data_size);
   // Metadata and metrics are compressed on request as well.
   for (const path of [`/v2/models/${MODEL_NAME}`, '/metrics', `/v2/models/${MODEL_NAME}/config`]) {
@@ -174,15 +186,28 @@ test('replies are compressed as Accept-Encoding asks (q-values, wildcard), with 
 
 test("Python's http.client, which writes the whole body before reading, gets the 413 (and the 404) and keeps its connection", async () => {
   const spec = [
-    { method: 'POST', path: `/v2/models/${MODEL_NAME}/infer`, body_size: 3 * MAX_BODY, headers: { 'Content-Type': 'application/json' } },
+    {
+      method: 'POST',
+      path: `/v2/models/${MODEL_NAME}/infer`,
+      body_size: 3 * MAX_BODY,
+      headers: { 'Content-Type': 'application/json' },
+    },
     { method: 'POST', path: `/v2/models/nope/infer`, body_size: 2 * MAX_BODY - 7 },
-    { method: 'POST', path: `/v2/models/${MODEL_NAME}/infer`, body_size: MAX_BODY + 1, headers: { 'Content-Encoding': 'br' } },
+    {
+      method: 'POST',
+      path: `/v2/models/${MODEL_NAME}/infer`,
+      body_size: MAX_BODY + 1,
+      headers: { 'Content-Encoding': 'br' },
+    },
     { method: 'GET', path: '/v2/health/ready' },
   ];
   await writeFile(join(scratch, 'requests.json'), JSON.stringify(spec));
   const { hostname, port } = new URL(server.url);
   const { stdout } = await promisify(execFile)(PYTHON, [PYTHON_CLIENT, hostname, port, join(scratch, 'requests.json')]);
-  const replies = stdout.trim().split('\n').map((l) => JSON.parse(l) as { status?: number; body?: string; error?: string });
+  const replies = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { status?: number; body?: string; error?: string });
   assert.equal(replies.length, 4, stdout);
   assert.equal(replies[0]!.status, 413, stdout);
   const error = (i: number): string => (JSON.parse(replies[i]!.body!) as { error: string }).error;
@@ -233,7 +258,10 @@ test('curl gets the 413 with and without Expect: 100-continue, sends gzip and re
 
 test('CONNECT and methods the server has no route for get a reply, not a closed socket', async () => {
   const cases: [string, RegExp][] = [
-    ['CONNECT example.com:443 HTTP/1.1', /^HTTP\/1\.1 405 Method Not Allowed\r\n[\s\S]*Allow: GET, HEAD, POST[\s\S]*method CONNECT is not allowed/],
+    [
+      'CONNECT example.com:443 HTTP/1.1',
+      /^HTTP\/1\.1 405 Method Not Allowed\r\n[\s\S]*Allow: GET, HEAD, POST[\s\S]*method CONNECT is not allowed/,
+    ],
     ['BREW /v2 HTTP/1.1', /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*"error":"malformed HTTP request \(HPE_INVALID_METHOD/],
     ['PROPFIND /v2 HTTP/1.1', /^HTTP\/1\.1 405 Method Not Allowed\r\n[\s\S]*method PROPFIND is not allowed on \/v2/],
     ['OPTIONS /v2/repository/index HTTP/1.1', /^HTTP\/1\.1 405 [\s\S]*allowed: POST/],

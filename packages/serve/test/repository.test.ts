@@ -101,7 +101,10 @@ test('none: three models of two sizes, one corrupt; the index gives each its sta
     assertError(await call(`${server.url}/v2/models/${BROKEN}/config`), 404, /not loaded/);
     assert.equal((await call(`${server.url}/v2/health/ready`)).status, 200);
     // Metadata of each: its versions and its own input.
-    const meta = (await call(`${server.url}/v2/models/${WIDE}`)).json as { versions: string[]; inputs: { shape: number[] }[] };
+    const meta = (await call(`${server.url}/v2/models/${WIDE}`)).json as {
+      versions: string[];
+      inputs: { shape: number[] }[];
+    };
     assert.deepEqual(meta.versions, ['1']);
     assert.deepEqual(meta.inputs[0]!.shape, [-1, 3, 32, 32]);
     // Statistics of every model, each its own.
@@ -152,7 +155,9 @@ test('the configuration: Triton JSON of what is served, config.pbtxt values for 
           optional: false,
         },
       ],
-      output: [{ name: 'logits', data_type: 'TYPE_FP32', dims: [10], label_filename: 'labels.txt', is_shape_tensor: false }],
+      output: [
+        { name: 'logits', data_type: 'TYPE_FP32', dims: [10], label_filename: 'labels.txt', is_shape_tensor: false },
+      ],
       dynamic_batching: { preferred_batch_size: [], max_queue_delay_microseconds: 2000, preserve_ordering: false },
       instance_group: [{ name: `${SMALL}_0`, kind: 'KIND_CPU', count: 1, gpus: [] }],
       default_model_filename: 'model.onnx',
@@ -173,7 +178,11 @@ test('the configuration: Triton JSON of what is served, config.pbtxt values for 
     });
     assert.equal(wide.default_model_filename, 'wide.onnx');
     assert.deepEqual((wide.output as { label_filename: string }[])[0]!.label_filename, '');
-    assertError(await call(`${server.url}/v2/models/${SMALL}/versions/2/config`), 404, /has no version "2" \(versions: "1"\)/);
+    assertError(
+      await call(`${server.url}/v2/models/${SMALL}/versions/2/config`),
+      404,
+      /has no version "2" \(versions: "1"\)/,
+    );
     assertError(await call(`${server.url}/v2/models/nope/config`), 404, /model "nope" not found/);
     assertError(await call(`${server.url}/v2/models/${SMALL}/config`, { method: 'POST' }), 405, /not allowed/);
   } finally {
@@ -233,8 +242,16 @@ test('explicit, under load: a new version takes over, an unload drains, a load c
       ],
     );
     assert.equal(entries[0]!.reason, 'not loaded');
-    const smallLoad = steadyLoad(`${server.url}/v2/models/${SMALL}/infer`, requestFor(inputOf(1, SMALL_SIZE, 4), SMALL_DIMS), 4);
-    const wideLoad = steadyLoad(`${server.url}/v2/models/${WIDE}/infer`, requestFor(inputOf(1, WIDE_SIZE, 5), WIDE_DIMS), 4);
+    const smallLoad = steadyLoad(
+      `${server.url}/v2/models/${SMALL}/infer`,
+      requestFor(inputOf(1, SMALL_SIZE, 4), SMALL_DIMS),
+      4,
+    );
+    const wideLoad = steadyLoad(
+      `${server.url}/v2/models/${WIDE}/infer`,
+      requestFor(inputOf(1, WIDE_SIZE, 5), WIDE_DIMS),
+      4,
+    );
     await new Promise((r) => setTimeout(r, 300));
 
     // Version 2 of small appears; its load switches every unversioned request over at once.
@@ -301,7 +318,10 @@ test('explicit, under load: a new version takes over, an unload drains, a load c
       200,
     );
     assertError(
-      await postJson(`${server.url}/v2/models/${SMALL}/versions/1/infer`, requestFor(inputOf(1, SMALL_SIZE, 7), SMALL_DIMS)),
+      await postJson(
+        `${server.url}/v2/models/${SMALL}/versions/1/infer`,
+        requestFor(inputOf(1, SMALL_SIZE, 7), SMALL_DIMS),
+      ),
       404,
       /has no version "1" \(versions: "2"\)/,
     );
@@ -321,7 +341,11 @@ test('the budget: --max-loaded-models and --max-model-bytes refuse a load with 5
   const server = await startServer(byCount, { port: 0 });
   try {
     const refused = await postJson(`${server.url}/v2/repository/models/${WIDE}/load`, {});
-    assertError(refused, 507, /would make 2 model versions loaded, over --max-loaded-models 1 \(loaded: small\); unload one first/);
+    assertError(
+      refused,
+      507,
+      /would make 2 model versions loaded, over --max-loaded-models 1 \(loaded: small\); unload one first/,
+    );
     assert.match((await index(server.url)).find((e) => e.name === WIDE)!.reason, /--max-loaded-models 1/);
     // Unloading one makes room.
     assert.equal((await postJson(`${server.url}/v2/repository/models/${SMALL}/unload`, {})).status, 200);
@@ -353,7 +377,11 @@ test('poll: a model added to the folder loads, a changed one reloads, a removed 
     assert.deepEqual(repository.loadedNames, [SMALL, WIDE]);
     const server = await startServer(repository, { port: 0 });
     try {
-      assertError(await postJson(`${server.url}/v2/repository/models/${SMALL}/load`, {}), 400, /by polling the repository/);
+      assertError(
+        await postJson(`${server.url}/v2/repository/models/${SMALL}/load`, {}),
+        400,
+        /by polling the repository/,
+      );
     } finally {
       await server.close();
     }
@@ -388,8 +416,16 @@ test('repository routes: the error matrix', async () => {
     const cases: [Promise<Reply>, number, RegExp][] = [
       [call(at('/index')), 405, /method GET is not allowed on \/v2\/repository\/index \(allowed: POST\)/],
       [call(at(`/models/${SMALL}/load`)), 405, /allowed: POST/],
-      [call(at('/index'), { method: 'POST', body: '{"ready": 1}' }), 400, /index request: ready: expected true or false, received 1/],
-      [call(at('/index'), { method: 'POST', body: '{' }), 400, /index request: expected a JSON inference request, received invalid JSON/],
+      [
+        call(at('/index'), { method: 'POST', body: '{"ready": 1}' }),
+        400,
+        /index request: ready: expected true or false, received 1/,
+      ],
+      [
+        call(at('/index'), { method: 'POST', body: '{' }),
+        400,
+        /index request: expected a JSON inference request, received invalid JSON/,
+      ],
       [call(at('/index'), { method: 'POST', body: '[]' }), 400, /index request: \(root\): expected an object/],
       [postJson(at('/models/nope/load'), {}), 404, /model "nope" is not in the repository/],
       [postJson(at('/models/nope/unload'), {}), 404, /model "nope" not found \(not loaded, not in the repository\)/],
@@ -398,17 +434,32 @@ test('repository routes: the error matrix', async () => {
         400,
         /parameters\.config: not supported \(a load reads the model and its config\.pbtxt from the repository; edit them there\)/,
       ],
-      [postJson(at(`/models/${SMALL}/unload`), { parameters: { force: true } }), 400, /parameters\.force: not supported/],
-      [call(at(`/models/${SMALL}/load`), { method: 'POST', body: 'x'.repeat(50_000) }), 413, /exceeds the limit of 40000 bytes/],
+      [
+        postJson(at(`/models/${SMALL}/unload`), { parameters: { force: true } }),
+        400,
+        /parameters\.force: not supported/,
+      ],
+      [
+        call(at(`/models/${SMALL}/load`), { method: 'POST', body: 'x'.repeat(50_000) }),
+        413,
+        /exceeds the limit of 40000 bytes/,
+      ],
       [call(at('/models')), 404, /no route GET/],
       [call(at(`/models/${SMALL}/reload`), { method: 'POST' }), 404, /no route POST/],
     ];
     for (const [pending, status, pattern] of cases) assertError(await pending, status, pattern);
     // An empty body is an empty request; unload_dependents is accepted (a depthfold model has none).
     assert.equal((await call(at('/index'), { method: 'POST' })).status, 200);
-    assert.equal((await postJson(at(`/models/${WIDE}/unload`), { parameters: { unload_dependents: true } })).status, 200);
+    assert.equal(
+      (await postJson(at(`/models/${WIDE}/unload`), { parameters: { unload_dependents: true } })).status,
+      200,
+    );
     // Still serving after every refusal.
-    assert.equal((await postJson(`${server.url}/v2/models/${SMALL}/infer`, requestFor(inputOf(1, SMALL_SIZE, 8), SMALL_DIMS))).status, 200);
+    assert.equal(
+      (await postJson(`${server.url}/v2/models/${SMALL}/infer`, requestFor(inputOf(1, SMALL_SIZE, 8), SMALL_DIMS)))
+        .status,
+      200,
+    );
   } finally {
     await server.close();
   }
