@@ -184,11 +184,12 @@ const same = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((v, i) => v === b[i]);
 
 /**
- * Checks that a config describes the model it sits beside, as Triton would refuse a mismatch at load.
- * @param dirName - The model's folder in the repository: Triton requires the config's `name` to equal it.
- * @throws ModelConfigError naming the field that disagrees with the model.
+ * Checks what a config asks of the server, before any model is read: Triton's rule that `name` is the folder's, the
+ * ONNX Runtime platform, and a batch dimension.
+ * @param dirName - The model's folder in the repository.
+ * @throws ModelConfigError naming the field.
  */
-export function assertConfigMatches(config: RepositoryModelConfig, dirName: string, spec: ModelSpec): void {
+export function assertConfigUsable(config: RepositoryModelConfig, dirName: string): void {
   if (config.name !== undefined && config.name !== dirName)
     throw new ModelConfigError(
       `config.pbtxt name: expected ${JSON.stringify(dirName)} (the folder's name), received ${JSON.stringify(config.name)}`,
@@ -198,13 +199,18 @@ export function assertConfigMatches(config: RepositoryModelConfig, dirName: stri
       `config.pbtxt platform: expected "${PLATFORM}", received ${JSON.stringify(config.platform)}`,
     );
   if (config.backend !== undefined && config.backend !== BACKEND)
-    throw new ModelConfigError(
-      `config.pbtxt backend: expected "${BACKEND}", received ${JSON.stringify(config.backend)}`,
-    );
+    throw new ModelConfigError(`config.pbtxt backend: expected "${BACKEND}", received ${JSON.stringify(config.backend)}`);
   if (config.maxBatchSize === 0)
     throw new ModelConfigError(
       'config.pbtxt max_batch_size: expected an integer >= 1 (a depthfold model has a batch dimension), received 0',
     );
+}
+
+/**
+ * Checks that a config's tensors are the model's, as Triton refuses a mismatch at load.
+ * @throws ModelConfigError naming the field that disagrees with the model.
+ */
+export function assertConfigMatches(config: RepositoryModelConfig, spec: ModelSpec): void {
   const { channels, height, width } = spec.input;
   const checks: [string, readonly ConfigTensor[], string, readonly number[]][] = [
     ['input', config.inputs, spec.inputName, [channels, height, width]],

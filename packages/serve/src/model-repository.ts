@@ -9,6 +9,7 @@ import { basename } from 'node:path';
 import { HttpError } from './errors.js';
 import {
   assertConfigMatches,
+  assertConfigUsable,
   DEFAULT_MODEL_FILENAME,
   DEFAULT_VERSION_POLICY,
   modelConfigResponse,
@@ -479,9 +480,15 @@ export class ModelRepository {
   }
 
   // Loads what `source` says should serve; `report` throws the first failure (the load API) rather than only noting it.
-  async #load(source: ModelSource, report = false): Promise<void> {
-    const slot = this.#slot(source.name);
-    slot.tried = fingerprintOfModel(source);
+  async #load(found: ModelSource, report = false): Promise<void> {
+    const slot = this.#slot(found.name);
+    slot.tried = fingerprintOfModel(found);
+    let source = found;
+    try {
+      if (found.config && found.problem === undefined) assertConfigUsable(found.config, found.name);
+    } catch (error) {
+      source = { ...found, problem: reasonOf(error) };
+    }
     if (source.problem !== undefined) {
       slot.failures.clear();
       slot.failures.set('', source.problem);
@@ -549,7 +556,7 @@ export class ModelRepository {
         try {
           const model = await loadServedModel(v.path, { ...options, version: v.version });
           try {
-            if (config) assertConfigMatches(config, source.name, model.spec);
+            if (config) assertConfigMatches(config, model.spec);
           } catch (error) {
             await model.close();
             throw error;

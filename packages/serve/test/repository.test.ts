@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { type InferenceServer, ModelRepository, startServer } from '../src/index.js';
+import { ModelRepository, startServer } from '../src/index.js';
 import { assertError, call, postJson, type Reply } from './helpers.js';
 import {
   addVersion,
