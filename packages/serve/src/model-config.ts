@@ -199,7 +199,9 @@ export function assertConfigUsable(config: RepositoryModelConfig, dirName: strin
       `config.pbtxt platform: expected "${PLATFORM}", received ${JSON.stringify(config.platform)}`,
     );
   if (config.backend !== undefined && config.backend !== BACKEND)
-    throw new ModelConfigError(`config.pbtxt backend: expected "${BACKEND}", received ${JSON.stringify(config.backend)}`);
+    throw new ModelConfigError(
+      `config.pbtxt backend: expected "${BACKEND}", received ${JSON.stringify(config.backend)}`,
+    );
   if (config.maxBatchSize === 0)
     throw new ModelConfigError(
       'config.pbtxt max_batch_size: expected an integer >= 1 (a depthfold model has a batch dimension), received 0',

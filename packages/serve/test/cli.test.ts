@@ -145,7 +145,7 @@ test('--model-repository: every model of the folder is served, a corrupt one is 
       [SMALL, [1, 28, 28]],
       [WIDE, [3, 32, 32]],
     ] as const) {
-      const size = dims.reduce((a, b) => a * b, 1);
+      const size = dims.reduce((a: number, b: number) => a * b, 1);
       const reply = await postJson(`${url}/v2/models/${name}/infer`, requestFor(inputOf(1, size, 1), dims));
       assert.equal(reply.status, 200, reply.text);
     }
@@ -198,7 +198,10 @@ test('--help lists the options; bad options and a missing model exit 1 naming th
       /model: expected an \.onnx file \(--model\) or a repository folder \(--model-repository\), received nothing/,
     ],
     [['--model-repository', `${fixture.dir}/nowhere`], /ENOENT: no such file or directory, scandir/],
-    [['--model', fixture.path, '--model-control-mode', 'auto'], /modelControlMode: expected one of none, explicit, poll/],
+    [
+      ['--model', fixture.path, '--model-control-mode', 'auto'],
+      /modelControlMode: expected one of none, explicit, poll/,
+    ],
     [['--model', `${fixture.dir}/missing.onnx`], /model: expected a readable \.onnx file/],
   ];
   // One at a time: each loads the whole server, and the test machines are small.

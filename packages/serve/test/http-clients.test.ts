@@ -71,7 +71,11 @@ test('gzip and deflate (zlib or raw) request bodies, JSON and binary, give the l
     ['identity', json],
   ];
   for (const [encoding, body] of encoded) {
-    const reply = await call(infer, { method: 'POST', body: new Uint8Array(body), headers: { 'Content-Encoding': encoding } });
+    const reply = await call(infer, {
+      method: 'POST',
+      body: new Uint8Array(body),
+      headers: { 'Content-Encoding': encoding },
+    });
     assert.equal(reply.status, 200, `${encoding}: ${reply.text}`);
     assert.deepEqual(replyLogits(reply), plain, encoding);
   }

@@ -10,18 +10,14 @@ import { test } from 'node:test';
 import * as onnx from '@depthfold/onnx';
 import { tritonModelConfig } from '@depthfold/onnx/node';
 import { CASES, metadataFor, randomCheckpoint } from '@depthfold/testing';
-import {
-  ModelRepository,
-  parseModelConfig,
-  parseTextFormat,
-  TextFormatError,
-  versionsToServe,
-} from '../src/index.js';
+import { ModelRepository, parseModelConfig, parseTextFormat, TextFormatError, versionsToServe } from '../src/index.js';
 import { smallCheckpoint, writeTritonModel } from './repository-fixtures.js';
 
 test("export's config.pbtxt reads back as written", () => {
   const metadata = metadataFor(onnx, randomCheckpoint(CASES[1]!), true);
-  const config = parseModelConfig(tritonModelConfig('r8', metadata, { maxBatchSize: 32, maxQueueDelayMicroseconds: 500 }));
+  const config = parseModelConfig(
+    tritonModelConfig('r8', metadata, { maxBatchSize: 32, maxQueueDelayMicroseconds: 500 }),
+  );
   assert.deepEqual(config, {
     name: 'r8',
     platform: 'onnxruntime_onnx',
@@ -38,7 +34,7 @@ test("export's config.pbtxt reads back as written", () => {
 test('the text format as people write it: colons, separators, lists of messages, angle brackets, escapes', () => {
   const text = [
     '# a comment',
-    "name: 'm\\'1'  ; platform: \"onnx\" \"runtime_onnx\"",
+    'name: \'m\\\'1\'  ; platform: "onnx" "runtime_onnx"',
     'max_batch_size: 0x10,',
     'input [ { name: "input", data_type: TYPE_FP32, dims: [ 1, 28, 28 ] } ]',
     'output < name: "logits" data_type: TYPE_FP32 dims: [10] label_filename: "l\\x61bels.txt" >',
@@ -49,25 +45,31 @@ test('the text format as people write it: colons, separators, lists of messages,
     'default_model_filename: "net.onnx"',
   ].join('\n');
   const parsed = parseTextFormat(text);
-  assert.deepEqual([...parsed.keys()], [
-    'name',
-    'platform',
-    'max_batch_size',
-    'input',
-    'output',
-    'dynamic_batching',
-    'instance_group',
-    'version_policy',
-    'default_model_filename',
-  ]);
+  assert.deepEqual(
+    [...parsed.keys()],
+    [
+      'name',
+      'platform',
+      'max_batch_size',
+      'input',
+      'output',
+      'dynamic_batching',
+      'instance_group',
+      'version_policy',
+      'default_model_filename',
+    ],
+  );
   const config = parseModelConfig(text);
   assert.equal(config.name, "m'1");
   assert.equal(config.platform, 'onnxruntime_onnx', 'adjacent strings are one');
   assert.equal(config.maxBatchSize, 16);
-  assert.deepEqual(config.outputs.map((o) => [o.name, o.dims, o.label_filename]), [
-    ['logits', [10], 'labels.txt'],
-    ['second', [10], undefined],
-  ]);
+  assert.deepEqual(
+    config.outputs.map((o) => [o.name, o.dims, o.label_filename]),
+    [
+      ['logits', [10], 'labels.txt'],
+      ['second', [10], undefined],
+    ],
+  );
   assert.equal(config.dynamicBatching, true);
   assert.equal(config.maxQueueDelayMicroseconds, undefined, 'an empty dynamic_batching leaves the delay to the server');
   assert.equal(config.instances, 3);
@@ -82,14 +84,26 @@ test('the text format as people write it: colons, separators, lists of messages,
 
 test('refusals name the field or line', () => {
   const cases: [string, RegExp][] = [
-    ['name: "x"\nmax_batch_size: "8"', /config\.pbtxt max_batch_size: expected an integer >= 0, received "8" \(line 2\)/],
-    ['sequence_batching { }', /config\.pbtxt sequence_batching: not supported by depthfold serve \(it reads name, platform/],
+    [
+      'name: "x"\nmax_batch_size: "8"',
+      /config\.pbtxt max_batch_size: expected an integer >= 0, received "8" \(line 2\)/,
+    ],
+    [
+      'sequence_batching { }',
+      /config\.pbtxt sequence_batching: not supported by depthfold serve \(it reads name, platform/,
+    ],
     ['name: "open', /line 1: string not closed on its line/],
     ['input [ { name: "a" } ', /line 1: expected , or \] in the list of input|expected a field name or \}/],
     ['name "x"', /line 1: expected : or \{ after a field name/],
     ['name: "a"\nname: "b"', /config\.pbtxt name: expected one value, received "b" \(line 2\)/],
-    ['input { name: "a" data_type: "TYPE_FP32" }', /input\[0\]\.data_type: expected a type such as TYPE_FP32, received "TYPE_FP32"/],
-    ['input { name: "a" data_type: TYPE_FP32 dims: [ -2 ] }', /input\[0\]\.dims\[0\]: expected an integer >= -1, received -2/],
+    [
+      'input { name: "a" data_type: "TYPE_FP32" }',
+      /input\[0\]\.data_type: expected a type such as TYPE_FP32, received "TYPE_FP32"/,
+    ],
+    [
+      'input { name: "a" data_type: TYPE_FP32 dims: [ -2 ] }',
+      /input\[0\]\.dims\[0\]: expected an integer >= -1, received -2/,
+    ],
     ['version_policy { latest { num_versions: 0 } }', /version_policy\.latest\.num_versions: expected an integer >= 1/],
     ['version_policy { specific { } }', /version_policy\.specific\.versions: expected at least one version/],
     ['instance_group { count: 0 }', /instance_group\[0\]\.count: expected an integer >= 1, received 0/],
@@ -111,10 +125,26 @@ test('a config.pbtxt that does not describe its model keeps it out of service, w
   const root = mkdtempSync(join(tmpdir(), 'depthfold-config-'));
   try {
     const bad: [string, (text: string) => string, RegExp][] = [
-      ['dims', (t) => t.replace('dims: [ 1, 28, 28 ]', 'dims: [ 3, 28, 28 ]'), /input\[0\]\.dims: expected \[1, 28, 28\] \(the model's, without the batch dimension\), received \[3, 28, 28\]/],
-      ['named', (t) => t.replace('name: "named"', 'name: "other"'), /config\.pbtxt name: expected "named" \(the folder's name\), received "other"/],
-      ['unbatched', (t) => t.replace('max_batch_size: 8', 'max_batch_size: 0'), /max_batch_size: expected an integer >= 1/],
-      ['tensor', (t) => t.replace('name: "logits"', 'name: "probabilities"'), /output: expected one tensor "logits" \(the model's\), received probabilities/],
+      [
+        'dims',
+        (t) => t.replace('dims: [ 1, 28, 28 ]', 'dims: [ 3, 28, 28 ]'),
+        /input\[0\]\.dims: expected \[1, 28, 28\] \(the model's, without the batch dimension\), received \[3, 28, 28\]/,
+      ],
+      [
+        'named',
+        (t) => t.replace('name: "named"', 'name: "other"'),
+        /config\.pbtxt name: expected "named" \(the folder's name\), received "other"/,
+      ],
+      [
+        'unbatched',
+        (t) => t.replace('max_batch_size: 8', 'max_batch_size: 0'),
+        /max_batch_size: expected an integer >= 1/,
+      ],
+      [
+        'tensor',
+        (t) => t.replace('name: "logits"', 'name: "probabilities"'),
+        /output: expected one tensor "logits" \(the model's\), received probabilities/,
+      ],
       ['allversions', (t) => `${t}version_policy: { all { } }\n`, /^$/],
     ];
     for (const [name, edit] of bad) {
