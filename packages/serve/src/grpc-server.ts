@@ -23,9 +23,8 @@ import {
   type ModelInferRequest,
   parametersOf,
 } from './grpc-messages.js';
-import { checkControlParameters } from './http-handler.js';
 import { assertFiniteLogits } from './infer-request.js';
-import type { ModelRepository } from './model-repository.js';
+import { checkControlParameters, type ModelRepository } from './model-repository.js';
 import type { ServerMetadata } from './protocol.js';
 import type { StatTarget } from './statistics.js';
 

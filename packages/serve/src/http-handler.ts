@@ -5,10 +5,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { parseWith } from '@depthfold/core';
 import { HEADER_LENGTH_HEADER, splitBinaryBody } from './binary-data.js';
-import { HttpError, notReadyError, outcomeOf, replyOf, shuttingDownError } from './errors.js';
+import { notReadyError, outcomeOf, replyOf, shuttingDownError } from './errors.js';
 import { assertFiniteLogits, decodeInferRequest, encodeInferReply } from './infer-request.js';
 import { parseJsonBody } from './json-body.js';
-import type { ModelRepository } from './model-repository.js';
+import { checkControlParameters, type ModelRepository } from './model-repository.js';
 import { parametersSchema, type ServerMetadata } from './protocol.js';
 import { compressReply, MIN_COMPRESSED_REPLY_BYTES, replyEncoding } from './reply-encoding.js';
 import type { RequestTracker } from './request-tracker.js';
@@ -160,21 +160,6 @@ async function routeRequest(context: HandlerContext, req: IncomingMessage, res: 
       }
       return;
     }
-  }
-}
-
-/**
- * Refuses what the load and unload APIs do not do here: Triton's `config` and `file:` parameters (a configuration or
- * model sent with the request); `unload_dependents` is accepted on unload (a depthfold model has no dependents).
- * @throws HttpError 400 naming the parameter.
- */
-export function checkControlParameters(parameters: Readonly<Record<string, unknown>> | undefined, load: boolean): void {
-  for (const key of Object.keys(parameters ?? {})) {
-    if (!load && key === 'unload_dependents') continue;
-    throw new HttpError(
-      400,
-      `parameters.${key}: not supported (${load ? 'a load reads the model and its config.pbtxt from the repository; edit them there' : 'unload takes unload_dependents only'})`,
-    );
   }
 }
 

@@ -582,8 +582,11 @@ export class ModelRepository {
       const fingerprint = `${configText}\u0000${source.versions.find((v) => v.version === version)!.fingerprint}`;
       this.#install(slot, model, this.#servedConfig(model, source, policy), fingerprint);
     }
+    // Versions the policy no longer serves go only once every version it wants serves: a new version that failed
+    // to load leaves the one before it in service.
+    const complete = wanted.every((v) => slot.versions.has(v));
     for (const [version, entry] of [...slot.versions]) {
-      if (!wanted.includes(version)) {
+      if (complete && !wanted.includes(version)) {
         slot.versions.delete(version);
         replaced.push(entry);
       }
@@ -656,6 +659,21 @@ export class ModelRepository {
     await this.#polling;
     await Promise.all(
       [...this.#slots.values()].map((slot) => this.#enqueue(slot.name, () => this.#unload(slot.name, 'server closed'))),
+    );
+  }
+}
+
+/**
+ * Refuses what the load and unload APIs do not do here: Triton's `config` and `file:` parameters (a configuration or
+ * model sent with the request); `unload_dependents` is accepted on unload (a depthfold model has no dependents).
+ * @throws HttpError 400 naming the parameter.
+ */
+export function checkControlParameters(parameters: Readonly<Record<string, unknown>> | undefined, load: boolean): void {
+  for (const key of Object.keys(parameters ?? {})) {
+    if (!load && key === 'unload_dependents') continue;
+    throw new HttpError(
+      400,
+      `parameters.${key}: not supported (${load ? 'a load reads the model and its config.pbtxt from the repository; edit them there' : 'unload takes unload_dependents only'})`,
     );
   }
 }

@@ -3,7 +3,7 @@
 // steady load, a new version takes over, an unload drains its requests in flight and a load brings a model back,
 // without one failed request; the model control modes and the memory budget; each new route's error matrix.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
@@ -328,6 +328,37 @@ test('explicit, under load: a new version takes over, an unload drains, a load c
   } finally {
     await server.close();
     rmSync(join(repo.root, SMALL, '2'), { recursive: true, force: true });
+  }
+});
+
+test('a new version that fails to load leaves the version before it serving, and the index says why', async () => {
+  const repository = await ModelRepository.open({ root: repo.root, controlMode: 'explicit', loadModels: [SMALL] });
+  const server = await startServer(repository, { port: 0 });
+  try {
+    await addVersion(repo.root, SMALL, smallCheckpoint(9), '5');
+    const path = join(repo.root, SMALL, '5', 'model.onnx');
+    writeFileSync(path, readFileSync(path).subarray(0, 1000));
+    assertError(
+      await postJson(`${server.url}/v2/repository/models/${SMALL}/load`, {}),
+      400,
+      /failed to load "small" version 5: /,
+    );
+    assert.deepEqual(
+      (await index(server.url)).filter((e) => e.name === SMALL).map((e) => [e.version, e.state]),
+      [
+        ['1', 'READY'],
+        ['5', 'UNAVAILABLE'],
+      ],
+    );
+    const reply = await postJson(
+      `${server.url}/v2/models/${SMALL}/infer`,
+      requestFor(inputOf(1, SMALL_SIZE, 10), SMALL_DIMS),
+    );
+    assert.equal(reply.status, 200, reply.text);
+    assert.equal((reply.json as { model_version: string }).model_version, '1');
+  } finally {
+    await server.close();
+    rmSync(join(repo.root, SMALL, '5'), { recursive: true, force: true });
   }
 });
 
