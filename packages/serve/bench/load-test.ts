@@ -17,6 +17,7 @@ import { quantile } from '../../../tools/stats.js';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { grpcFrameOf, h2loadGrpc, h2loadMissing } from './grpc-h2load.js';
 import { grpcLoad } from './grpc-load.js';
+import { repositoryBench } from './repository-load.js';
 import { scrape, type MetricsSample } from './server-metrics.js';
 
 const { values } = parseArgs({
@@ -32,6 +33,8 @@ const { values } = parseArgs({
     modes: { type: 'string', default: 'batching' },
     'grpc-client': { type: 'string', default: 'h2load' },
     protocols: { type: 'string', default: 'json,binary,grpc' },
+    'model-repository': { type: 'string' },
+    models: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -40,9 +43,32 @@ if (values.help) {
     'Usage: pnpm bench:serve [--model FILE] [--duration SECONDS per case] [--batch-delay-ms MS] [--threads N (ORT intra-op, both sides)]\n' +
       '                        [--max-inflight N] [--max-batch N] [--connections 1,8,64] [--modes batching[,no-batching]]\n' +
       '                        [--protocols json,binary,grpc] [--grpc-client h2load|grpc-js (gRPC load generator)]\n' +
-      '                        [--repeat N (runs per case; the table shows the run with the median p99, and the p99 range)]\n',
+      '                        [--repeat N (runs per case; the table shows the run with the median p99, and the p99 range)]\n' +
+      '       pnpm bench:serve --model-repository DIR [--models A,B] [--connections 64] [--duration S] [server options above]\n' +
+      '                        (two models of DIR loaded at once: each alone, then both at half the connections; RSS per model)\n',
   );
   process.exit(0);
+}
+if (values['model-repository'] !== undefined) {
+  const cli = fileURLToPath(new URL('../dist/cli/serve.js', import.meta.url));
+  const ok = await repositoryBench({
+    cli,
+    root: values['model-repository'],
+    models: values.models?.split(','),
+    duration: Number(values.duration),
+    connections: Number(values.connections!.split(',').at(-1)),
+    serverArgs: [
+      '--batch-delay-ms',
+      values['batch-delay-ms']!,
+      '--threads',
+      values.threads!,
+      '--max-inflight',
+      values['max-inflight']!,
+      '--max-batch',
+      values['max-batch']!,
+    ],
+  });
+  process.exit(ok ? 0 : 1);
 }
 const MODEL = values.model!;
 const DURATION = Number(values.duration);

@@ -1,5 +1,5 @@
 // The server's one vocabulary of failures: the error classes of @depthfold/core and @depthfold/infer, and HttpError
-// for what only a server says (404, 405, 408, 413, 503), each mapped by its class to an HTTP status, a gRPC code and
+// for what only a server says (404, 405, 408, 413, 415, 503, 507), each mapped by its class to an HTTP status, a gRPC code and
 // the outcome the metrics count. REST and gRPC both answer through failureOf, so they cannot disagree.
 import { DepthfoldInputError } from '@depthfold/core';
 import { status as GrpcStatus } from '@grpc/grpc-js';
@@ -62,6 +62,8 @@ const BY_STATUS: Readonly<Record<number, { grpcCode: GrpcStatus; outcome: Failur
   408: { grpcCode: GrpcStatus.INVALID_ARGUMENT, outcome: 'timeout' },
   413: { grpcCode: GrpcStatus.RESOURCE_EXHAUSTED, outcome: 'too_large' },
   503: { grpcCode: GrpcStatus.UNAVAILABLE, outcome: 'unavailable' },
+  // A load refused by --max-loaded-models or --max-model-bytes.
+  507: { grpcCode: GrpcStatus.RESOURCE_EXHAUSTED, outcome: 'overloaded' },
 };
 
 /**

@@ -67,7 +67,8 @@ const CONTENTS_FIELD: Readonly<Record<string, keyof InferTensorContents>> = {
   UINT8: 'uint_contents',
 };
 
-function parametersOf(map: Record<string, InferParameter> | undefined): Parameters | undefined {
+/** A protobuf parameter map as the REST side's parameters; undefined when it is empty. */
+export function parametersOf(map: Record<string, InferParameter> | undefined): Parameters | undefined {
   const entries = Object.entries(map ?? {});
   if (entries.length === 0) return undefined;
   const out: Parameters = {};

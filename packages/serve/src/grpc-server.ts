@@ -1,8 +1,10 @@
 // The KServe V2 gRPC service (inference.GRPCInferenceService, proto/grpc_predict_v2.proto) on @grpc/grpc-js:
-// the six required RPCs over the same model, batcher, limits and validation as the REST side, with the
-// protocol's status codes: INVALID_ARGUMENT for bad input, NOT_FOUND for an unknown model or version,
-// RESOURCE_EXHAUSTED for a full queue or an oversized message, UNAVAILABLE while not ready or shutting down (mapped
-// from the server's one vocabulary of errors in errors.ts).
+// the six required RPCs and Triton's ModelConfig, ModelStatistics and repository RPCs over the same repository,
+// batchers, limits and validation as the REST side, with the protocol's status codes: INVALID_ARGUMENT for bad input,
+// NOT_FOUND for an unknown model or version, RESOURCE_EXHAUSTED for a full queue, an oversized message (compressed
+// or not: grpc-js bounds what gzip and deflate messages decompress to) or a load over the budget, UNAVAILABLE while
+// not ready or shutting down (mapped from the server's one vocabulary of errors in errors.ts). grpc-js decodes
+// requests compressed with gzip or deflate; its server sends replies uncompressed.
 import { fileURLToPath } from 'node:url';
 import {
   Server,
@@ -14,12 +16,17 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { grpcReplyOf, notReadyError, outcomeOf, shuttingDownError } from './errors.js';
-import { decodeGrpcInferRequest, encodeGrpcInferResponse, type ModelInferRequest } from './grpc-messages.js';
+import {
+  decodeGrpcInferRequest,
+  encodeGrpcInferResponse,
+  type InferParameter,
+  type ModelInferRequest,
+  parametersOf,
+} from './grpc-messages.js';
 import { assertFiniteLogits } from './infer-request.js';
-import { assertServes, modelMetadataResponse } from './model-spec.js';
+import { checkControlParameters, type ModelRepository } from './model-repository.js';
 import type { ServerMetadata } from './protocol.js';
-import type { ServedModel } from './served-model.js';
-import type { ServerStatistics } from './statistics.js';
+import type { StatTarget } from './statistics.js';
 
 /** The service's .proto, shipped beside src/ and dist/ (both one level below the package root). */
 export const PROTO_PATH = fileURLToPath(new URL('../proto/grpc_predict_v2.proto', import.meta.url));
@@ -32,8 +39,6 @@ export interface GrpcOptions {
   /** The largest request message; larger ones are refused with RESOURCE_EXHAUSTED (the REST body limit). */
   readonly maxMessageBytes: number;
   readonly serverMetadata: ServerMetadata;
-  /** Where each ModelInfer's outcome is counted. */
-  readonly statistics: ServerStatistics;
   /** True once the server is shutting down: new calls get UNAVAILABLE. */
   readonly draining: () => boolean;
 }
@@ -59,20 +64,31 @@ export function serviceDefinition(): ServiceDefinition {
   return definition;
 }
 
+// gRPC's empty version (or name, for statistics) is REST's absent one.
+const optional = (value: string): string | undefined => (value === '' ? undefined : value);
+
+interface Named {
+  name: string;
+  version: string;
+}
+
+interface ControlRequest {
+  model_name: string;
+  parameters: Record<string, InferParameter>;
+}
+
 /**
- * Starts the gRPC service for `model`.
+ * Starts the gRPC service for the models of `repository`.
  * @throws the bind error (e.g. the port is taken).
  */
-export async function startGrpcService(model: ServedModel, options: GrpcOptions): Promise<GrpcService> {
-  const { spec } = model;
-  const metadata = modelMetadataResponse(spec);
+export async function startGrpcService(repository: ModelRepository, options: GrpcOptions): Promise<GrpcService> {
+  const { statistics } = repository;
   let active = 0;
   const server = new Server({ 'grpc.max_receive_message_length': options.maxMessageBytes });
-
-  // gRPC's empty version is REST's absent one.
-  const findModel = (name: string, version: string): void =>
-    assertServes(spec, name, version === '' ? undefined : version);
-  const ready = (): boolean => !options.draining() && model.ready;
+  const ready = (): boolean => !options.draining() && repository.healthy;
+  const notDraining = (): void => {
+    if (options.draining()) throw shuttingDownError();
+  };
 
   // Every handler: counted while it runs, and any failure turned into the protocol's status.
   const unary =
@@ -91,39 +107,56 @@ export async function startGrpcService(model: ServedModel, options: GrpcOptions)
         .finally(() => active--);
     };
 
+  const control = (load: boolean) => async (r: ControlRequest) => {
+    notDraining();
+    checkControlParameters(parametersOf(r.parameters), load);
+    await (load ? repository.load(r.model_name) : repository.unload(r.model_name));
+    return {};
+  };
+
   const implementation: UntypedServiceImplementation = {
     ServerLive: unary(() => ({ live: true })),
     ServerReady: unary(() => ({ ready: ready() })),
-    ModelReady: unary((r: { name: string; version: string }) => {
-      findModel(r.name, r.version);
-      return { ready: ready() };
+    ModelReady: unary((r: Named) => {
+      const model = repository.model(r.name, optional(r.version));
+      return { ready: !options.draining() && model.ready };
     }),
     ServerMetadata: unary(() => options.serverMetadata),
-    ModelMetadata: unary((r: { name: string; version: string }) => {
-      findModel(r.name, r.version);
-      const { name, versions, platform, inputs, outputs } = metadata;
+    ModelMetadata: unary((r: Named) => {
+      const { name, versions, platform, inputs, outputs } = repository.metadata(r.name, optional(r.version));
       return { name, versions, platform, inputs, outputs };
     }),
+    ModelConfig: unary((r: Named) => ({ config: repository.config(r.name, optional(r.version)) })),
+    ModelStatistics: unary((r: Named) => statistics.modelStats(optional(r.name), optional(r.version))),
+    RepositoryIndex: unary(async (r: { ready: boolean }) => ({
+      models: (await repository.index(r.ready)).map((e) => ({ ...e, version: e.version ?? '' })),
+    })),
+    RepositoryModelLoad: unary(control(true)),
+    RepositoryModelUnload: unary(control(false)),
     ModelInfer: unary(async (r: ModelInferRequest) => {
       const started = performance.now();
+      let target: StatTarget | undefined;
       try {
-        const reply = await modelInfer(r);
-        options.statistics.outcome('grpc', 'success', performance.now() - started);
-        return reply;
+        notDraining();
+        const lease = repository.acquire(r.model_name, optional(r.model_version));
+        target = lease.model.spec;
+        try {
+          const model = lease.model;
+          if (!model.ready) throw notReadyError(model.spec.name);
+          const request = decodeGrpcInferRequest(r, model.spec);
+          const logits = await model.infer(request.input, request.rows);
+          assertFiniteLogits(logits, model.spec.labels.length);
+          const reply = encodeGrpcInferResponse(model.spec, request, logits);
+          statistics.outcome('grpc', 'success', performance.now() - started, target);
+          return reply;
+        } finally {
+          lease.release();
+        }
       } catch (error) {
-        options.statistics.outcome('grpc', outcomeOf(error), performance.now() - started);
+        statistics.outcome('grpc', outcomeOf(error), performance.now() - started, target);
         throw error;
       }
     }),
-  };
-  const modelInfer = async (r: ModelInferRequest): Promise<ReturnType<typeof encodeGrpcInferResponse>> => {
-    findModel(r.model_name, r.model_version);
-    if (options.draining()) throw shuttingDownError();
-    if (!model.ready) throw notReadyError(spec.name);
-    const request = decodeGrpcInferRequest(r, spec);
-    const logits = await model.infer(request.input, request.rows);
-    assertFiniteLogits(logits, spec.labels.length);
-    return encodeGrpcInferResponse(spec, request, logits);
   };
   server.addService(serviceDefinition(), implementation);
 

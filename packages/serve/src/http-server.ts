@@ -1,17 +1,18 @@
 // The server (node:http): its limits, the listener with its timeouts, the gRPC service beside it when asked for, and
 // a graceful close that stops accepting, answers requests on kept-alive connections with 503, lets every request in
-// flight finish, then frees the model. What each request gets is http-handler.ts's.
+// flight finish, then frees the models. What each request gets is http-handler.ts's; what the parser refuses
+// (a malformed request, CONNECT) is answered here, never with a silently closed socket.
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Server as NetServer, type AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { DepthfoldInputError } from '@depthfold/core';
 import { startGrpcService, type GrpcService } from './grpc-server.js';
 import { requestHandler } from './http-handler.js';
-import { modelMetadataResponse } from './model-spec.js';
+import { ModelRepository } from './model-repository.js';
 import { EXTENSIONS, type ServerMetadata } from './protocol.js';
 import { RequestTracker } from './request-tracker.js';
 import type { ServedModel } from './served-model.js';
-import { ServerStatistics } from './statistics.js';
+import type { ServerStatistics } from './statistics.js';
 
 /** Where and how the server listens. */
 export interface ServerOptions {
@@ -19,8 +20,14 @@ export interface ServerOptions {
   host?: string;
   /** TCP port; 0 picks a free one; default 8000. */
   port?: number;
-  /** Largest request body accepted, in bytes; larger ones get 413. Default 8 MiB. */
+  /** Largest request body accepted, in bytes, before and after decompression; larger ones get 413. Default 8 MiB. */
   maxBodyBytes?: number;
+  /**
+   * How many bytes of a refused request's body (413, 404...) are read and thrown away so that a client that writes
+   * its whole body before reading gets the reply; a body declared larger is answered at once and its connection
+   * closed. Default 64 MiB.
+   */
+  maxDiscardBytes?: number;
   /** How long a client may take to send a request's headers before its connection is cut (408); default 10 s. */
   headersTimeoutMs?: number;
   /** How long a client may take to send a request's body, from the end of its headers, before 408 and a cut; default 10 s. */
@@ -36,6 +43,7 @@ export const SERVER_DEFAULTS = Object.freeze({
   host: '127.0.0.1',
   port: 8000,
   maxBodyBytes: 8 * 1024 * 1024,
+  maxDiscardBytes: 64 * 1024 * 1024,
   headersTimeoutMs: 10_000,
   bodyTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
@@ -56,14 +64,15 @@ export interface InferenceServer {
   readonly port: number;
   /** The gRPC service's port, when one was asked for. */
   readonly grpcPort: number | undefined;
-  readonly model: ServedModel;
-  /** Its statistics and metrics (`GET /v2/models/{name}/stats`, `GET /metrics`). */
+  /** The models it serves. */
+  readonly repository: ModelRepository;
+  /** Their statistics and metrics (`GET /v2/models[/{name}]/stats`, `GET /metrics`). */
   readonly statistics: ServerStatistics;
   /** Requests being handled now. */
   readonly inflight: number;
   /**
    * Stops accepting connections, answers requests that arrive on open connections with 503, waits for those in
-   * flight (up to `timeoutMs`, default 10 s, then drops them), and releases the model.
+   * flight (up to `timeoutMs`, default 10 s, then drops them), and releases the models.
    */
   close(options?: { timeoutMs?: number }): Promise<CloseResult>;
 }
@@ -82,8 +91,14 @@ type Limits = Required<Omit<ServerOptions, 'grpcPort'>>;
  */
 function checkServerOptions(options: ServerOptions): Limits {
   const limits = { ...SERVER_DEFAULTS, ...options };
-  const { maxBodyBytes, headersTimeoutMs, bodyTimeoutMs, keepAliveTimeoutMs } = limits;
-  for (const [field, value] of Object.entries({ maxBodyBytes, headersTimeoutMs, bodyTimeoutMs, keepAliveTimeoutMs })) {
+  const { maxBodyBytes, maxDiscardBytes, headersTimeoutMs, bodyTimeoutMs, keepAliveTimeoutMs } = limits;
+  for (const [field, value] of Object.entries({
+    maxBodyBytes,
+    maxDiscardBytes,
+    headersTimeoutMs,
+    bodyTimeoutMs,
+    keepAliveTimeoutMs,
+  })) {
     if (!Number.isInteger(value) || value < 1)
       throw new DepthfoldInputError(field, 'an integer >= 1', value, 'server options');
   }
@@ -105,12 +120,73 @@ function createListener(handler: (req: IncomingMessage, res: ServerResponse) => 
     },
     handler,
   );
-  // A client that asks before sending its body (`Expect: 100-continue`) is told 413 without sending it.
+  // A client that asks before sending its body (`Expect: 100-continue`) is told 413 without sending it; the
+  // connection then ends, since the body it declared will not follow.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (!(Number(req.headers['content-length']) > maxBodyBytes)) res.writeContinue();
-    handler(req, res);
+    const declared = Number(req.headers['content-length']);
+    if (!(declared > maxBodyBytes)) {
+      res.writeContinue();
+      return handler(req, res);
+    }
+    const text = JSON.stringify({
+      error: `request body of ${declared} bytes exceeds the limit of ${maxBodyBytes} bytes (--max-body-bytes)`,
+    });
+    res.writeHead(413, {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(text),
+      Connection: 'close',
+    });
+    res.end(text);
+  });
+  // CONNECT asks for a tunnel, which node:http hands to this event and, unheard, answers by closing the socket.
+  server.on('connect', (req: IncomingMessage, socket: Socket) => {
+    rawReply(
+      socket,
+      405,
+      `method CONNECT is not allowed: this server speaks the KServe V2 protocol under /v2, it is no proxy (${req.url ?? ''})`,
+      {
+        Allow: 'GET, HEAD, POST',
+      },
+    );
+  });
+  // What the HTTP parser refuses (an unknown method, a malformed header) gets a reply that says why.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+      return rawReply(
+        socket,
+        408,
+        'request: expected it whole within the time allowed (--headers-timeout-ms, --body-timeout-ms)',
+      );
+    if (error.code === 'HPE_HEADER_OVERFLOW')
+      return rawReply(socket, 431, 'request headers: larger than the server accepts');
+    rawReply(
+      socket,
+      400,
+      `malformed HTTP request (${error.code ?? 'parse error'}: ${error.message}); unknown methods are refused`,
+    );
   });
   return server;
+}
+
+const REASONS: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
+
+// A reply written on the socket itself, where node:http has no response object, and the connection ended.
+function rawReply(socket: Socket, status: number, message: string, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ error: message });
+  const lines = [
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}`,
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }
 
 /**
@@ -132,14 +208,17 @@ interface Running {
   readonly server: Server;
   readonly grpc: GrpcService | undefined;
   readonly tracker: RequestTracker;
-  readonly model: ServedModel;
+  readonly repository: ModelRepository;
 }
 
 /**
  * Stops accepting, lets the requests in flight on both protocols finish (up to `timeoutMs`), cuts what is left, then
  * releases the model.
  */
-async function closeGracefully({ server, grpc, tracker, model }: Running, timeoutMs: number): Promise<CloseResult> {
+async function closeGracefully(
+  { server, grpc, tracker, repository }: Running,
+  timeoutMs: number,
+): Promise<CloseResult> {
   tracker.drain();
   const inflight = tracker.active + (grpc?.inflight ?? 0);
   const grpcDone = grpc ? grpc.shutdown(timeoutMs) : Promise.resolve(true);
@@ -152,7 +231,7 @@ async function closeGracefully({ server, grpc, tracker, model }: Running, timeou
   server.closeAllConnections();
   await closed;
   const grpcClean = await grpcDone;
-  await model.close();
+  await repository.close();
   return { clean: clean && grpcClean, inflight };
 }
 
@@ -164,34 +243,37 @@ function urlOf(server: Server): { url: string; port: number } {
 }
 
 /**
- * Serves `model` over the KServe V2 REST protocol, and over gRPC too when `options.grpcPort` is given.
+ * Serves a repository of models (or one model already loaded) over the KServe V2 REST protocol, and over gRPC too
+ * when `options.grpcPort` is given. The server owns what it serves: its close closes the models.
  * @throws DepthfoldInputError for a bad limit; the listen or bind error (e.g. EADDRINUSE).
  */
-export async function startServer(model: ServedModel, options: ServerOptions = {}): Promise<InferenceServer> {
+export async function startServer(
+  models: ModelRepository | ServedModel,
+  options: ServerOptions = {},
+): Promise<InferenceServer> {
   const limits = checkServerOptions(options);
+  const repository = models instanceof ModelRepository ? models : ModelRepository.ofModels([models]);
   const serverMetadata: ServerMetadata = { name: 'depthfold', version: packageVersion(), extensions: [...EXTENSIONS] };
-  const statistics = new ServerStatistics(model.spec, model.batcher);
+  const { statistics } = repository;
   const tracker = new RequestTracker();
   const handler = requestHandler({
-    model,
-    statistics,
+    repository,
     serverMetadata,
-    modelMetadata: modelMetadataResponse(model.spec),
     tracker,
     maxBodyBytes: limits.maxBodyBytes,
     bodyTimeoutMs: limits.bodyTimeoutMs,
+    maxDiscardBytes: limits.maxDiscardBytes,
   });
   const server = createListener(handler, limits);
   await listen(server, limits.port, limits.host);
   let grpc: GrpcService | undefined;
   if (options.grpcPort !== undefined) {
     try {
-      grpc = await startGrpcService(model, {
+      grpc = await startGrpcService(repository, {
         host: limits.host,
         port: options.grpcPort,
         maxMessageBytes: limits.maxBodyBytes,
         serverMetadata,
-        statistics,
         draining: () => tracker.draining,
       });
     } catch (error) {
@@ -199,12 +281,12 @@ export async function startServer(model: ServedModel, options: ServerOptions = {
       throw error;
     }
   }
-  const running: Running = { server, grpc, tracker, model };
+  const running: Running = { server, grpc, tracker, repository };
   let closing: Promise<CloseResult> | undefined;
   return {
     ...urlOf(server),
     grpcPort: grpc?.port,
-    model,
+    repository,
     statistics,
     get inflight() {
       return tracker.active;

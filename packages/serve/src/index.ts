@@ -1,5 +1,6 @@
-// @depthfold/serve: a KServe V2 (Open Inference Protocol, as Triton speaks it) REST and gRPC server for depthfold
-// ONNX models over onnxruntime-node, with dynamic batching. The CLI is `pnpm serve`; this is the library under it.
+// @depthfold/serve: a KServe V2 (Open Inference Protocol, as Triton speaks it) REST and gRPC server for a repository
+// of depthfold ONNX models over onnxruntime-node, with dynamic batching and Triton's repository, configuration and
+// statistics extensions. The CLI is `pnpm serve`; this is the library under it.
 export {
   DynamicBatcher,
   type BatcherObserver,
@@ -24,6 +25,31 @@ export {
 } from './grpc-messages.js';
 export { PROTO_PATH, serviceDefinition, startGrpcService, type GrpcOptions, type GrpcService } from './grpc-server.js';
 export { MAX_JSON_DEPTH, parseJsonBody } from './json-body.js';
+export { parseTextFormat, TextFormatError, type TextMessage, type TextValue } from './config-pbtxt.js';
+export {
+  DEFAULT_VERSION_POLICY,
+  ModelConfigError,
+  modelConfigResponse,
+  parseModelConfig,
+  versionsToServe,
+  type ConfigTensor,
+  type ModelConfigResponse,
+  type RepositoryModelConfig,
+  type ServedConfig,
+  type VersionPolicy,
+} from './model-config.js';
+export {
+  CONTROL_MODES,
+  ModelRepository,
+  type IndexEntry,
+  type ModelControlMode,
+  type ModelLease,
+  type ModelState,
+  type RepositoryOptions,
+} from './model-repository.js';
+export { scanRepository, type ModelSource, type VersionSource } from './repository-scan.js';
+export { discardBody, readBody, REQUEST_ENCODINGS, requestEncodings, type RequestEncoding } from './request-body.js';
+export { compressReply, MIN_COMPRESSED_REPLY_BYTES, replyEncoding, type ReplyEncoding } from './reply-encoding.js';
 export {
   SERVER_DEFAULTS,
   startServer,
@@ -45,7 +71,14 @@ export {
   type OutputTensor,
   type TensorFields,
 } from './infer-request.js';
-export { INPUT_DATATYPES, MODEL_VERSION, modelMetadataResponse, modelSpecOf, type ModelSpec } from './model-spec.js';
+export {
+  INPUT_DATATYPES,
+  MODEL_NAME,
+  MODEL_VERSION,
+  modelMetadataResponse,
+  modelSpecOf,
+  type ModelSpec,
+} from './model-spec.js';
 export {
   EXTENSIONS,
   PLATFORM,
@@ -66,6 +99,7 @@ export {
   MODEL_DEFAULTS,
   SERVE_DEVICES,
   type ModelOptions,
+  type ResolvedModelOptions,
   type ServeDevice,
   type ServedModel,
 } from './served-model.js';
@@ -76,4 +110,5 @@ export {
   type Outcome,
   type Protocol,
   type StatDuration,
+  type StatTarget,
 } from './statistics.js';

@@ -141,7 +141,7 @@ export function decodeTypedInferRequest(
         CONTEXT,
       );
     if (binary !== undefined && binary.length > 0) throw binaryLengthError(0, binary.length);
-    data = readTensorData(input.data, count, raw ? UINT8_RULE : FP32_RULE, fields.data, shapeText);
+    data = readTensorData(input.data, count, raw ? UINT8_RULE : FP32_RULE, fields.data, shapeText, shape);
   } else {
     if (binary === undefined) {
       throw new DepthfoldInputError(
@@ -242,15 +242,16 @@ function decodeOutputs(outputs: TypedInferRequest['outputs'], spec: ModelSpec, b
     const base = { name: output.name, ...(binary ? { binary: true } : {}) };
     const k = output.parameters?.classification;
     if (k === undefined) return base;
-    if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > classes) {
+    if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) {
       throw new DepthfoldInputError(
         `outputs[${i}].parameters.classification`,
-        `an integer from 1 to ${classes} (the number of classes)`,
+        `an integer >= 1 (from ${classes}, the number of classes, up, every class is returned)`,
         k,
         CONTEXT,
       );
     }
-    return { ...base, classification: k };
+    // Triton's classification returns every class when asked for more than there are.
+    return { ...base, classification: Math.min(k, classes) };
   });
 }
 

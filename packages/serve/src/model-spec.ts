@@ -1,22 +1,22 @@
 // What the HTTP layer knows of a served model: its name, tensors, labels and limits, taken from the model's own
 // metadata, and the V2 model-metadata reply built from them.
 import { DepthfoldInputError, type ModelMetadata, type Normalization } from '@depthfold/core';
-import { HttpError } from './errors.js';
 import { PLATFORM, type ModelMetadataResponse, type V2Datatype } from './protocol.js';
 
-/** The only version a served model has: one file, one version, as in a Triton repository's `<name>/1/`. */
+/** The version of a model served from a lone .onnx file, as in a Triton repository's `<name>/1/`. */
 export const MODEL_VERSION = '1';
 
 /** Input datatypes a request may use: FP32 is the network's normalised input, UINT8 raw pixels. */
 export const INPUT_DATATYPES: readonly V2Datatype[] = ['FP32', 'UINT8'];
 
-// Names travel in URL paths and Triton directory names: keep them to characters that need no escaping.
-const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Names travel in URL paths and Triton directory names: characters that need no escaping. */
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-/** A served model as requests see it. */
+/** A served model as requests see it: every read of the model's metadata that serving makes is in {@link modelSpecOf}. */
 export interface ModelSpec {
-  /** The model's name in URLs: the file's base name without `.onnx`. */
+  /** The model's name in URLs: the file's base name without `.onnx`, or its folder in a Triton repository. */
   readonly name: string;
+  /** Its version: the number of its folder in a Triton repository, `1` for a lone file. */
   readonly version: string;
   readonly inputName: string;
   readonly outputName: string;
@@ -28,10 +28,16 @@ export interface ModelSpec {
 }
 
 /**
- * The spec of a model from its depthfold metadata.
+ * The spec of a model from its depthfold metadata: the one place that reads it (labels, input, output name and
+ * normalisation), so that a change of the metadata's schema touches serving here only.
  * @throws DepthfoldInputError for a name that would need escaping in a URL.
  */
-export function modelSpecOf(name: string, metadata: ModelMetadata, maxBatch: number): ModelSpec {
+export function modelSpecOf(
+  name: string,
+  metadata: ModelMetadata,
+  maxBatch: number,
+  version = MODEL_VERSION,
+): ModelSpec {
   if (!MODEL_NAME.test(name)) {
     throw new DepthfoldInputError(
       'model name',
@@ -42,7 +48,7 @@ export function modelSpecOf(name: string, metadata: ModelMetadata, maxBatch: num
   const { channels, height, width } = metadata.input;
   return Object.freeze({
     name,
-    version: MODEL_VERSION,
+    version,
     inputName: metadata.input.name,
     outputName: metadata.output.name,
     input: Object.freeze({ channels, height, width }),
@@ -55,12 +61,18 @@ export function modelSpecOf(name: string, metadata: ModelMetadata, maxBatch: num
   });
 }
 
-/** The reply to `GET /v2/models/{name}`: the protocol's fields, and ours under `depthfold`. */
-export function modelMetadataResponse(spec: ModelSpec): ModelMetadataResponse {
+/**
+ * The reply to `GET /v2/models/{name}[/versions/{v}]`: the protocol's fields, and ours under `depthfold`.
+ * @param versions - The model's versions being served, highest first; default the spec's own.
+ */
+export function modelMetadataResponse(
+  spec: ModelSpec,
+  versions: readonly string[] = [spec.version],
+): ModelMetadataResponse {
   const { channels, height, width } = spec.input;
   return {
     name: spec.name,
-    versions: [spec.version],
+    versions: [...versions],
     platform: PLATFORM,
     inputs: [{ name: spec.inputName, datatype: 'FP32', shape: [-1, channels, height, width] }],
     outputs: [{ name: spec.outputName, datatype: 'FP32', shape: [-1, spec.labels.length] }],
@@ -71,24 +83,4 @@ export function modelMetadataResponse(spec: ModelSpec): ModelMetadataResponse {
       max_batch_size: spec.maxBatch,
     },
   };
-}
-
-/**
- * Refuses a request for a model or version this server does not serve (REST and gRPC alike).
- * @param version - The version asked for; `undefined` when the request names none.
- * @throws HttpError 404 (gRPC NOT_FOUND) naming what was asked for and what is served.
- */
-export function assertServes(spec: ModelSpec, name: string, version: string | undefined): void {
-  if (name !== spec.name) {
-    throw new HttpError(
-      404,
-      `model ${JSON.stringify(name)} not found (this server serves ${JSON.stringify(spec.name)})`,
-    );
-  }
-  if (version !== undefined && version !== spec.version) {
-    throw new HttpError(
-      404,
-      `model ${JSON.stringify(name)} has no version ${JSON.stringify(version)} (versions: ${JSON.stringify(spec.version)})`,
-    );
-  }
 }

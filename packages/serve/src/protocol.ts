@@ -27,8 +27,15 @@ export type V2Datatype = (typeof V2_DATATYPES)[number];
 /** The platform name Triton gives ONNX Runtime models. */
 export const PLATFORM = 'onnxruntime_onnx';
 
-/** Extensions this server implements, as `GET /v2` lists them. */
-export const EXTENSIONS: readonly string[] = ['classification', 'binary_tensor_data', 'statistics'];
+/** Extensions this server implements, as `GET /v2` lists them (Triton's names). */
+export const EXTENSIONS: readonly string[] = [
+  'classification',
+  'binary_tensor_data',
+  'statistics',
+  'model_repository',
+  'model_repository(unload_dependents)',
+  'model_configuration',
+];
 
 /** `$parameters`: names mapped to a string, number or boolean. */
 export const parametersSchema = z.record(

@@ -1,5 +1,7 @@
 // The V2 REST routes: a request's method and path to what it asks for, or 404 (no such route) / 405 (wrong
-// method on a route that exists). Model routes take an optional `/versions/{version}` segment.
+// method on a route that exists). Model routes take an optional `/versions/{version}` segment. Besides the
+// protocol's own: Triton's statistics (`/v2/models[/{name}[/versions/{v}]]/stats`), model configuration
+// (`.../config`) and model repository (`/v2/repository/...`) extensions.
 import { HttpError } from './errors.js';
 
 /** What a request asks for. */
@@ -8,11 +10,17 @@ export type Route =
   | { readonly kind: 'server-live' }
   | { readonly kind: 'server-ready' }
   | { readonly kind: 'metrics' }
+  | { readonly kind: 'models-stats' }
+  | { readonly kind: 'repository-index' }
+  | { readonly kind: 'repository-load' | 'repository-unload'; readonly model: string }
   | {
-      readonly kind: 'model-metadata' | 'model-ready' | 'model-infer' | 'model-stats';
+      readonly kind: 'model-metadata' | 'model-ready' | 'model-infer' | 'model-stats' | 'model-config';
       readonly model: string;
       readonly version: string | undefined;
     };
+
+/** The kinds of {@link Route}. */
+export type RouteKind = Route['kind'];
 
 const GET = 'GET, HEAD';
 const POST = 'POST';
@@ -51,6 +59,22 @@ export function matchRoute(method: string, path: string): Route {
       allowed(method, GET, path);
       return { kind: name === 'live' ? 'server-live' : 'server-ready' };
     }
+    // Triton's statistics of every model; a model named "stats" keeps its other routes.
+    if (section === 'models' && name === 'stats' && parts.length === 3) {
+      allowed(method, GET, path);
+      return { kind: 'models-stats' };
+    }
+    if (section === 'repository' && name === 'index' && parts.length === 3) {
+      allowed(method, POST, path);
+      return { kind: 'repository-index' };
+    }
+    if (section === 'repository' && name === 'models' && rest.length === 2 && rest[0] !== '') {
+      const action = rest[1];
+      if (action === 'load' || action === 'unload') {
+        allowed(method, POST, path);
+        return { kind: action === 'load' ? 'repository-load' : 'repository-unload', model: decode(rest[0]!, path) };
+      }
+    }
     if (section === 'models' && name !== undefined && name !== '') {
       const model = decode(name, path);
       let version: string | undefined;
@@ -70,6 +94,10 @@ export function matchRoute(method: string, path: string): Route {
       if (tail.length === 1 && tail[0] === 'stats') {
         allowed(method, GET, path);
         return { kind: 'model-stats', model, version };
+      }
+      if (tail.length === 1 && tail[0] === 'config') {
+        allowed(method, GET, path);
+        return { kind: 'model-config', model, version };
       }
       if (tail.length === 1 && tail[0] === 'infer') {
         allowed(method, POST, path);

@@ -1,12 +1,13 @@
-// A model being served: its file read once at start (never from a request), its metadata, its sessions on
-// worker threads and the batcher in front of them.
+// A model being served: its file read once at load (never from a request), checked as @depthfold/infer checks a
+// model it loads (valid ONNX, its digest, metadata against graph), its sessions on worker threads and the batcher in
+// front of them.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DepthfoldInputError, type ModelMetadata } from '@depthfold/core';
-import type { ConcreteDevice, DeviceFallback, ExecutionProvider } from '@depthfold/infer';
+import { type ConcreteDevice, type DeviceFallback, type ExecutionProvider, load } from '@depthfold/infer';
 import { readModelMetadata } from '@depthfold/onnx';
 import { DynamicBatcher, type BatcherOptions } from './batcher.js';
-import { modelSpecOf, type ModelSpec } from './model-spec.js';
+import { MODEL_VERSION, modelSpecOf, type ModelSpec } from './model-spec.js';
 import { SessionPool } from './session-pool.js';
 
 /** Devices the server runs on (`auto` tries cuda, webgpu, then cpu). */
@@ -33,6 +34,15 @@ export interface ModelOptions {
   threads?: number;
   /** Called when a session's thread dies (the model then stops being ready). */
   onFailure?: (reason: string) => void;
+  /** The name it is served under; default the file's base name without `.onnx`. */
+  name?: string;
+  /** The version it is served as; default `1`. */
+  version?: string;
+  /**
+   * Refuse a file whose graph and weights do not match the digest stored at export, or that stores none, as
+   * @depthfold/infer's `load` does; default true.
+   */
+  verifyIntegrity?: boolean;
 }
 
 /** The defaults of {@link ModelOptions}, shared with the CLI's help. */
@@ -44,13 +54,23 @@ export const MODEL_DEFAULTS = Object.freeze({
   maxQueue: 256,
   maxInflight: 1,
   threads: 0,
+  verifyIntegrity: true,
 });
+
+/** The options a model was loaded with, defaults filled in. */
+export type ResolvedModelOptions = Readonly<
+  Required<Omit<ModelOptions, 'onFailure' | 'name' | 'version'>> & { name: string; version: string }
+>;
 
 /** A loaded model, ready to take batches. */
 export interface ServedModel {
   readonly spec: ModelSpec;
   readonly path: string;
   readonly metadata: ModelMetadata;
+  /** The model file's size in bytes. */
+  readonly fileBytes: number;
+  /** How it was loaded (batching, sessions, device asked for). */
+  readonly options: ResolvedModelOptions;
   /** The device the sessions run on, its provider, and the devices tried before it with why each failed. */
   readonly device: ConcreteDevice;
   readonly provider: ExecutionProvider;
@@ -86,6 +106,8 @@ export async function loadServedModel(path: string, options: ModelOptions = {}):
     throw new DepthfoldInputError('threads', 'an integer >= 0', o.threads, 'model options');
   if (!(SERVE_DEVICES as readonly unknown[]).includes(o.device))
     throw new DepthfoldInputError('device', SERVE_DEVICES.join(', '), o.device, 'model options');
+  if (typeof o.verifyIntegrity !== 'boolean')
+    throw new DepthfoldInputError('verifyIntegrity', 'true or false', o.verifyIntegrity, 'model options');
 
   let bytes: Uint8Array;
   try {
@@ -98,7 +120,10 @@ export async function loadServedModel(path: string, options: ModelOptions = {}):
     );
   }
   const metadata = readModelMetadata(bytes, path);
-  const spec = modelSpecOf(basename(path).replace(/\.onnx$/i, ''), metadata, o.maxBatch);
+  const name = options.name ?? basename(path).replace(/\.onnx$/i, '');
+  const version = options.version ?? MODEL_VERSION;
+  const spec = modelSpecOf(name, metadata, o.maxBatch, version);
+  if (o.verifyIntegrity) await checkAsInferLoads(bytes, path);
   const { channels, height, width } = spec.input;
   const pool = await SessionPool.start(bytes, o.device, {
     instances: o.maxInflight,
@@ -123,6 +148,19 @@ export async function loadServedModel(path: string, options: ModelOptions = {}):
     spec,
     path,
     metadata,
+    fileBytes: bytes.length,
+    options: Object.freeze({
+      device: o.device,
+      batching: o.batching,
+      maxBatch: o.maxBatch,
+      batchDelayMs: o.batchDelayMs,
+      maxQueue: o.maxQueue,
+      maxInflight: o.maxInflight,
+      threads: o.threads,
+      verifyIntegrity: o.verifyIntegrity,
+      name,
+      version,
+    }),
     device: pool.device,
     provider: pool.provider,
     fallbacks: pool.fallbacks,
@@ -138,4 +176,19 @@ export async function loadServedModel(path: string, options: ModelOptions = {}):
       await pool.close();
     },
   };
+}
+
+/**
+ * Checks the file as @depthfold/infer's `load` does (valid ONNX, the stored digest, metadata against the graph), on a
+ * CPU session that is released at once: one rule for what a sound model is, whoever loads it.
+ * @throws infer's InferModelError, InferIntegrityError or DepthfoldInputError naming what is wrong.
+ */
+async function checkAsInferLoads(bytes: Uint8Array, path: string): Promise<void> {
+  // The bytes already read are handed over (infer would read the file again); its messages call them
+  // "(model bytes)", which becomes the path here.
+  const classifier = await load(bytes, { device: 'cpu' }).catch((error: unknown) => {
+    if (error instanceof Error) error.message = error.message.replaceAll('(model bytes)', path);
+    throw error;
+  });
+  await classifier.dispose();
 }

@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { InferenceSession } from 'onnxruntime-node';
 import { fixtureModelFile, MODEL_NAME, randomInput } from './fixtures.js';
 import { assertLogitsMatch, directLogits, fp32Request, postJson, replyLogits } from './helpers.js';
+import { fixtureRepository, inputOf, requestFor, SMALL, WIDE } from './repository-fixtures.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/serve.ts', import.meta.url));
 let fixture: Awaited<ReturnType<typeof fixtureModelFile>>;
@@ -121,6 +122,43 @@ test('a second signal more than a second after the first exits at once (1); an e
   assert.equal(await pending, 'dropped');
 });
 
+test('--model-repository: every model of the folder is served, a corrupt one is reported, SIGTERM exits 0', async () => {
+  const repo = await fixtureRepository();
+  let running: ChildProcessWithoutNullStreams | undefined;
+  try {
+    const r = run(['--model-repository', repo.root, '--port', '0', '--grpc-port', '0']);
+    running = r.child;
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "listening" line in 60 s:\n${r.output()}`)), 60_000);
+      r.child.stdout.on('data', () => {
+        const m = /listening on (http:\/\/[^\s]+)/.exec(r.output());
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      void r.exited.then(() => reject(new Error(`exited before listening:\n${r.output()}`)));
+    });
+    assert.match(r.output(), /2 model version\(s\) loaded, \d+ bytes \(file size x sessions\); model control none/);
+    assert.match(r.output(), /broken version 1 failed to load: .*digest stored at export/);
+    for (const [name, dims] of [
+      [SMALL, [1, 28, 28]],
+      [WIDE, [3, 32, 32]],
+    ] as const) {
+      const size = dims.reduce((a: number, b: number) => a * b, 1);
+      const reply = await postJson(`${url}/v2/models/${name}/infer`, requestFor(inputOf(1, size, 1), dims));
+      assert.equal(reply.status, 200, reply.text);
+    }
+    r.child.kill('SIGTERM');
+    assert.deepEqual(await r.exited, { code: 0, signal: null });
+    assert.match(r.output(), /small version 1: served 1 request\(s\)/);
+    assert.match(r.output(), /wide version 1: served 1 request\(s\)/);
+  } finally {
+    running?.kill('SIGKILL');
+    repo.cleanup();
+  }
+});
+
 test('--help lists the options; bad options and a missing model exit 1 naming the problem', async () => {
   const help = run(['--help']);
   assert.equal((await help.exited).code, 0);
@@ -139,6 +177,14 @@ test('--help lists the options; bad options and a missing model exit 1 naming th
     '--headers-timeout-ms',
     '--body-timeout-ms',
     '--keep-alive-timeout-ms',
+    '--model-repository',
+    '--model-control-mode',
+    '--load-model',
+    '--repository-poll-secs',
+    '--max-loaded-models',
+    '--max-model-bytes',
+    '--max-discard-bytes',
+    '--no-verify-integrity',
   ]) {
     assert.ok(help.output().includes(flag), `help mentions ${flag}`);
   }
@@ -147,7 +193,15 @@ test('--help lists the options; bad options and a missing model exit 1 naming th
     [['--model', fixture.path, '--ep', 'tpu'], /ep: expected one of cpu, cuda, webgpu, auto, received "tpu"/],
     [['--model', fixture.path, '--max-batch', '0'], /maxBatch: expected/],
     [['--model', fixture.path, '--bogus'], /Unknown option '--bogus'/],
-    [['--port', '0'], /model: expected a string, received nothing/],
+    [
+      ['--port', '0'],
+      /model: expected an \.onnx file \(--model\) or a repository folder \(--model-repository\), received nothing/,
+    ],
+    [['--model-repository', `${fixture.dir}/nowhere`], /ENOENT: no such file or directory, scandir/],
+    [
+      ['--model', fixture.path, '--model-control-mode', 'auto'],
+      /modelControlMode: expected one of none, explicit, poll/,
+    ],
     [['--model', `${fixture.dir}/missing.onnx`], /model: expected a readable \.onnx file/],
   ];
   // One at a time: each loads the whole server, and the test machines are small.

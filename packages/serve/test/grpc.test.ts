@@ -116,7 +116,14 @@ test('Python client (stubs from python3-grpc-tools) calls every RPC; answers equ
   assert.deepEqual(out.server_metadata, {
     name: 'depthfold',
     version: '0.1.0',
-    extensions: ['classification', 'binary_tensor_data', 'statistics'],
+    extensions: [
+      'classification',
+      'binary_tensor_data',
+      'statistics',
+      'model_repository',
+      'model_repository(unload_dependents)',
+      'model_configuration',
+    ],
   });
   assert.deepEqual(out.model_metadata, {
     name: MODEL_NAME,
@@ -178,7 +185,14 @@ test('@grpc/grpc-js client: every RPC, raw and typed input, and the status codes
     assert.deepEqual(await client.call('ServerReady', {}), { ready: true });
     assert.deepEqual(await client.call('ModelReady', { name: MODEL_NAME }), { ready: true });
     const meta = await client.call<{ extensions: string[] }>('ServerMetadata', {});
-    assert.deepEqual(meta.extensions, ['classification', 'binary_tensor_data', 'statistics']);
+    assert.deepEqual(meta.extensions, [
+      'classification',
+      'binary_tensor_data',
+      'statistics',
+      'model_repository',
+      'model_repository(unload_dependents)',
+      'model_configuration',
+    ]);
     const mm = await client.call<{ inputs: { shape: number[] }[] }>('ModelMetadata', {
       name: MODEL_NAME,
       version: '1',

@@ -68,11 +68,16 @@ test('classification and duplicate or unknown outputs', () => {
     refusal(request({ outputs: [{ name: 'logits' }, { name: 'logits' }] })).message,
     /outputs\[1\]\.name: expected each output once/,
   );
-  for (const k of [0, 11, 2.5, '3']) {
+  for (const k of [0, -1, 2.5, '3']) {
     assert.match(
       refusal(request({ outputs: [{ name: 'logits', parameters: { classification: k } }] })).message,
-      /outputs\[0\]\.parameters\.classification: expected an integer from 1 to 10/,
+      /outputs\[0\]\.parameters\.classification: expected an integer >= 1 \(from 10, the number of classes, up, every class is returned\)/,
     );
+  }
+  // Triton's rule: K above the number of classes gives every class.
+  for (const k of [10, 11, 1000]) {
+    const all = decodeInferRequest(request({ outputs: [{ name: 'logits', parameters: { classification: k } }] }), spec);
+    assert.deepEqual(all.outputs, [{ name: 'logits', classification: 10 }]);
   }
 });
 
@@ -129,9 +134,12 @@ test('every malformed request is refused with the field named', () => {
     ],
     [
       request({}, { data: [[Array(28).fill(Array(28).fill(0))], [[[Array(28).fill(0)]]]] }),
-      /inputs\[0\]\.data: expected 784 elements/,
+      /inputs\[0\]\.data: expected 1 items \(dimension 0 of shape \[1, 1, 28, 28\]: nested data must have the shape it declares\), received "2"/,
     ],
-    [request({}, { data: [[[[[[[[[[0]]]]]]]]]] }), /inputs\[0\]\.data: expected tensor data nested at most 8 deep/],
+    [
+      request({}, { data: [[[[[[[[[[0]]]]]]]]]] }),
+      /inputs\[0\]\.data\[0\]\[0\]: expected 28 items \(dimension 2 of shape \[1, 1, 28, 28\]/,
+    ],
     [{ inputs: [request().inputs, request().inputs].flat() }, /inputs\[1\]\.name: expected each input once/],
     [
       request({ parameters: { binary_data_output: 'yes' } }),
@@ -151,6 +159,34 @@ test('every malformed request is refused with the field named', () => {
     ],
   ];
   for (const [body, pattern] of cases) assert.match(refusal(body).message, pattern, JSON.stringify(body).slice(0, 120));
+});
+
+test('ragged nested data is refused naming the first row that differs, even when its count matches', () => {
+  const row = (n: number): number[] => Array(n).fill(0.5);
+  const rows = (lengths: number[]): number[][] => lengths.map(row);
+  const cases: [unknown, RegExp][] = [
+    // The case: rows of 400 and 384 values (784 in all) under one channel.
+    [
+      [[rows([400, 384])]],
+      /inputs\[0\]\.data\[0\]\[0\]: expected 28 items \(dimension 2 of shape \[1, 1, 28, 28\].*received "2"/,
+    ],
+    // 28 rows, one of 27 values and one of 29: the first that differs is named.
+    [
+      [[rows([...Array(5).fill(28), 27, 29, ...Array(21).fill(28)])]],
+      /inputs\[0\]\.data\[0\]\[0\]\[5\]: expected 28 items \(dimension 3 of shape \[1, 1, 28, 28\]: nested data must have the shape it declares\), received "27"/,
+    ],
+    // A number where a row belongs, and a row where a number belongs.
+    [[[[...rows(Array(27).fill(28)), 0.5]]], /inputs\[0\]\.data\[0\]\[0\]\[27\]: expected an array of 28 items/],
+    [
+      [[[[...row(27), [0.5]], ...rows(Array(27).fill(28))]]],
+      /inputs\[0\]\.data\[0\]\[0\]\[0\]\[27\]: expected a number/,
+    ],
+    // Partly nested data ([1][784]) is not the declared [1, 1, 28, 28] either.
+    [[row(784)], /inputs\[0\]\.data\[0\]: expected 1 items \(dimension 1/],
+  ];
+  for (const [data, pattern] of cases) assert.match(refusal(request({}, { data })).message, pattern);
+  // The same values with the declared shape are accepted.
+  assert.equal(decodeInferRequest(request({}, { data: [[rows(Array(28).fill(28))]] }), spec).input.length, SIZE);
 });
 
 test('infinity written as 1e999 in JSON is caught', () => {

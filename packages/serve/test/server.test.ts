@@ -5,7 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { after, before, test } from 'node:test';
 import { load } from '@depthfold/infer';
 import { InferenceSession } from 'onnxruntime-node';
-import { loadServedModel, startServer, type InferenceServer } from '../src/index.js';
+import { loadServedModel, type ServedModel, startServer, type InferenceServer } from '../src/index.js';
 import { fixtureModelFile, IMAGE_SIZE, MODEL_NAME, randomInput, randomPixels } from './fixtures.js';
 import {
   assertError,
@@ -20,6 +20,7 @@ import {
 
 let fixture: Awaited<ReturnType<typeof fixtureModelFile>>;
 let server: InferenceServer;
+let model: ServedModel;
 let session: InferenceSession;
 let base: string;
 let infer: string;
@@ -27,7 +28,7 @@ const MAX_BODY = 200_000;
 
 before(async () => {
   fixture = await fixtureModelFile();
-  const model = await loadServedModel(fixture.path, { batchDelayMs: 20, maxBatch: 16 });
+  model = await loadServedModel(fixture.path, { batchDelayMs: 20, maxBatch: 16 });
   server = await startServer(model, { port: 0, maxBodyBytes: MAX_BODY });
   base = `${server.url}/v2`;
   infer = `${base}/models/${MODEL_NAME}/infer`;
@@ -64,7 +65,14 @@ test('server metadata names the server, its version and the extensions it implem
   assert.deepEqual(reply.json, {
     name: 'depthfold',
     version: '0.1.0',
-    extensions: ['classification', 'binary_tensor_data', 'statistics'],
+    extensions: [
+      'classification',
+      'binary_tensor_data',
+      'statistics',
+      'model_repository',
+      'model_repository(unload_dependents)',
+      'model_configuration',
+    ],
   });
   assert.deepEqual((await call(`${base}/`)).json, reply.json);
 });
@@ -165,7 +173,7 @@ test('UINT8 pixels give the logits @depthfold/infer computes from the same pixel
 });
 
 test('concurrent requests are batched into few ORT calls and each answer matches ORT on its own rows', async () => {
-  const before = server.model.batcher.stats;
+  const before = model.batcher.stats;
   const sizes = [1, 2, 1, 3, 1, 1, 2, 1, 1, 1, 2, 1, 1, 1, 1, 3];
   const total = sizes.reduce((a, b) => a + b, 0);
   const input = randomInput(total, 4);
@@ -179,7 +187,7 @@ test('concurrent requests are batched into few ORT calls and each answer matches
     assert.equal((reply.json as { id: string }).id, `c${i}`);
     assertLogitsMatch(replyLogits(reply), expected.slice(offsets[i]! * 10, (offsets[i]! + sizes[i]!) * 10));
   });
-  const after = server.model.batcher.stats;
+  const after = model.batcher.stats;
   const calls = after.batches - before.batches;
   assert.equal(after.requests - before.requests, sizes.length);
   assert.ok(calls < sizes.length / 2, `${sizes.length} requests took ${calls} ORT calls`);
@@ -293,8 +301,8 @@ test('413: a body over the limit, declared or streamed, and the server goes on',
 });
 
 test('503: beyond --max-queue waiting requests, a burst is refused and the rest answered', async () => {
-  const model = await loadServedModel(fixture.path, { maxQueue: 2, batchDelayMs: 300 });
-  const small = await startServer(model, { port: 0 });
+  const queued = await loadServedModel(fixture.path, { maxQueue: 2, batchDelayMs: 300 });
+  const small = await startServer(queued, { port: 0 });
   try {
     const url = `${small.url}/v2/models/${MODEL_NAME}/infer`;
     const input = randomInput(1, 8);
@@ -304,7 +312,7 @@ test('503: beyond --max-queue waiting requests, a burst is refused and the rest 
     const refused = replies.find((r) => r.status === 503)!;
     assertError(refused, 503, /server overloaded: 2 requests are already waiting \(--max-queue\)/);
     assert.equal(refused.headers.get('retry-after'), '1');
-    assert.equal(model.batcher.stats.refused, 6);
+    assert.equal(queued.batcher.stats.refused, 6);
   } finally {
     await small.close();
   }

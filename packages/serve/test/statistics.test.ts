@@ -48,6 +48,8 @@ interface Stats {
   }[];
 }
 
+const MODEL_LABELS = `model="${MODEL_NAME}",version="1"`;
+
 /** A sample's value from Prometheus text, e.g. `metric('depthfold_queue_depth')`; undefined when absent. */
 function metric(text: string, name: string, labels = ''): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
@@ -119,22 +121,86 @@ test('stats and metrics count what was sent over HTTP and gRPC', async () => {
   assert.equal(scraped.status, 200);
   assert.match(scraped.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
   const text = scraped.text;
-  assert.equal(metric(text, 'depthfold_inference_requests_total', 'protocol="http",outcome="success"'), 6);
-  assert.equal(metric(text, 'depthfold_inference_requests_total', 'protocol="http",outcome="invalid"'), 2);
-  assert.equal(metric(text, 'depthfold_inference_requests_total', 'protocol="grpc",outcome="success"'), 1);
-  assert.equal(metric(text, 'depthfold_inference_requests_total', 'protocol="grpc",outcome="invalid"'), 1);
-  assert.equal(metric(text, 'depthfold_inference_request_duration_seconds_count', 'protocol="http"'), 8);
-  assert.equal(metric(text, 'depthfold_batch_size_count'), s.execution_count);
-  assert.equal(metric(text, 'depthfold_batch_size_sum'), 8);
-  assert.equal(metric(text, 'depthfold_ort_call_duration_seconds_count'), s.execution_count);
-  assert.equal(metric(text, 'depthfold_queue_duration_seconds_count'), 7);
-  assert.equal(metric(text, 'depthfold_queue_depth'), 0);
+  assert.equal(
+    metric(
+      text,
+      'depthfold_inference_requests_total',
+      'model="tiny-fashion",version="1",protocol="http",outcome="success"',
+    ),
+    6,
+  );
+  assert.equal(
+    metric(
+      text,
+      'depthfold_inference_requests_total',
+      'model="tiny-fashion",version="1",protocol="http",outcome="invalid"',
+    ),
+    2,
+  );
+  assert.equal(
+    metric(
+      text,
+      'depthfold_inference_requests_total',
+      'model="tiny-fashion",version="1",protocol="grpc",outcome="success"',
+    ),
+    1,
+  );
+  assert.equal(
+    metric(
+      text,
+      'depthfold_inference_requests_total',
+      'model="tiny-fashion",version="1",protocol="grpc",outcome="invalid"',
+    ),
+    1,
+  );
+  assert.equal(
+    metric(
+      text,
+      'depthfold_inference_request_duration_seconds_count',
+      'model="tiny-fashion",version="1",protocol="http"',
+    ),
+    8,
+  );
+  assert.equal(metric(text, 'depthfold_batch_size_count', MODEL_LABELS), s.execution_count);
+  assert.equal(metric(text, 'depthfold_batch_size_sum', MODEL_LABELS), 8);
+  assert.equal(metric(text, 'depthfold_ort_call_duration_seconds_count', MODEL_LABELS), s.execution_count);
+  assert.equal(metric(text, 'depthfold_queue_duration_seconds_count', MODEL_LABELS), 7);
+  assert.equal(metric(text, 'depthfold_queue_depth', MODEL_LABELS), 0);
   assert.ok((metric(text, 'depthfold_main_thread_cpu_seconds_total') ?? 0) > 0, 'main-thread CPU from /proc');
   assert.notEqual(metric(text, 'process_cpu_seconds_total'), undefined, "prom-client's process metrics");
+  // Every depthfold series names its model, save the process-wide main-thread CPU.
+  const series = text.split('\n').filter((l) => l.startsWith('depthfold_') && !l.startsWith('depthfold_main_thread'));
+  assert.ok(series.length > 20, `${series.length} depthfold series`);
+  for (const line of series) assert.match(line, /[{,]model="[^"]*",version="[^"]*"/, line);
+  // The statistics of every model: this server's one, the same as its own route's.
+  const all = await call(`${server.url}/v2/models/stats`);
+  assert.equal(all.status, 200, all.text);
+  assert.deepEqual(all.json, reply.json);
 });
 
-test('stats of an unknown model is 404; /metrics takes GET only', async () => {
+test('a request for a model not served is counted under model "" (no label from request text) and fails no model', async () => {
+  const before = (await call(`${server.url}/v2/models/${MODEL_NAME}/stats`)).json as Stats;
+  const names = ['ghost-1', 'ghost-2', 'ghost-3'];
+  for (const name of names)
+    assertError(
+      await postJson(`${server.url}/v2/models/${name}/infer`, fp32Request(randomInput(1, 70), 1)),
+      404,
+      /not found/,
+    );
+  const text = (await call(`${server.url}/metrics`)).text;
+  for (const name of names) assert.ok(!text.includes(name), `no series names ${name}`);
+  assert.ok(
+    (metric(text, 'depthfold_inference_requests_total', 'model="",version="",protocol="http",outcome="not_found"') ??
+      0) >= 3,
+  );
+  const after = (await call(`${server.url}/v2/models/${MODEL_NAME}/stats`)).json as Stats;
+  assert.equal(after.model_stats[0]!.inference_stats.fail.count, before.model_stats[0]!.inference_stats.fail.count);
+});
+
+test('stats of an unknown model or version is 404; /metrics and /v2/models/stats take GET only', async () => {
   assertError(await call(`${server.url}/v2/models/nope/stats`), 404, /model "nope" not found/);
+  assertError(await call(`${server.url}/v2/models/${MODEL_NAME}/versions/9/stats`), 404, /has no version "9"/);
+  assertError(await call(`${server.url}/v2/models/stats`, { method: 'POST' }), 405, /method POST is not allowed/);
   const reply = await call(`${server.url}/metrics`, { method: 'POST' });
   assertError(reply, 405, /method POST is not allowed on \/metrics/);
 });

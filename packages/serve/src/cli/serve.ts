@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// `pnpm serve`, and the package's `depthfold-serve` bin: one depthfold model over the KServe V2 REST protocol,
-// until SIGTERM or SIGINT, which stop accepting, let the requests in flight finish, and exit 0. The process
+// `pnpm serve`, and the package's `depthfold-serve` bin: a repository of depthfold models (a folder in Triton's layout
+// or of .onnx files, or one --model file) over the KServe V2 REST protocol, until SIGTERM or SIGINT, which stop accepting, let the requests in flight finish, and exit 0. The process
 // handles the signals itself, so it must be the one signalled: run it as `node .../serve.js` (or this file, which
 // is executable) with nothing in between that could swallow them; `pnpm serve` `exec`s it for that reason.
-import { parseWith } from '@depthfold/core';
+import { DepthfoldInputError, parseWith } from '@depthfold/core';
 import { SERVER_DEFAULTS, startServer } from '../http-server.js';
-import { loadServedModel, MODEL_DEFAULTS, SERVE_DEVICES } from '../served-model.js';
+import { CONTROL_MODES, ModelRepository } from '../model-repository.js';
+import { MODEL_DEFAULTS, SERVE_DEVICES, type ServedModel } from '../served-model.js';
 import { helpText, parseCommandLine, processLogger as log, runCommand } from '@depthfold/core/node';
 import { z } from 'zod';
 
@@ -14,7 +15,51 @@ const serveOptionsSchema = z
     model: z
       .string()
       .min(1)
-      .describe('the .onnx model to serve (from pnpm export); its URL name is the file name without .onnx'),
+      .optional()
+      .describe(
+        'an .onnx model to serve (from pnpm export), as a repository of one; its URL name is the file name without .onnx',
+      ),
+    modelRepository: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "a folder of models: Triton's layout (<name>/config.pbtxt, <name>/<version>/model.onnx, as pnpm export --triton writes it) and/or <name>.onnx files",
+      ),
+    modelControlMode: z
+      .enum(CONTROL_MODES, { error: `one of ${CONTROL_MODES.join(', ')}` })
+      .default('none')
+      .describe(
+        'none: load every model at start; explicit: POST /v2/repository/models/<name>/load and /unload decide; poll: follow the folder',
+      ),
+    loadModel: z
+      .string()
+      .optional()
+      .describe('with --model-control-mode explicit, the models to load at start, comma-separated (* for all)'),
+    repositoryPollSecs: z
+      .number()
+      .int()
+      .min(1)
+      .default(15)
+      .describe('with --model-control-mode poll, how often the folder is read again, in seconds'),
+    maxLoadedModels: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('model versions loaded at once, at most; a load beyond is refused (507) and reported in the index'),
+    maxModelBytes: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('bytes of loaded models (file size x sessions, summed), at most; a load beyond is refused (507)'),
+    verifyIntegrity: z
+      .boolean()
+      .default(MODEL_DEFAULTS.verifyIntegrity)
+      .describe(
+        'refuse a model whose graph and weights do not match the digest stored at export (--no-verify-integrity to serve it anyway)',
+      ),
     port: z.number().int().min(0).max(65535).default(SERVER_DEFAULTS.port).describe('TCP port; 0 picks a free one'),
     grpcPort: z
       .number()
@@ -72,7 +117,17 @@ const serveOptionsSchema = z
       .int()
       .min(1)
       .default(SERVER_DEFAULTS.maxBodyBytes)
-      .describe('largest request body in bytes; larger ones are answered 413'),
+      .describe(
+        'largest request body in bytes, before and after gzip/deflate decompression; larger ones are answered 413',
+      ),
+    maxDiscardBytes: z
+      .number()
+      .int()
+      .min(1)
+      .default(SERVER_DEFAULTS.maxDiscardBytes)
+      .describe(
+        'of a refused request (413, 404...), how many body bytes are read and dropped so that every client sees the reply; a larger body is answered and cut',
+      ),
     headersTimeoutMs: z
       .number()
       .int()
@@ -101,9 +156,11 @@ const serveOptionsSchema = z
   .strict();
 
 const SUMMARY =
-  'Serves a depthfold ONNX model over the KServe V2 REST protocol (as NVIDIA Triton speaks it) with onnxruntime-node\n' +
-  'and dynamic batching: GET /v2, /v2/health/{live,ready}, /v2/models/<name>[/ready], POST /v2/models/<name>/infer\n' +
-  '(JSON or binary tensor data); with --grpc-port, the gRPC service inference.GRPCInferenceService as well.';
+  'Serves depthfold ONNX models over the KServe V2 REST protocol (as NVIDIA Triton speaks it) with onnxruntime-node\n' +
+  'and dynamic batching: GET /v2, /v2/health/{live,ready}, /v2/models/<name>[/versions/<v>][/ready|/config|/stats],\n' +
+  'GET /v2/models/stats, POST /v2/models/<name>/infer (JSON or binary tensor data, gzip or deflate), POST\n' +
+  '/v2/repository/index and /v2/repository/models/<name>/{load,unload}; with --grpc-port, the gRPC service\n' +
+  'inference.GRPCInferenceService as well.';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -117,38 +174,78 @@ async function main(): Promise<void> {
     return;
   }
   const options = parseWith(serveOptionsSchema, raw, 'serve options');
-  const model = await loadServedModel(options.model, {
-    device: options.ep,
-    batching: options.batching,
-    batchDelayMs: options.batchDelayMs,
-    maxBatch: options.maxBatch,
-    maxQueue: options.maxQueue,
-    maxInflight: options.maxInflight,
-    threads: options.threads,
-    onFailure: (reason) => log.warn(`serve: a session's thread died (${reason}); the model is no longer ready`),
+  if (options.model === undefined && options.modelRepository === undefined)
+    throw new DepthfoldInputError(
+      'model',
+      'an .onnx file (--model) or a repository folder (--model-repository)',
+      undefined,
+      'serve options',
+    );
+  const files = options.model === undefined ? [] : [options.model];
+  const fileNames = files.map((f) => f.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, ''));
+  const named = (options.loadModel ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  const repository = await ModelRepository.open({
+    ...(options.modelRepository === undefined ? {} : { root: options.modelRepository }),
+    files,
+    controlMode: options.modelControlMode,
+    // A --model file was named on the command line: it is loaded at start in every mode.
+    loadModels: [...named, ...fileNames],
+    pollIntervalMs: options.repositoryPollSecs * 1000,
+    ...(options.maxLoadedModels === undefined ? {} : { maxLoadedModels: options.maxLoadedModels }),
+    ...(options.maxModelBytes === undefined ? {} : { maxModelBytes: options.maxModelBytes }),
+    model: {
+      device: options.ep,
+      batching: options.batching,
+      batchDelayMs: options.batchDelayMs,
+      maxBatch: options.maxBatch,
+      maxQueue: options.maxQueue,
+      maxInflight: options.maxInflight,
+      threads: options.threads,
+      verifyIntegrity: options.verifyIntegrity,
+    },
+    log: (message) => log.info(`serve: ${message}`),
   });
-  for (const f of model.fallbacks) log.warn(`serve: provider ${f.provider} did not start: ${f.reason}`);
-  const server = await startServer(model, {
+  const index = await repository.index();
+  // A model named alone with --model is the whole server: if it cannot load, there is nothing to serve.
+  if (options.modelRepository === undefined && repository.loaded.length === 0) {
+    await repository.close();
+    throw new Error(index.find((e) => e.reason !== '')?.reason ?? 'the model did not load');
+  }
+  for (const model of repository.loaded)
+    for (const f of model.fallbacks) log.warn(`serve: provider ${f.provider} did not start: ${f.reason}`);
+  const server = await startServer(repository, {
     host: options.host,
     port: options.port,
     maxBodyBytes: options.maxBodyBytes,
+    maxDiscardBytes: options.maxDiscardBytes,
     headersTimeoutMs: options.headersTimeoutMs,
     bodyTimeoutMs: options.bodyTimeoutMs,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs,
     ...(options.grpcPort === undefined ? {} : { grpcPort: options.grpcPort }),
   });
-  const { spec } = model;
   const batching = options.batching
     ? `dynamic batching up to ${options.maxBatch} rows, ${options.batchDelayMs} ms delay`
     : 'no batching';
+  const usage = repository.usage;
+  const limits = [
+    options.maxLoadedModels === undefined ? '' : `at most ${options.maxLoadedModels} model versions`,
+    options.maxModelBytes === undefined ? '' : `at most ${options.maxModelBytes} bytes`,
+  ].filter((l) => l !== '');
   log.info(
-    `serve: ${spec.name} on ${model.device} (provider ${model.provider}); ${batching}; ${options.maxInflight} ORT call(s) in flight; queue ${options.maxQueue}`,
+    `serve: ${usage.models} model version(s) loaded, ${usage.bytes} bytes (file size x sessions)${limits.length > 0 ? ` of ${limits.join(' and ')}` : ''}; model control ${options.modelControlMode}; ` +
+      `by default ${batching}, ${options.maxInflight} ORT call(s) in flight, queue ${options.maxQueue}, on ${repository.loaded[0]?.device ?? options.ep}`,
   );
+  for (const entry of index.filter((e) => e.state !== 'READY'))
+    log.warn(`serve: ${entry.name}${entry.version ? ` version ${entry.version}` : ''} not serving: ${entry.reason}`);
   if (!LOOPBACK.has(options.host))
     log.warn(`serve: listening on ${options.host}, reachable from the network; the server has no authentication`);
   if (server.grpcPort !== undefined)
     log.info(`serve: gRPC inference.GRPCInferenceService on ${options.host}:${server.grpcPort}`);
-  log.info(`serve: listening on ${server.url} (POST ${server.url}/v2/models/${spec.name}/infer); pid ${process.pid}`);
+  const first = repository.loadedNames[0] ?? '<name>';
+  log.info(`serve: listening on ${server.url} (POST ${server.url}/v2/models/${first}/infer); pid ${process.pid}`);
 
   let stopping: { signal: NodeJS.Signals; at: number } | undefined;
   const stop = (signal: NodeJS.Signals): void => {
@@ -161,15 +258,12 @@ async function main(): Promise<void> {
     }
     stopping = { signal, at: performance.now() };
     log.info(`serve: ${signal}: no new connections; finishing ${server.inflight} request(s) in flight`);
+    // The versions serving now, kept for their counters: the close releases them.
+    const served: ServedModel[] = repository.loaded;
     server.close({ timeoutMs: options.drainTimeoutMs }).then(
       ({ clean }) => {
-        const s = model.batcher.stats;
-        const mean = s.batches > 0 ? (s.rows / s.batches).toFixed(1) : '0';
-        log.info(
-          `serve: served ${s.requests} request(s) in ${s.batches} ORT call(s) (mean ${mean} rows, largest ${s.largestBatch}; ` +
-            `per call: mean ${s.callMs.mean.toFixed(1)} ms, p50 ${s.callMs.p50.toFixed(1)} ms, p99 ${s.callMs.p99.toFixed(1)} ms, max ${s.callMs.max.toFixed(1)} ms); ${s.refused} refused (queue full); ` +
-            `queued + computed per request: p50 ${s.latencyMs.p50.toFixed(1)} ms, p99 ${s.latencyMs.p99.toFixed(1)} ms, max ${s.latencyMs.max.toFixed(1)} ms`,
-        );
+        for (const model of served)
+          log.info(`serve: ${model.spec.name} version ${model.spec.version}: ${summaryOf(model)}`);
         if (!clean) log.warn(`serve: requests still running after ${options.drainTimeoutMs} ms were dropped`);
         process.exitCode = clean ? 0 : 1;
       },
@@ -181,6 +275,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+/** What a version's batcher did, for the log at exit. */
+function summaryOf(model: ServedModel): string {
+  const s = model.batcher.stats;
+  const mean = s.batches > 0 ? (s.rows / s.batches).toFixed(1) : '0';
+  return (
+    `served ${s.requests} request(s) in ${s.batches} ORT call(s) (mean ${mean} rows, largest ${s.largestBatch}; ` +
+    `per call: mean ${s.callMs.mean.toFixed(1)} ms, p50 ${s.callMs.p50.toFixed(1)} ms, p99 ${s.callMs.p99.toFixed(1)} ms, max ${s.callMs.max.toFixed(1)} ms); ${s.refused} refused (queue full); ` +
+    `queued + computed per request: p50 ${s.latencyMs.p50.toFixed(1)} ms, p99 ${s.latencyMs.p99.toFixed(1)} ms, max ${s.latencyMs.max.toFixed(1)} ms`
+  );
 }
 
 runCommand('serve', main);
