@@ -33,6 +33,7 @@ const line = (epoch: number, validation?: { validationLoss: number; validationEr
   gradMagnitude: { stem: 1e-3, stage1: 2e-3 },
   backend: 'wasm',
   workers: 2,
+  precision: 'fp32',
 });
 
 function withDir(body: (dir: string) => Promise<void>): Promise<void> {
