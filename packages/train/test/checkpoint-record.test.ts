@@ -41,7 +41,7 @@ const line: EpochMetrics = {
   gradMagnitude: { conv: 0.01 },
   backend: 'wasm',
   workers: 2,
-  precision: 'fp32',
+  precision: 'bf16',
 };
 const normalization = { mean: [0.29], std: [0.35] };
 const epochPlan = [
@@ -83,6 +83,7 @@ test("the epoch, steps and figures are the epoch's line, which it carries withou
     validationLoss: 1.2,
     validationError: 0.4,
     backend: 'wasm',
+    precision: 'bf16',
   });
   const { seconds: _seconds, imagesPerSecond: _rate, ...untimed } = line;
   assert.deepEqual(info.epochMetrics, untimed);
