@@ -60,7 +60,7 @@ test('metadata with more labels than the graph has classes is refused at load', 
   );
 });
 
-test('duplicated labels are refused at load, naming the entry; any other list is the model\'s own', async () => {
+test("duplicated labels are refused at load, naming the entry; any other list is the model's own", async () => {
   const dup = edited((m) => (m.labels[4] = m.labels[2]));
   await assert.rejects(
     load(dup),
