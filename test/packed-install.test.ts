@@ -1,7 +1,7 @@
-// @depthfold/infer as a user gets it: `pnpm pack` core, onnx and infer (after the build `pnpm test` runs), install
-// the three tarballs with npm into an empty project outside the workspace, where no hoisted node_modules can supply
-// a dependency the manifests forgot, then classify real Fashion-MNIST test images there in Node and bundle a browser
-// entry with esbuild. The packed labels must be the workspace's for the same images.
+// @depthfold/infer as a user gets it: `pnpm pack` core, onnx, images and infer (after the build `pnpm test` runs),
+// install the four tarballs with npm into an empty project outside the workspace, where no hoisted node_modules can
+// supply a dependency the manifests forgot, then classify real Fashion-MNIST test images there in Node and bundle a
+// browser entry with esbuild. The packed labels must be the workspace's for the same images.
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { load } from '@depthfold/infer';
 import { requirement } from '@depthfold/testing';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-const PACKED = ['core', 'onnx', 'infer'] as const;
+const PACKED = ['core', 'onnx', 'images', 'infer'] as const;
 const MODEL = join(ROOT, 'models', 'resnet20-fashion-mnist-v2.onnx');
 const TEST_IMAGES = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz';
 const IMAGE_COUNT = 16;
@@ -98,7 +98,7 @@ export async function classifyOnPage(url, pixels) {
 }
 `;
 
-test('@depthfold/infer packed with core and onnx installs by npm outside the workspace and classifies', {
+test('@depthfold/infer packed with core, onnx and images installs by npm outside the workspace and classifies', {
   timeout: 300_000,
 }, async (t) => {
   const packed = new Map<string, Packed>();
@@ -161,12 +161,12 @@ test('@depthfold/infer packed with core and onnx installs by npm outside the wor
       Object.keys(packed.get('@depthfold/infer')!.manifest.dependencies as object)
         .filter((d) => d.startsWith('@depthfold/'))
         .sort(),
-      ['@depthfold/core', '@depthfold/onnx'],
-      'infer depends on the two packages packed with it',
+      ['@depthfold/core', '@depthfold/images', '@depthfold/onnx'],
+      'infer depends on the three packages packed with it',
     );
   });
 
-  await t.test('npm installs the three tarballs into an empty project', (t: TestContext) => {
+  await t.test('npm installs the four tarballs into an empty project', (t: TestContext) => {
     const npm = run('npm', ['--version'], work);
     if (!requirement(t, npm.status === 0, `no npm on PATH (it comes with Node): ${npm.error?.message ?? npm.stderr}`))
       return;

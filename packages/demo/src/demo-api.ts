@@ -20,6 +20,12 @@ export interface DemoResult {
   latencyMs: number;
 }
 
+/** What the network makes of one image: its input before normalisation (HWC, 0..255) and its logits. */
+export interface DemoInspection {
+  input: number[];
+  logits: number[];
+}
+
 /** `window.depthfold`: drive the page without a pointer. */
 export interface DemoApi {
   /** Settles when the classifier of the page's first device (`?device=`, default auto) has loaded. */
@@ -28,6 +34,11 @@ export interface DemoApi {
   use(device: Device): Promise<DemoRun>;
   /** Shows raw pixels (HWC, 0..255, the model's size) and classifies them as they are. */
   classify(pixels: ArrayLike<number>): Promise<DemoResult>;
+  /**
+   * Fetches image files (as Blobs, as a dropped file is) and returns what the page's classifier makes of each, without
+   * showing anything: for comparing the browser's decoding and preprocessing with other runtimes'.
+   */
+  inspect(urls: readonly string[]): Promise<DemoInspection[]>;
 }
 
 declare global {

@@ -55,11 +55,16 @@ export class DrawPad {
   }
 
   /**
-   * Shows a picture fitted into the canvas on black. A picture on a light background is inverted inside its frame,
-   * since Fashion-MNIST's product photos were inverted to light garments on black.
+   * Shows a picture fitted into the canvas on black. Where `invertLight` is set, a picture on a light background is
+   * inverted inside its frame, since Fashion-MNIST's product photos were inverted to light garments on black.
    * @param grey - Draw in greys, as a grey model sees it.
+   * @param invertLight - Invert a picture on a light background (for models of the built-in datasets).
    */
-  paintImage(picture: CanvasImageSource & { width: number; height: number }, grey: boolean): void {
+  paintImage(
+    picture: CanvasImageSource & { width: number; height: number },
+    grey: boolean,
+    invertLight: boolean,
+  ): void {
     const { width, height } = this.#canvas;
     const scale = Math.min(width / picture.width, height / picture.height);
     const w = Math.round(picture.width * scale);
@@ -70,7 +75,7 @@ export class DrawPad {
     this.#ctx.filter = grey ? 'grayscale(1)' : 'none';
     this.#ctx.drawImage(picture, x, y, w, h);
     this.#ctx.filter = 'none';
-    if (borderLuminance(this.#ctx.getImageData(x, y, w, h)) > 127) {
+    if (invertLight && borderLuminance(this.#ctx.getImageData(x, y, w, h)) > 127) {
       this.#ctx.globalCompositeOperation = 'difference';
       this.#ctx.fillStyle = '#fff';
       this.#ctx.fillRect(x, y, w, h);

@@ -1,9 +1,19 @@
-// The demo page: draw or drop an image, see the model's top 3 classes, the provider that ran and the latency;
-// switch devices; and `window.depthfold` for scripts and the browser tests.
-import { isDevice, load, type Classifier, type Device, type Images, type WebImage } from '@depthfold/infer';
-import type { DemoApi, DemoResult, DemoRun } from './demo-api.js';
+// The demo page: draw or drop an image, see what the network sees at its input size and the model's top 3 classes,
+// the provider that ran and the latency; switch devices; and `window.depthfold` for scripts and the browser tests.
+// A model that resizes (its preprocessing is not 'exact') is given dropped photos as they are, through
+// @depthfold/infer's own preprocessing; an 'exact' model (the built-in datasets) gets the drawing pad's picture.
+import {
+  InferImageError,
+  isDevice,
+  load,
+  type Classifier,
+  type Device,
+  type Images,
+  type WebImage,
+} from '@depthfold/infer';
+import type { DemoApi, DemoInspection, DemoResult, DemoRun } from './demo-api.js';
 import { DrawPad, pixelsToImageData } from './draw-pad.js';
-import { describeModel, pageTexts } from './model-description.js';
+import { describeInput, describeLabels, describeModel, pageTexts } from './model-description.js';
 import { renderTop } from './results-view.js';
 import './style.css';
 
@@ -15,6 +25,8 @@ function element<T extends HTMLElement>(id: string, type: abstract new () => T):
 
 const ui = {
   model: element('model', HTMLElement),
+  inputDescription: element('input-description', HTMLElement),
+  labels: element('labels', HTMLElement),
   headline: element('headline', HTMLElement),
   prompt: element('prompt', HTMLElement),
   hint: element('hint', HTMLElement),
@@ -29,6 +41,12 @@ const ui = {
   latency: element('latency', HTMLElement),
   status: element('status', HTMLElement),
 };
+
+/**
+ * The model's URL: `?model=` (relative to the page, or absolute where the server sends CORS headers) to try another
+ * model without a build, else the one the build put beside the page.
+ */
+const modelUrl = new URLSearchParams(location.search).get('model') ?? __DEPTHFOLD_MODEL_URL__;
 
 let classifier: Classifier | undefined;
 // The latest load. Loads run one after the other, each disposing of the classifier before it, so switching devices
@@ -58,7 +76,7 @@ async function use(device: Device): Promise<DemoRun> {
   const previous = loading;
   const next = (async () => {
     await (await previous.catch(() => undefined))?.dispose();
-    return load(__DEPTHFOLD_MODEL_URL__, { device });
+    return load(modelUrl, { device });
   })();
   loading = next;
   let loaded: Classifier | undefined;
@@ -76,6 +94,8 @@ async function use(device: Device): Promise<DemoRun> {
   classifier = loaded;
   const { info } = loaded;
   ui.model.textContent = describeModel(info);
+  ui.inputDescription.textContent = describeInput(info);
+  ui.labels.textContent = describeLabels(info.labels);
   const texts = pageTexts(info.metadata);
   document.title = texts.title;
   ui.headline.textContent = texts.headline;
@@ -112,6 +132,22 @@ function showPreview(image: ImageData): void {
   ui.preview.getContext('2d')?.putImageData(image, 0, 0);
 }
 
+/** Whether the model resizes images itself: then it is given pictures as they are, and shows what it made of them. */
+const resizes = (info: Classifier['info']): boolean => info.preprocessing.resize !== 'exact';
+
+/**
+ * What the network sees of `image` (its input before normalisation, HWC), shown in the preview, then classified: the
+ * classification of those very pixels, which is the classification of `image`.
+ */
+async function classifySeen(image: WebImage): Promise<DemoResult> {
+  const ready = await current();
+  const { width, height, channels } = ready.info.input;
+  const [seen] = await ready.preprocess(image);
+  if (!seen) throw new Error('preprocess returned no input for the image');
+  showPreview(pixelsToImageData(seen, width, height, channels));
+  return classify(seen);
+}
+
 // One classification of the pad at a time; strokes drawn meanwhile are classified once it ends.
 let busy = false;
 let again = false;
@@ -120,13 +156,18 @@ async function classifyPad(): Promise<void> {
     again = true;
     return;
   }
-  const size = classifier?.info.input;
-  if (!size) return;
+  const info = classifier?.info;
+  if (!info) return;
   busy = true;
   try {
-    const image = pad.sample(size.width, size.height);
-    showPreview(image);
-    await classify(image);
+    if (resizes(info)) {
+      // The model resizes the whole pad, as it would a photo.
+      await classifySeen(ui.pad);
+    } else {
+      const image = pad.sample(info.input.width, info.input.height);
+      showPreview(image);
+      await classify(image);
+    }
   } catch (error) {
     status(error instanceof Error ? error.message : String(error), true);
   } finally {
@@ -142,12 +183,24 @@ const pad = new DrawPad(ui.pad, () => void classifyPad());
 
 async function openImage(file: File): Promise<void> {
   try {
-    const picture = await createImageBitmap(file);
-    pad.paintImage(picture, (classifier?.info.input.channels ?? 1) === 1);
-    picture.close();
-    await classifyPad();
+    const ready = await current();
+    if (resizes(ready.info)) {
+      // The network is given the file itself, which it decodes (an error names the file); the pad shows the photo.
+      await classifySeen(file);
+      const picture = await createImageBitmap(file);
+      pad.paintImage(picture, false, false);
+      picture.close();
+      status(`${file.name}: classified as the network sees it, at its input size.`);
+    } else {
+      const picture = await createImageBitmap(file);
+      pad.paintImage(picture, ready.info.input.channels === 1, true);
+      picture.close();
+      await classifyPad();
+    }
   } catch (error) {
-    status(`${file.name}: ${error instanceof Error ? error.message : String(error)}`, true);
+    // An InferImageError names the file already.
+    const message = error instanceof Error ? error.message : String(error);
+    status(error instanceof InferImageError ? message : `${file.name}: ${message}`, true);
   }
 }
 
@@ -182,6 +235,13 @@ const ready = use(isDevice(requested) ? requested : 'auto');
 // The page shows a failed load itself; the rejection stays for scripts awaiting `ready`.
 ready.catch(() => undefined);
 
+/** Fetches an image and returns it as a Blob, as a dropped file would be. */
+async function fetchImage(url: string): Promise<Blob> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response.blob();
+}
+
 window.depthfold = {
   ready,
   use,
@@ -200,5 +260,11 @@ window.depthfold = {
       status(error instanceof Error ? error.message : String(error), true);
       throw error;
     }
+  },
+  async inspect(urls: readonly string[]): Promise<DemoInspection[]> {
+    const ready = await current();
+    const files = await Promise.all(urls.map(fetchImage));
+    const [inputs, logits] = await Promise.all([ready.preprocess(files), ready.logits(files)]);
+    return files.map((_, i) => ({ input: Array.from(inputs[i]!), logits: Array.from(logits[i]!) }));
   },
 } satisfies DemoApi;

@@ -1,5 +1,5 @@
 // A static file server for the built demo on 127.0.0.1 and a free port, with or without the COOP/COEP headers
-// that make a page cross-origin isolated.
+// that make a page cross-origin isolated; other folders may be mounted beside it (a test's models and images).
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +14,8 @@ const TYPES: Readonly<Record<string, string>> = {
   '.wasm': 'application/wasm',
   '.onnx': 'application/octet-stream',
   '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.webp': 'image/webp',
   '.svg': 'image/svg+xml',
 };
 
@@ -26,20 +28,30 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves the files under `root`; `isolated` adds COOP `same-origin` and COEP `require-corp` to every response. */
-export async function serveStatic(root: string, isolated: boolean): Promise<StaticServer> {
+/**
+ * Serves the files under `root`; `isolated` adds COOP `same-origin` and COEP `require-corp` to every response.
+ * @param mounts - Folders served under a name: `{ extra: dir }` serves `dir/a.png` at `/extra/a.png`.
+ */
+export async function serveStatic(
+  root: string,
+  isolated: boolean,
+  mounts: Readonly<Record<string, string>> = {},
+): Promise<StaticServer> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
     requests.push(path);
-    const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
+    const mount = Object.keys(mounts).find((name) => path.startsWith(`/${name}/`));
+    const base = mount === undefined ? root : mounts[mount]!;
+    const rest = mount === undefined ? path : path.slice(mount.length + 1);
+    const file = normalize(join(base, rest.endsWith('/') ? `${rest}index.html` : rest));
     if (isolated) {
       res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
       res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
     }
     let size: number;
     try {
-      if (!file.startsWith(root + sep)) throw new Error('outside the root');
+      if (!file.startsWith(base + sep)) throw new Error('outside the root');
       size = statSync(file).size;
     } catch {
       res.writeHead(404).end();

@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { requirement } from '@depthfold/testing';
 import { fixtureModelBytes } from './fixtures.js';
+import { encodePng } from './helpers.js';
 
 const packageDir = dirname(dirname(fileURLToPath(import.meta.url)));
 const trainDir = join(packageDir, '..', 'train');
@@ -21,8 +22,11 @@ const TFJS = /@tensorflow|tfjs/i;
 const ORT_NODE = /\/onnxruntime-node\//;
 const ORT_WEB = /\/onnxruntime-web\//;
 const NODE_API = /^esm node:|^cjs .*\/node_modules\/(fs|fs-extra)\//;
+const SHARP = /\/node_modules\/(sharp|@img)\//;
+const IMAGES_NODE = /\/images\/dist\/node\//;
 const modelDir = mkdtempSync(join(tmpdir(), 'depthfold-model-'));
 const model = join(modelDir, 'model.onnx');
+const png = join(modelDir, 'image.png');
 
 /** Runs `code` as an ES module in a child node from `cwd` and returns the modules it loaded. */
 function trace(
@@ -72,6 +76,7 @@ before(() => {
   const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: packageDir, encoding: 'utf8' });
   assert.equal(build.status, 0, `build failed:\n${build.stdout}${build.stderr}`);
   writeFileSync(model, fixtureModelBytes());
+  writeFileSync(png, encodePng(5, 6, 3, new Uint8Array(90).fill(128)));
 });
 after(() => rmSync(modelDir, { recursive: true, force: true }));
 
@@ -123,6 +128,21 @@ test('by default, @depthfold/infer is the Node entry: onnxruntime-node, no onnxr
     'onnxruntime-node was traced',
   );
   assert.ok(loaded(modules, NODE_API).length > 0, 'node APIs are traced (the Node entry reads files)');
+  assert.deepEqual(loaded(modules, SHARP), [], 'sharp is loaded on the first decode, not before');
+});
+
+test('the Node entry loads sharp on its first decode of an image file', () => {
+  const code = [
+    "const infer = await import('@depthfold/infer');",
+    'const c = await infer.load(process.env.MODEL);',
+    'const [pixels] = await c.logits(new Uint8Array(90).fill(128));',
+    'const [file] = await c.logits(process.env.PNG);',
+    "if (pixels.join() !== file.join()) throw new Error('the PNG of those pixels classifies otherwise');",
+    'await c.dispose();',
+  ].join('\n');
+  const modules = trace(packageDir, code, { env: { MODEL: model, PNG: png } });
+  assert.ok(loaded(modules, SHARP).length > 0, 'sharp was loaded');
+  assert.ok(loaded(modules, IMAGES_NODE).length > 0, 'through @depthfold/images/node');
 });
 
 test('under the browser condition, @depthfold/infer is the web entry, which imports no runtime and no node API', () => {
@@ -141,6 +161,12 @@ test('under the browser condition, @depthfold/infer is the web entry, which impo
   assert.deepEqual(loaded(modules, ORT_WEB), [], 'a runtime is imported on load, for the device it runs');
   assert.deepEqual(loaded(modules, NODE_API), []);
   assert.deepEqual(loaded(modules, TFJS), []);
+  assert.deepEqual(loaded(modules, SHARP), [], 'never sharp');
+  assert.deepEqual(loaded(modules, IMAGES_NODE), [], "never @depthfold/images' Node entry");
+  assert.ok(
+    modules.some((m) => m.startsWith('esm ') && m.endsWith('/packages/images/dist/index.js')),
+    "@depthfold/images' browser-safe entry was traced",
+  );
 });
 
 test('the web entry runs WebAssembly on onnxruntime-web/wasm alone; auto records why WebGPU did not start', () => {

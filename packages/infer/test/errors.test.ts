@@ -34,7 +34,7 @@ test('a wrong dtype names the image and the type received', async () => {
     classifier.classify([good, new Int32Array(90) as unknown as Pixels]),
     failsWith(
       InferInputError,
-      /images\[1\]: expected a Uint8Array or Float32Array of raw pixels, received "Int32Array\(90\)"/,
+      /images\[1\]: expected a Uint8Array or Float32Array of raw pixels, a raw image \{ width, height, channels, data \}, a path \(string\) or encoded bytes \{ encoded: Uint8Array \}, received "Int32Array\(90\)"/,
     ),
   );
   await assert.rejects(
@@ -86,7 +86,7 @@ test('a Float32Array pixel outside 0..255 is refused, naming the image, the inde
       ),
     );
   }
-  // Fractions inside the range are pixels (an ImageData's luminance is one).
+  // Fractions inside the range are pixels (a resized image may hold them).
   const fractional = Float32Array.from(good, (v) => Math.min(255, v + 0.5));
   fractional[0] = 0;
   fractional[1] = 255;

@@ -1,6 +1,6 @@
 // infer's fixture model: a random ResNet-8 on 6x5x3 images (height != width and per-channel normalisation that
 // differ, so a swapped axis or channel shows), from @depthfold/testing's generators, built by @depthfold/onnx.
-import type { Checkpoint, ModelMetadata } from '@depthfold/core';
+import type { Checkpoint, ModelMetadata, Preprocessing } from '@depthfold/core';
 import * as onnx from '@depthfold/onnx';
 import {
   type Case,
@@ -42,4 +42,22 @@ export function unstampedMetadataFor(checkpoint: Checkpoint): ModelMetadata {
 /** The bytes of the fixture's folded .onnx model. */
 export function fixtureModelBytes(seed = FIXTURE.seed): Uint8Array {
   return modelBytesOf(onnx, randomCheckpoint(seed));
+}
+
+/**
+ * A preprocessing that resizes: images of any size are stretched to 6x5, alpha flattened onto a background of
+ * three different values (so a swapped channel shows).
+ */
+export const STRETCH: Preprocessing = {
+  resize: 'stretch',
+  interpolation: 'bilinear',
+  cropFraction: 1,
+  colour: 'rgb',
+  background: [250, 128, 6],
+};
+
+/** The fixture's model exported with `preprocessing` (default {@link STRETCH}) recorded. */
+export function resizingModelBytes(preprocessing: Preprocessing = STRETCH, seed = FIXTURE.seed): Uint8Array {
+  const checkpoint = randomCheckpoint(seed);
+  return modelBytesOf(onnx, { ...checkpoint, info: { ...checkpoint.info, preprocessing } });
 }

@@ -1,5 +1,7 @@
 // Type tests of the public API, checked by `tsc --noEmit` (never run): each @ts-expect-error line must stay an error.
 import {
+  InferImageError,
+  type InferInputError,
   InferIntegrityError,
   type InferModelError,
   load,
@@ -8,6 +10,13 @@ import {
   type Classifier,
   type ConcreteDevice,
   type Device,
+  type EncodedImage,
+  type ImageDecodeFailure,
+  type ImageInput,
+  type NodeImage,
+  type Pixels,
+  type Preprocessing,
+  type RawImage,
 } from '../src/index.js';
 import { load as loadWeb, type Classifier as WebClassifier, type WebImage } from '../src/web/index.js';
 
@@ -55,6 +64,62 @@ export async function publicApi(bytes: Uint8Array): Promise<void> {
   // @ts-expect-error Node takes raw pixels, not ImageData
   await c.classify(new ImageData(28, 28));
   await c.dispose();
+}
+
+export async function imagesApi(c: Classifier, bytes: Buffer, raw: RawImage): Promise<void> {
+  // Node: paths, encoded bytes marked as such, raw images of any size, and pixels, alone or mixed in a batch.
+  const encoded: EncodedImage = { encoded: bytes, name: 'cat.jpg' };
+  const batch: NodeImage[] = ['cat.jpg', encoded, { encoded: new Uint8Array(8) }, raw, new Uint8Array(1)];
+  const results: Classification[] = await c.classify(batch, { topK: 1 });
+  await c.classify('cat.jpg');
+  await c.logits({ width: 640, height: 480, channels: 3, data: new Uint8Array(640 * 480 * 3) });
+  await c.logits({ width: 2, height: 1, channels: 2, data: new Uint16Array(4) }, { layout: 'CHW' });
+  const seen: Pixels[] = await c.preprocess(encoded, { layout: 'HWC' });
+  const preprocessing: Preprocessing = c.info.preprocessing;
+  const common: ImageInput[] = [raw, encoded, new Float32Array(1)];
+  await c.classify(common);
+  void [results, seen, preprocessing];
+  const error: InferInputError = new InferImageError(2, 'cat.jpg', 'corrupt JPEG', 'corrupt');
+  const failure: ImageDecodeFailure = (error as InferImageError).failure;
+  const index: number = (error as InferImageError).index;
+  void [failure, index];
+  // @ts-expect-error encoded bytes are a Uint8Array, not a path
+  await c.classify({ encoded: 'cat.jpg' });
+  // @ts-expect-error encoded bytes are a Uint8Array, not an ArrayBuffer
+  await c.classify({ encoded: new ArrayBuffer(8) });
+  // @ts-expect-error a raw image says how many channels it has
+  await c.classify({ width: 2, height: 2, data: new Uint8Array(4) });
+  // @ts-expect-error 1 to 4 channels
+  await c.classify({ width: 1, height: 1, channels: 5, data: new Uint8Array(5) });
+  // @ts-expect-error samples are 8 or 16 bits
+  await c.classify({ width: 1, height: 1, channels: 1, data: new Float32Array(1) });
+  // @ts-expect-error Node takes no Blob (read the file, or pass its path)
+  await c.classify(new Blob([bytes]));
+  // @ts-expect-error preprocess takes no topK
+  await c.preprocess('cat.jpg', { topK: 1 });
+  // @ts-expect-error the preprocessing is the model's, read-only
+  c.info.preprocessing.resize = 'stretch';
+}
+
+export async function webImagesApi(
+  w: WebClassifier,
+  file: File,
+  img: HTMLImageElement,
+  bitmap: ImageBitmap,
+  canvas: HTMLCanvasElement,
+  offscreen: OffscreenCanvas,
+): Promise<void> {
+  // The web: what a page has at hand, of any size, plus the common inputs.
+  const batch: WebImage[] = [file, new Blob([]), img, bitmap, canvas, offscreen, new ImageData(640, 480)];
+  await w.classify(batch);
+  await w.classify({ encoded: new Uint8Array(8), name: 'cat.png' });
+  await w.logits({ width: 3, height: 3, channels: 1, data: new Uint8Array(9) });
+  const seen: Pixels[] = await w.preprocess(file);
+  void seen;
+  // @ts-expect-error the web takes no paths (fetch the file and pass the Blob, or an image element)
+  await w.classify('cat.jpg');
+  // @ts-expect-error a video frame is not an image here
+  await w.classify(document.createElement('video'));
 }
 
 export async function webApi(bytes: Uint8Array, image: ImageData): Promise<void> {

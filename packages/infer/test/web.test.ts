@@ -1,6 +1,7 @@
 // The web entry, run in Node on onnxruntime-web's WebAssembly build (Node has no WebGPU): the same logits as the
-// Node entry, devices through the web row of the table, auto's recorded WebGPU failure, ImageData input, models
-// fetched by URL from a loopback server, and the thread count that the page's isolation allows.
+// Node entry, devices through the web row of the table, auto's recorded WebGPU failure, ImageData input (of any size
+// where the model resizes, as Node's raw RGBA images), models fetched by URL from a loopback server, and the thread
+// count that the page's isolation allows. Decoding in a real browser is tested by packages/demo's browser tests.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,8 +17,8 @@ import {
   type Device,
 } from '../src/web/index.js';
 import type { RgbaImage } from '../src/common/index.js';
-import { fixtureModelBytes, INPUT } from './fixtures.js';
-import { failsWith, hwcToChw, randomImage } from './helpers.js';
+import { fixtureModelBytes, INPUT, resizingModelBytes } from './fixtures.js';
+import { encodePng, failsWith, hwcToChw, randomImage, randomSamples } from './helpers.js';
 
 const bytes = fixtureModelBytes();
 const images = [randomImage(1), randomImage(2), randomImage(3)];
@@ -25,12 +26,12 @@ let web: Classifier;
 let server: ReturnType<typeof createServer>;
 let base = '';
 
-/** The pixels of an HWC RGB image as RGBA with a random alpha, which the conversion ignores. */
-function toRgba(image: Uint8Array): RgbaImage {
+/** The pixels of an HWC RGB image as RGBA with alpha `alpha(k)` at pixel k (opaque by default). */
+function toRgba(image: Uint8Array, alpha: (k: number) => number = () => 255): RgbaImage {
   const { height, width } = INPUT;
   const data = new Uint8ClampedArray(width * height * 4);
   for (let k = 0; k < width * height; k++)
-    data.set([image[3 * k]!, image[3 * k + 1]!, image[3 * k + 2]!, (k * 53) % 256], 4 * k);
+    data.set([image[3 * k]!, image[3 * k + 1]!, image[3 * k + 2]!, alpha(k)], 4 * k);
   return { data, width, height };
 }
 
@@ -75,8 +76,8 @@ test('the web entry gives the logits of the Node entry', async () => {
   }
 });
 
-test('ImageData gives the logits of its RGB pixels, in either layout and mixed with raw pixels', async () => {
-  const rgba = images.map(toRgba);
+test('an opaque ImageData gives the logits of its RGB pixels, in either layout and mixed with raw pixels', async () => {
+  const rgba = images.map((image) => toRgba(image));
   const expected = await web.logits(images);
   assertClose(await web.logits(rgba), expected, 1e-6);
   assertClose(await web.logits([rgba[0]!, images[1]!, rgba[2]!]), expected, 1e-6);
@@ -85,18 +86,52 @@ test('ImageData gives the logits of its RGB pixels, in either layout and mixed w
   assert.equal(top?.top.length, 2);
 });
 
-test('an ImageData of the wrong size names the sizes', async () => {
+test("a translucent ImageData is flattened onto the model's background (black here): round(c a / 255)", async () => {
+  const alpha = (k: number) => (k * 53) % 256;
+  const flattened = Uint8Array.from(images[0]!, (c, i) => Math.round((c * alpha(Math.floor(i / 3))) / 255));
+  assert.deepEqual((await web.preprocess(toRgba(images[0]!, alpha)))[0], flattened);
+  assertClose(await web.logits(toRgba(images[0]!, alpha)), await web.logits(flattened), 1e-6);
+});
+
+test('ImageData of any size, where the model resizes, gives the logits of Node on the same RGBA pixels', async () => {
+  const resizing = resizingModelBytes();
+  const [w, n] = [await load(resizing, { device: 'wasm' }), await loadNode(resizing, { device: 'cpu' })];
+  try {
+    const data = randomSamples(17 * 9 * 4, 12);
+    const imageData: RgbaImage = { data: new Uint8ClampedArray(data), width: 17, height: 9 };
+    const [seen] = await w.preprocess(imageData);
+    assert.deepEqual(seen, (await n.preprocess({ width: 17, height: 9, channels: 4, data }))[0]);
+    assert.deepEqual(seen, (await n.preprocess({ encoded: encodePng(17, 9, 4, data) }))[0], 'as the PNG decodes');
+    assertClose(await w.logits(imageData), await n.logits({ encoded: encodePng(17, 9, 4, data) }), 1e-5);
+    // Encoded images are the browser's to decode: Node has no createImageBitmap.
+    await assert.rejects(
+      w.classify({ encoded: encodePng(17, 9, 4, data) }),
+      /^Error: images\[0\]: decoding an image needs createImageBitmap, which this environment lacks$/,
+    );
+  } finally {
+    await Promise.all([w.dispose(), n.dispose()]);
+  }
+});
+
+test("an ImageData of another size than an 'exact' model's names the sizes", async () => {
   const wrong: RgbaImage = { data: new Uint8ClampedArray(4 * 6 * 4), width: 4, height: 6 };
   await assert.rejects(
     web.classify([toRgba(images[0]!), wrong]),
     failsWith(
       InferInputError,
-      /^images\[1\]: expected an ImageData of 5x6 \(width x height, the model's size\), received "4x6"$/,
+      /^images\[1\]: expected an image of 5x6 \(width x height\): the model's preprocessing is resize 'exact', which resizes nothing, received "4x6"$/,
     ),
   );
   await assert.rejects(
     web.classify(new Int32Array(90) as unknown as Uint8Array),
-    failsWith(InferInputError, /or an ImageData, received "Int32Array\(90\)"/),
+    failsWith(
+      InferInputError,
+      /an ImageData, an HTMLImageElement, an ImageBitmap or a canvas, received "Int32Array\(90\)"/,
+    ),
+  );
+  await assert.rejects(
+    web.classify('photo.png' as unknown as Uint8Array),
+    failsWith(InferInputError, /^images\[0\]: expected .*, received "string"$/),
   );
 });
 

@@ -1,6 +1,7 @@
 // What a platform entry supplies to the common classifier: reading a model and running it with one execution
 // provider. Keeps onnxruntime-node and onnxruntime-web out of the platform-free code.
 import type { ExecutionProvider, Platform } from './device.js';
+import type { ImageReader } from './image-input.js';
 
 /** A float32 tensor as plain data. */
 export interface TensorData {
@@ -44,8 +45,11 @@ export interface SessionOptions {
 /** One platform's way of loading and running models. */
 export interface InferenceBackend {
   readonly platform: Platform;
-  /** Whether `classify` takes ImageData (RGBA) besides raw pixels: on the web, where canvases give it. */
-  readonly rgbaImages: boolean;
+  /**
+   * What the platform decodes besides raw pixels and raw images (Node: paths and encoded bytes; web: encoded bytes,
+   * Blobs and DOM images); without it, `classify` takes those two only.
+   */
+  readonly images?: ImageReader;
   /** Reads a model given as a path or URL (platform-specific) or as bytes. */
   readModel(model: string | Uint8Array): Promise<ModelSource>;
   /**

@@ -1,8 +1,9 @@
-// The classifier over any platform's session: validate, normalise to NCHW, run in chunks of at most MAX_RUN_BATCH
-// images, refuse non-finite outputs, then softmax and top-k.
+// The classifier over any platform's session: check and preprocess the images, normalise to NCHW, run in chunks of at
+// most MAX_RUN_BATCH images, refuse non-finite outputs, then softmax and top-k.
 import type { ModelSession, TensorData } from './backend.js';
 import { InferModelError } from './errors.js';
 import { softmax, topK } from './postprocess.js';
+import { checkBatch, type ImageReader, prepareImages } from './image-input.js';
 import { toNchwInput } from './preprocess.js';
 import {
   MAX_RUN_BATCH,
@@ -14,35 +15,45 @@ import {
   type PixelOptions,
   type Pixels,
 } from './classifier.js';
-import type { RgbaImage } from './rgba-image.js';
-import { checkImages, checkLayout, checkTopK } from './validate.js';
+import { checkLayout, checkTopK } from './validate.js';
 
-/** A {@link Classifier} running one session; takes RGBA images (ImageData) too where the platform says so. */
-export class SessionClassifier implements Classifier<Pixels | RgbaImage> {
+/**
+ * A {@link Classifier} running one session; takes what its platform's image reader decodes besides pixels and raw
+ * images. Each entry narrows the image type to what its platform takes.
+ */
+export class SessionClassifier implements Classifier<unknown> {
   readonly info: ClassifierInfo;
   #session: ModelSession | undefined;
-  readonly #rgba: boolean;
+  readonly #reader: ImageReader | undefined;
   readonly #source: string;
   // Releasing a session under a running inference frees native memory the run still uses; dispose waits for these.
   readonly #pending = new Set<Promise<unknown>>();
 
   /**
-   * @param rgba - Whether images may be ImageData (the web entry); Node takes raw pixels only.
+   * @param reader - The platform's decoder of images other than pixels and raw images (paths, bytes, DOM images).
    * @param source - Names the model in errors (a path, URL or `(model bytes)`).
    */
-  constructor(session: ModelSession, info: ClassifierInfo, rgba = false, source = '(model bytes)') {
+  constructor(session: ModelSession, info: ClassifierInfo, reader?: ImageReader, source = '(model bytes)') {
     this.#session = session;
     this.info = info;
-    this.#rgba = rgba;
+    this.#reader = reader;
     this.#source = source;
   }
 
-  async logits(images: Images<Pixels | RgbaImage>, options: PixelOptions = {}): Promise<Float32Array[]> {
+  async preprocess(images: Images<unknown>, options: PixelOptions = {}): Promise<Pixels[]> {
+    this.#live();
+    return prepareImages(images, this.info, checkLayout(options.layout), this.#reader);
+  }
+
+  async logits(images: Images<unknown>, options: PixelOptions = {}): Promise<Float32Array[]> {
     this.#live();
     const { input, labels, normalization } = this.info;
     const layout = checkLayout(options.layout);
-    // Every image is checked before the first call, so a bad image late in a large batch costs no inference.
-    const batch = checkImages(images, input, layout, this.#rgba);
+    // Every image is checked, decoded and preprocessed before the first call, so a bad image late in a large batch
+    // costs no inference. A batch with nothing to decode runs in this tick: a dispose that follows waits for it; one
+    // that comes while images decode makes this call throw, as a later call would.
+    const checked = checkBatch(images, this.info, layout, this.#reader);
+    const batch = checked.ready ?? (await checked.finish());
     const classes = labels.length;
     const rows: Float32Array[] = [];
     for (let start = 0; start < batch.length; start += MAX_RUN_BATCH) {
@@ -93,7 +104,7 @@ export class SessionClassifier implements Classifier<Pixels | RgbaImage> {
     return output;
   }
 
-  async classify(images: Images<Pixels | RgbaImage>, options: ClassifyOptions = {}): Promise<Classification[]> {
+  async classify(images: Images<unknown>, options: ClassifyOptions = {}): Promise<Classification[]> {
     const k = checkTopK(options.topK, this.info.labels.length);
     const logits = await this.logits(images, options);
     // Finite logits give finite probabilities (the softmax subtracts the maximum); checked anyway, since a NaN

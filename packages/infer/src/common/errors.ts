@@ -1,6 +1,7 @@
 // The errors of the classifier: bad input from the caller (names the field, what was expected and received) and a
 // device that could not start (names every provider tried, why each failed, and what else the platform offers).
 import { DepthfoldInputError } from '@depthfold/core';
+import type { ImageDecodeFailure } from '@depthfold/images';
 import type { Device, ExecutionProvider } from './device.js';
 
 /** Bad input to `load`, `classify` or `logits`; a {@link DepthfoldInputError}, so one catch covers every package. */
@@ -8,6 +9,33 @@ export class InferInputError extends DepthfoldInputError {
   constructor(field: string, expected: string, received: unknown, context?: string) {
     super(field, expected, received, context);
     this.name = 'InferInputError';
+  }
+}
+
+/**
+ * An image of a batch that cannot be decoded or read: corrupt, truncated, empty, not an image, unreadable, too large
+ * (a decompression bomb, refused from its header). An {@link InferInputError} whose message is one line:
+ * `images[<index>] (<file>): <reason>`, e.g. `images[2] (shoes/0042.jpg): corrupt or truncated JPEG: ...`.
+ */
+export class InferImageError extends InferInputError {
+  /** The image's position in the batch (0 for a single image). */
+  readonly index: number;
+  /** The path, the file's name (a `File`, an encoded image's `name`), or undefined for unnamed bytes. */
+  readonly file: string | undefined;
+  /** Why, in one line. */
+  readonly reason: string;
+  /** The kind of failure. */
+  readonly failure: ImageDecodeFailure;
+
+  constructor(index: number, file: string | undefined, reason: string, failure: ImageDecodeFailure, cause?: unknown) {
+    super(`images[${index}]`, 'an image that decodes', file ?? 'image bytes');
+    this.name = 'InferImageError';
+    this.message = `images[${index}]${file === undefined ? '' : ` (${file})`}: ${reason}`;
+    this.index = index;
+    this.file = file;
+    this.reason = reason;
+    this.failure = failure;
+    if (cause !== undefined) this.cause = cause;
   }
 }
 
@@ -92,5 +120,10 @@ export function describeType(value: unknown): string {
   if (value instanceof DataView) return `DataView(${value.byteLength} bytes)`;
   if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as ArrayLike<unknown>).length})`;
   if (Array.isArray(value)) return `array(${value.length})`;
-  return typeof value;
+  // A class instance by its class (a Blob where Node takes none), a plain object as `object`.
+  const proto = (typeof value === 'object' ? Object.getPrototypeOf(value) : null) as {
+    constructor?: { name?: unknown };
+  } | null;
+  const name = proto?.constructor?.name;
+  return typeof name === 'string' && name !== 'Object' && name !== '' ? name : typeof value;
 }

@@ -17,6 +17,7 @@ export {
 } from './device.js';
 export {
   InferDeviceError,
+  InferImageError,
   InferInputError,
   InferIntegrityError,
   InferModelError,
@@ -39,6 +40,8 @@ export type {
   Classifier,
   ClassifierInfo,
   ClassifyOptions,
+  EncodedImage,
+  ImageInput,
   Images,
   LoadOptions,
   PixelLayout,
@@ -46,5 +49,18 @@ export type {
   Pixels,
   Prediction,
 } from './classifier.js';
-export { isRgbaImage, rgbaToPixels, type RgbaImage } from './rgba-image.js';
-export { checkImages, checkLayout, checkTopK, PIXEL_LAYOUTS } from './validate.js';
+export {
+  checkBatch,
+  checkEncodedImage,
+  checkRawImage,
+  DECODE_CONCURRENCY,
+  isEncodedImage,
+  isRawImage,
+  prepareImages,
+  preprocessForModel,
+  type CheckedBatch,
+  type ImageReader,
+  type ModelInput,
+} from './image-input.js';
+export { isRgbaImage, rgbaToRaw, type RgbaImage } from './rgba-image.js';
+export { checkLayout, checkTopK, PIXEL_LAYOUTS } from './validate.js';

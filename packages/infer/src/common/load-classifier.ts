@@ -23,12 +23,11 @@ import {
   reasonOf,
 } from './errors.js';
 import { deviceErrorOf, type StartedSession, startFirstSession } from './session-start.js';
-import type { Classifier, ClassifierInfo, LoadOptions, Pixels } from './classifier.js';
-import type { RgbaImage } from './rgba-image.js';
+import type { Classifier, ClassifierInfo, LoadOptions } from './classifier.js';
 
 /**
- * Loads a depthfold model with a platform's backend. The classifier takes RGBA images only where
- * `backend.rgbaImages` is set; each entry narrows the type to what its platform takes.
+ * Loads a depthfold model with a platform's backend. The classifier takes pixels, raw images and what
+ * `backend.images` decodes; each entry narrows the type to what its platform takes.
  * @throws InferInputError for a bad `model`, `device` or `verifyIntegrity`; InferModelError for bytes that are not
  * valid ONNX (also when ONNX Runtime cannot load them) or metadata that disagrees with the graph; InferIntegrityError
  * when the graph and weights do not match the stored digest (or none is stored) and `verifyIntegrity` is not false;
@@ -39,7 +38,7 @@ export async function loadClassifier(
   backend: InferenceBackend,
   model: string | Uint8Array,
   options: LoadOptions = {},
-): Promise<Classifier<Pixels | RgbaImage>> {
+): Promise<Classifier<unknown>> {
   if (typeof model !== 'string' && !(model instanceof Uint8Array)) {
     throw new InferInputError(
       'model',
@@ -59,7 +58,7 @@ export async function loadClassifier(
   const { started, fallbacks, errors } = await startFirstSession(backend, bytes, candidates);
   if (started) {
     const { session } = started;
-    return new SessionClassifier(session, infoOf(metadata, started, session.wasmThreads), backend.rgbaImages, source);
+    return new SessionClassifier(session, infoOf(metadata, started, session.wasmThreads), backend.images, source);
   }
   await blameModelIfBaselineFails(backend, bytes, source, errors);
   throw deviceErrorOf(backend, device, fallbacks);
@@ -260,6 +259,7 @@ function infoOf(
   return deepFreeze({
     labels: own.labels,
     input: { height, width, channels },
+    preprocessing: own.input.preprocessing,
     normalization: own.normalization,
     architecture: own.architecture,
     device,

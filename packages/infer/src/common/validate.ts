@@ -1,8 +1,7 @@
-// Checks of what callers pass to classify and logits, each failing with an InferInputError that names the image
-// (and the value) at fault, so a bad batch is found without a debugger.
-import { describeType, InferInputError } from './errors.js';
-import type { ClassifierInfo, Images, PixelLayout, Pixels } from './classifier.js';
-import { isRgbaImage, rgbaToPixels } from './rgba-image.js';
+// Checks of the options of classify and logits, each failing with an InferInputError that names the option and the
+// value at fault (the images' own checks are in image-input.ts).
+import { InferInputError } from './errors.js';
+import type { PixelLayout } from './classifier.js';
 
 /** The layouts `classify` accepts. */
 export const PIXEL_LAYOUTS: readonly PixelLayout[] = ['HWC', 'CHW'];
@@ -23,44 +22,4 @@ export function checkTopK(topK: unknown, numClasses: number): number {
     throw new InferInputError('topK', `an integer from 1 to ${numClasses} (the number of classes)`, topK);
   }
   return topK;
-}
-
-/**
- * A batch of images, each a Uint8Array or Float32Array of exactly height * width * channels values in 0..255, or
- * (where `rgba` is set, as on the web) an ImageData of the model's size, converted to `layout`. A single image is a
- * batch of one.
- */
-export function checkImages(
-  images: Images<unknown>,
-  input: ClassifierInfo['input'],
-  layout: PixelLayout,
-  rgba = false,
-): Pixels[] {
-  const batch: readonly unknown[] = Array.isArray(images) ? images : [images];
-  if (batch.length === 0) throw new InferInputError('images', 'at least one image', images);
-  const { height, width, channels } = input;
-  const size = height * width * channels;
-  const shape = layout === 'HWC' ? `${height}x${width}x${channels}` : `${channels}x${height}x${width}`;
-  const kinds = rgba
-    ? 'a Uint8Array or Float32Array of raw pixels, or an ImageData'
-    : 'a Uint8Array or Float32Array of raw pixels';
-  return batch.map((image, i) => {
-    if (rgba && isRgbaImage(image)) return rgbaToPixels(image, input, layout, `images[${i}]`);
-    if (!(image instanceof Uint8Array) && !(image instanceof Float32Array)) {
-      throw new InferInputError(`images[${i}]`, kinds, describeType(image));
-    }
-    if (image.length !== size) {
-      throw new InferInputError(`images[${i}]`, `${size} pixel values (${layout} ${shape})`, image.length);
-    }
-    // A Uint8Array holds 0..255 by construction; a Float32Array may hold fractions (an ImageData's luminance, a
-    // resized image) but nothing outside 0..255: -1000 or 3.4e38 once went through to the network.
-    if (image instanceof Float32Array) {
-      for (let j = 0; j < image.length; j++) {
-        const v = image[j]!;
-        if (!(v >= 0 && v <= 255))
-          throw new InferInputError(`images[${i}][${j}]`, 'a finite pixel value (0..255)', String(v));
-      }
-    }
-    return image;
-  });
 }

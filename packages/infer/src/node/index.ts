@@ -1,10 +1,21 @@
 // @depthfold/infer for Node: `load` over onnxruntime-node, and the platform-free contract re-exported; besides, for
 // code that runs sessions itself (@depthfold/serve), the session factory `load` uses and its pixel normalisation.
-import { loadClassifier, type Classifier, type LoadOptions } from '../common/index.js';
+import { loadClassifier, type Classifier as ClassifierOf, type ImageInput, type LoadOptions } from '../common/index.js';
 import { ortNodeBackend } from './ort-backend.js';
 
 export * from '../common/public.js';
-export type { Classifier } from '../common/index.js';
+
+/**
+ * One image in Node: an {@link ImageInput} (raw pixels of the model's size, a raw image `{ width, height, channels,
+ * data }` of any size, or encoded bytes `{ encoded }`), or the path of an image file. Paths and encoded bytes are
+ * PNG, JPEG, WebP, GIF (first frame) or TIFF (first page), decoded by sharp (an optional dependency, loaded on the
+ * first decode) with EXIF orientation applied; images over 100 megapixels are refused from their header. A bare
+ * Buffer or Uint8Array is always raw pixels: wrap a file's bytes as `{ encoded: bytes }`.
+ */
+export type NodeImage = ImageInput | string;
+
+/** A classifier in Node: takes {@link NodeImage}s. */
+export type Classifier = ClassifierOf<NodeImage>;
 export type { ModelSession, SessionOptions, TensorData } from '../common/backend.js';
 export { type ImageShape, normalizePixelsInPlace } from '../common/preprocess.js';
 export type { StartedSession } from '../common/session-start.js';

@@ -1,10 +1,11 @@
 // The Node backend: model files read with node:fs, sessions run by onnxruntime-node (cpu, cuda and webgpu
-// execution providers, whichever this install has).
+// execution providers, whichever this install has), images decoded by @depthfold/images/node.
 import { readFile } from 'node:fs/promises';
 import { InferenceSession, listSupportedBackends, Tensor } from 'onnxruntime-node';
 import type { InferenceBackend, ModelSession, ModelSource, SessionOptions, TensorData } from '../common/backend.js';
 import type { ExecutionProvider } from '../common/device.js';
 import { InferInputError, reasonOf } from '../common/errors.js';
+import { nodeImageReader } from './image-reader.js';
 
 const CUDA_HINT =
   'npm ships onnxruntime-node without its CUDA provider: `pnpm setup:cuda` fetches it, and it needs the CUDA libraries it was built for';
@@ -42,7 +43,7 @@ function wrap(session: InferenceSession): ModelSession {
 /** onnxruntime-node as an {@link InferenceBackend}. */
 export const ortNodeBackend: InferenceBackend = Object.freeze({
   platform: 'node',
-  rgbaImages: false,
+  images: nodeImageReader,
   readModel,
   async createSession(
     bytes: Uint8Array,

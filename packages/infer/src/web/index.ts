@@ -1,10 +1,11 @@
 // @depthfold/infer for browsers: `load` over onnxruntime-web (WebGPU, else WebAssembly), taking a model URL or
-// bytes and images as raw pixels or ImageData. Never imports onnxruntime-node or node APIs.
+// bytes, and images as raw pixels, raw images, encoded bytes, Blobs, ImageData, image elements, bitmaps and canvases.
+// Never imports onnxruntime-node, sharp or node APIs.
 import {
   loadClassifier,
   type Classifier as ClassifierOf,
+  type ImageInput,
   type LoadOptions,
-  type Pixels,
   type RgbaImage,
 } from '../common/index.js';
 import { ortWebBackend } from './ort-web-backend.js';
@@ -21,12 +22,26 @@ export * from '../common/public.js';
 export type { RgbaImage } from '../common/index.js';
 
 /**
- * One image on the web: raw pixels (as in Node) or an `ImageData` of the model's size, e.g. from a canvas's
- * `getImageData` (any `{ data: Uint8ClampedArray, width, height }` of RGBA bytes will do). RGBA becomes the model's
- * channels: grey models take the luminance 0.299 R + 0.587 G + 0.114 B (grey pixels pass unchanged), colour models
- * R, G, B; alpha is ignored.
+ * One image on the web: an {@link ImageInput} (raw pixels of the model's size, a raw image `{ width, height,
+ * channels, data }` of any size, or encoded bytes `{ encoded }`), or what a page has at hand, of any size:
+ * - a `Blob` or `File` of an encoded image (PNG, JPEG, WebP, or whatever this browser decodes), e.g. a dropped file;
+ * - an `ImageData` (or any `{ data: Uint8ClampedArray, width, height }` of RGBA bytes), e.g. a canvas's
+ *   `getImageData`;
+ * - an `HTMLImageElement` (awaited until it has loaded), an `ImageBitmap`, an `HTMLCanvasElement` or an
+ *   `OffscreenCanvas`.
+ *
+ * Encoded images are decoded by `createImageBitmap` (no premultiplication, no colour-space conversion, EXIF
+ * orientation applied); every image but bare pixels then goes through the model's recorded preprocessing (alpha
+ * flattened onto its background, its colour, its resize), the same arithmetic as in training and in Node.
  */
-export type WebImage = Pixels | RgbaImage;
+export type WebImage =
+  | ImageInput
+  | RgbaImage
+  | Blob
+  | HTMLImageElement
+  | ImageBitmap
+  | HTMLCanvasElement
+  | OffscreenCanvas;
 
 /** A classifier in the browser: takes {@link WebImage}s. */
 export type Classifier = ClassifierOf<WebImage>;

@@ -7,6 +7,7 @@ import type { InferenceBackend, ModelSession, ModelSource, TensorData } from '..
 import type { ExecutionProvider } from '../common/device.js';
 import { InferInputError, ProviderUnavailableError, reasonOf } from '../common/errors.js';
 import { webEnvironment } from './environment.js';
+import { webImageReader } from './image-reader.js';
 
 type OrtWeb = typeof Ort;
 
@@ -89,7 +90,7 @@ function wrap(ort: OrtWeb, session: Ort.InferenceSession): ModelSession {
 /** onnxruntime-web as an {@link InferenceBackend}: WebGPU and WebAssembly. */
 export const ortWebBackend: InferenceBackend = Object.freeze({
   platform: 'web',
-  rgbaImages: true,
+  images: webImageReader,
   readModel,
   async createSession(bytes: Uint8Array, provider: ExecutionProvider): Promise<ModelSession> {
     if (provider === 'webgpu') await probeWebGpu();
