@@ -2,7 +2,9 @@
 // full depth and with stochastic depth (linear rule, p_L = 0.5), the measured speed-up against the theoretical one of
 // the schedule, peak RSS, and FLOP/s as a fraction of the machine's fp32 GEMM peak measured in the same run; with
 // --compare-torch, the same figures from the PyTorch reference (tools/torch_reference.py: torchvision's nets for the
-// ImageNet family) in the same run, the two alternating.
+// ImageNet family) in the same run, the two alternating. With --precision fp32,bf16 every figure is taken in both
+// precisions (PyTorch's bf16 is torch.autocast('cpu', dtype=torch.bfloat16)), bf16 FLOP/s against a bf16 GEMM peak
+// (oneDNN's bf16 matmul) measured in the same run, and a summary gives the bf16 / fp32 ratios.
 //
 // Theoretical speed-up = C_full / E[C_sd], in multiply-accumulates per image (core's computeCost, theoreticalSpeedup):
 //   C_full = stem + sum_l (branch_l + shortcut_l) + head,   E[C_sd] = stem + sum_l (p_l * branch_l + shortcut_l) + head
@@ -31,6 +33,7 @@ import {
   type Topology,
   topologyOf,
 } from '@depthfold/core';
+import { gemmPeak as onednnGemmPeak, registerOnednnBackend } from '@depthfold/backend-onednn';
 import { measureTrainSteps, type KernelShare, type MeasureResult } from '@depthfold/train';
 import { quantile } from './stats.js';
 
@@ -79,7 +82,8 @@ const HELP = `Usage: pnpm bench:train [options]
   --compare-torch         also run tools/torch_reference.py --bench for the same nets (needs ${PYTHON} with torch, and
                           torchvision for resnet-imagenet)
   --torch-threads <n>     torch.set_num_threads for the PyTorch runs, and the GEMM's threads (default 2)
-  --torch-autocast <m>    none or bf16: PyTorch's forward under torch.autocast('cpu', dtype=torch.bfloat16) (default none)
+  --precision <list>      fp32, bf16 or both, comma-separated (default fp32): depthfold's --precision, and PyTorch's
+                          fp32 or torch.autocast('cpu', dtype=torch.bfloat16) in the same run
   --gemm-size <n>         n of the n x n fp32 GEMM that measures the peak, once per round (default 2048; 0: none)
   --help                  this text
 `;
@@ -267,7 +271,7 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       'compare-torch': { type: 'boolean', default: false },
       'torch-threads': { type: 'string', default: '2' },
-      'torch-autocast': { type: 'string', default: 'none' },
+      precision: { type: 'string', default: 'fp32' },
       'gemm-size': { type: 'string', default: '2048' },
       help: { type: 'boolean', default: false },
     },
@@ -305,9 +309,10 @@ async function main(): Promise<void> {
   const profileSteps = int('profile', values.profile, 0);
   const rounds = int('rounds', values.rounds, 1);
   const gemmSize = int('gemm-size', values['gemm-size'], 0);
-  const torchAutocast = values['torch-autocast'];
-  if (torchAutocast !== 'none' && torchAutocast !== 'bf16')
-    throw new Error(`--torch-autocast: expected none or bf16, received ${torchAutocast}`);
+  const precisions = [...new Set(values.precision.split(',').map((p) => p.trim()))].map((p) => {
+    if (p !== 'fp32' && p !== 'bf16') throw new Error(`--precision: expected fp32, bf16 or both, received ${p}`);
+    return p;
+  });
   const survivalProb = Number(values['survival-prob']);
   if (!(survivalProb > 0 && survivalProb <= 1))
     throw new Error(`--survival-prob: expected a number in (0, 1], received ${values['survival-prob']}`);
@@ -360,6 +365,7 @@ async function main(): Promise<void> {
   const kernels = new Map<string, KernelShare[]>();
   const gemms: GemmPeak[] = [];
   const pinnedGemms: GemmPeak[] = [];
+  const bf16Gemms: number[] = [];
   let backend = '';
   let workersUsed = 1;
   let torchLabel = '';
@@ -370,53 +376,60 @@ async function main(): Promise<void> {
       gemms.push(peak);
       if (pinned) pinnedGemms.push(pinned);
     }
-    for (const net of nets) {
-      for (const [key, rule] of [
-        ['full', 'none'],
-        ['sd', 'linear'],
-      ] as const) {
-        const label = `${net.topology.title}, ${rule === 'none' ? 'full depth' : `linear p_L = ${survivalProb}`}, ${warmup} + ${steps} steps, round ${round} of ${rounds}`;
-        console.error(`depthfold: ${label}...`);
-        const depth = net.choice.overrides?.depth;
-        const r: MeasureResult = await measureTrainSteps({
-          arch: net.choice.arch,
-          ...(typeof depth === 'number' ? { depth } : {}),
-          input: net.record.input,
-          survivalRule: rule,
-          survivalProb,
-          batchSize: net.batchSize,
-          warmup,
-          steps,
-          backend: values.backend,
-          seed,
-          threads,
-          profileSteps: key === 'full' && round === rounds ? profileSteps : 0,
-          ...(workers === undefined ? {} : { workers }),
-        });
-        backend = r.backend;
-        workersUsed = r.workers;
-        // maxRSS is the process's peak so far (worker threads included): cumulative over the nets measured.
-        record(`ours/${net.key}/${key}`, r.msPerStep, r.blocksRun, peakRssMb());
-        if (r.kernels.length > 0) kernels.set(net.key, r.kernels);
-        if (!available.ok || !net.torchArgs) continue;
-        console.error(`PyTorch: ${label}...`);
-        const t = runPython<TorchBench>([
-          TORCH_SCRIPT,
-          '--bench',
-          ...net.torchArgs,
-          ...['--rule', rule, '--survival-prob', String(survivalProb), '--batch-size', String(net.batchSize)],
-          ...['--warmup', String(warmup), '--steps', String(steps), '--threads', String(torchThreads)],
-          ...['--seed', String(seed), '--autocast', torchAutocast],
-        ]);
-        const precision = torchAutocast === 'bf16' ? ', autocast bf16' : ', fp32';
-        torchLabel = `PyTorch ${t.torch_version} (CPU, ${t.threads} threads${precision})`;
-        record(`torch/${net.key}/${key}`, t.ms_per_step, t.blocks_run, t.peak_rss_mb);
-      }
+    if (precisions.includes('bf16')) {
+      // bf16's ceiling: oneDNN's bf16 matmul (bf16 inputs, fp32 accumulation) on the threads training uses.
+      console.error(`GEMM peak: ${gemmSize || 2048}^3 bf16 through oneDNN, round ${round} of ${rounds}...`);
+      registerOnednnBackend(threads > 0 ? { threads } : {});
+      bf16Gemms.push(onednnGemmPeak('bf16', gemmSize || 2048) / 1e9);
     }
+    for (const precision of precisions)
+      for (const net of nets) {
+        for (const [key, rule] of [
+          ['full', 'none'],
+          ['sd', 'linear'],
+        ] as const) {
+          const label = `${net.topology.title}, ${precision}, ${rule === 'none' ? 'full depth' : `linear p_L = ${survivalProb}`}, ${warmup} + ${steps} steps, round ${round} of ${rounds}`;
+          console.error(`depthfold: ${label}...`);
+          const depth = net.choice.overrides?.depth;
+          const r: MeasureResult = await measureTrainSteps({
+            arch: net.choice.arch,
+            ...(typeof depth === 'number' ? { depth } : {}),
+            input: net.record.input,
+            survivalRule: rule,
+            survivalProb,
+            batchSize: net.batchSize,
+            warmup,
+            steps,
+            backend: values.backend,
+            seed,
+            threads,
+            precision,
+            profileSteps: key === 'full' && round === rounds ? profileSteps : 0,
+            ...(workers === undefined ? {} : { workers }),
+          });
+          backend = r.backend;
+          workersUsed = r.workers;
+          // maxRSS is the process's peak so far (worker threads included): cumulative over the nets measured.
+          record(`ours/${precision}/${net.key}/${key}`, r.msPerStep, r.blocksRun, peakRssMb());
+          if (r.kernels.length > 0) kernels.set(`${precision}/${net.key}`, r.kernels);
+          if (!available.ok || !net.torchArgs) continue;
+          console.error(`PyTorch: ${label}...`);
+          const t = runPython<TorchBench>([
+            TORCH_SCRIPT,
+            '--bench',
+            ...net.torchArgs,
+            ...['--rule', rule, '--survival-prob', String(survivalProb), '--batch-size', String(net.batchSize)],
+            ...['--warmup', String(warmup), '--steps', String(steps), '--threads', String(torchThreads)],
+            ...['--seed', String(seed), '--autocast', precision === 'bf16' ? 'bf16' : 'none'],
+          ]);
+          torchLabel = `PyTorch ${t.torch_version} (CPU, ${t.threads} threads)`;
+          record(`torch/${precision}/${net.key}/${key}`, t.ms_per_step, t.blocks_run, t.peak_rss_mb);
+        }
+      }
   }
-  const pairOf = (who: 'ours' | 'torch', net: BenchNet): Pair | undefined => {
-    const full = samples.get(`${who}/${net.key}/full`);
-    const sd = samples.get(`${who}/${net.key}/sd`);
+  const pairOf = (who: 'ours' | 'torch', net: BenchNet, precision: string): Pair | undefined => {
+    const full = samples.get(`${who}/${precision}/${net.key}/full`);
+    const sd = samples.get(`${who}/${precision}/${net.key}/sd`);
     if (!full || !sd) return undefined;
     return {
       full: timing(full.ms, full.blocks, net.batchSize),
@@ -434,85 +447,100 @@ async function main(): Promise<void> {
           0.5,
         )
       : undefined;
-  const withTorch = nets.some((n) => pairOf('torch', n) !== undefined);
-  const header = ['figure', `depthfold (${backend}, ${workersUsed} worker${workersUsed === 1 ? '' : 's'})`];
-  if (withTorch) header.push(torchLabel, 'depthfold / PyTorch');
-  const rows: string[][] = [header];
-  const row = (label: string, ourCell: string, torchCell = '', ratio = '') =>
-    rows.push(withTorch ? [label, ourCell, torchCell, ratio] : [label, ourCell]);
-  for (const net of nets) {
-    const o = pairOf('ours', net)!;
-    const t = pairOf('torch', net);
-    const { cost, probs, batchSize } = net;
-    const theory = theoreticalSpeedup(cost, probs);
-    const ipsRatio = (a: number, b?: number) => (b === undefined ? '' : fmt.ratio(a / b));
-    const measured = (p: Pair) => p.full.msMedian / p.sd.msMedian;
-    const flopFull = flopPerStep(macsPerImage(cost), batchSize);
-    const flopSd = flopPerStep(macsPerImage(cost, probs), batchSize);
-    const flops = (flop: number, ms: number) => {
-      const gflops = flop / ms / 1e6;
-      return peakGflops === undefined ? gflops.toFixed(1) : `${gflops.toFixed(1)} (${fmt.ratio(gflops / peakGflops)})`;
-    };
-    const { height, width, channels } = net.record.input;
-    row(`**${net.topology.title}**, batch ${batchSize}, ${height}x${width}x${channels}`, '', '', '');
-    row(
-      'images/s, full depth',
-      fmt.ips(o.full.imagesPerSecond),
-      t ? fmt.ips(t.full.imagesPerSecond) : '',
-      ipsRatio(o.full.imagesPerSecond, t?.full.imagesPerSecond),
-    );
-    row(
-      `images/s, stochastic depth (linear, p_L = ${survivalProb})`,
-      fmt.ips(o.sd.imagesPerSecond),
-      t ? fmt.ips(t.sd.imagesPerSecond) : '',
-      ipsRatio(o.sd.imagesPerSecond, t?.sd.imagesPerSecond),
-    );
-    row(
-      'ms/step full depth: median [p10, p90]',
-      fmt.ms(o.full),
-      t ? fmt.ms(t.full) : '',
-      ipsRatio(o.full.msMedian, t?.full.msMedian),
-    );
-    row(
-      'ms/step stochastic depth: median [p10, p90]',
-      fmt.ms(o.sd),
-      t ? fmt.ms(t.sd) : '',
-      ipsRatio(o.sd.msMedian, t?.sd.msMedian),
-    );
-    row(
-      `blocks run per step: mean (expected ${expectedDepth(probs).toFixed(2)} of ${probs.length})`,
-      o.sd.blocksMean.toFixed(2),
-      t ? t.sd.blocksMean.toFixed(2) : '',
-    );
-    row('speed-up, measured (median full / median SD)', fmt.x(measured(o)), t ? fmt.x(measured(t)) : '');
-    row('speed-up, theoretical (C_full / E[C_sd])', fmt.x(theory), t ? fmt.x(theory) : '');
-    row(
-      'speed-up, theoretical for the blocks that ran',
-      fmt.x(realisedSpeedup(cost, o.sd.blocksMean)),
-      t ? fmt.x(realisedSpeedup(cost, t.sd.blocksMean)) : '',
-    );
-    row('measured / theoretical (E[C_sd])', fmt.ratio(measured(o) / theory), t ? fmt.ratio(measured(t) / theory) : '');
-    row(`GFLOP/step: full ${(flopFull / 1e9).toFixed(1)}, SD ${(flopSd / 1e9).toFixed(1)} (expected)`, '', '', '');
-    const ofPeak = peakGflops === undefined ? '' : ' (of GEMM peak)';
-    row(
-      `GFLOP/s, full depth${ofPeak}`,
-      flops(flopFull, o.full.msMedian),
-      t ? flops(flopFull, t.full.msMedian) : '',
-      ipsRatio(o.full.imagesPerSecond, t?.full.imagesPerSecond),
-    );
-    row(
-      `GFLOP/s, stochastic depth${ofPeak}`,
-      flops(flopSd, o.sd.msMedian),
-      t ? flops(flopSd, t.sd.msMedian) : '',
-      ipsRatio(o.sd.imagesPerSecond, t?.sd.imagesPerSecond),
-    );
-    row(
-      'peak RSS (depthfold: process so far; PyTorch: per run)',
-      fmt.mb(o.peakRssMb),
-      t ? fmt.mb(t.peakRssMb) : '',
-      ipsRatio(o.peakRssMb, t?.peakRssMb),
-    );
-  }
+  const tableOf = (precision: string, peak: number | undefined, peakName: string): string[][] => {
+    const withTorch = nets.some((n) => pairOf('torch', n, precision) !== undefined);
+    const header = [
+      'figure',
+      `depthfold (${backend}, ${workersUsed} worker${workersUsed === 1 ? '' : 's'}, ${precision})`,
+    ];
+    if (withTorch)
+      header.push(
+        `${torchLabel.replace(/\)$/, '')}, ${precision === 'bf16' ? 'autocast bf16' : 'fp32'})`,
+        'depthfold / PyTorch',
+      );
+    const rows: string[][] = [header];
+    const row = (label: string, ourCell: string, torchCell = '', ratio = '') =>
+      rows.push(withTorch ? [label, ourCell, torchCell, ratio] : [label, ourCell]);
+    for (const net of nets) {
+      const o = pairOf('ours', net, precision)!;
+      const t = pairOf('torch', net, precision);
+      const { cost, probs, batchSize } = net;
+      const theory = theoreticalSpeedup(cost, probs);
+      const ipsRatio = (a: number, b?: number) => (b === undefined ? '' : fmt.ratio(a / b));
+      const measured = (p: Pair) => p.full.msMedian / p.sd.msMedian;
+      const flopFull = flopPerStep(macsPerImage(cost), batchSize);
+      const flopSd = flopPerStep(macsPerImage(cost, probs), batchSize);
+      const flops = (flop: number, ms: number) => {
+        const gflops = flop / ms / 1e6;
+        return peak === undefined ? gflops.toFixed(1) : `${gflops.toFixed(1)} (${fmt.ratio(gflops / peak)})`;
+      };
+      const { height, width, channels } = net.record.input;
+      row(`**${net.topology.title}**, batch ${batchSize}, ${height}x${width}x${channels}`, '', '', '');
+      row(
+        'images/s, full depth',
+        fmt.ips(o.full.imagesPerSecond),
+        t ? fmt.ips(t.full.imagesPerSecond) : '',
+        ipsRatio(o.full.imagesPerSecond, t?.full.imagesPerSecond),
+      );
+      row(
+        `images/s, stochastic depth (linear, p_L = ${survivalProb})`,
+        fmt.ips(o.sd.imagesPerSecond),
+        t ? fmt.ips(t.sd.imagesPerSecond) : '',
+        ipsRatio(o.sd.imagesPerSecond, t?.sd.imagesPerSecond),
+      );
+      row(
+        'ms/step full depth: median [p10, p90]',
+        fmt.ms(o.full),
+        t ? fmt.ms(t.full) : '',
+        ipsRatio(o.full.msMedian, t?.full.msMedian),
+      );
+      row(
+        'ms/step stochastic depth: median [p10, p90]',
+        fmt.ms(o.sd),
+        t ? fmt.ms(t.sd) : '',
+        ipsRatio(o.sd.msMedian, t?.sd.msMedian),
+      );
+      row(
+        `blocks run per step: mean (expected ${expectedDepth(probs).toFixed(2)} of ${probs.length})`,
+        o.sd.blocksMean.toFixed(2),
+        t ? t.sd.blocksMean.toFixed(2) : '',
+      );
+      row('speed-up, measured (median full / median SD)', fmt.x(measured(o)), t ? fmt.x(measured(t)) : '');
+      row('speed-up, theoretical (C_full / E[C_sd])', fmt.x(theory), t ? fmt.x(theory) : '');
+      row(
+        'speed-up, theoretical for the blocks that ran',
+        fmt.x(realisedSpeedup(cost, o.sd.blocksMean)),
+        t ? fmt.x(realisedSpeedup(cost, t.sd.blocksMean)) : '',
+      );
+      row(
+        'measured / theoretical (E[C_sd])',
+        fmt.ratio(measured(o) / theory),
+        t ? fmt.ratio(measured(t) / theory) : '',
+      );
+      row(`GFLOP/step: full ${(flopFull / 1e9).toFixed(1)}, SD ${(flopSd / 1e9).toFixed(1)} (expected)`, '', '', '');
+      const ofPeak = peak === undefined ? '' : ` (of the ${peakName} GEMM peak)`;
+      row(
+        `GFLOP/s, full depth${ofPeak}`,
+        flops(flopFull, o.full.msMedian),
+        t ? flops(flopFull, t.full.msMedian) : '',
+        ipsRatio(o.full.imagesPerSecond, t?.full.imagesPerSecond),
+      );
+      row(
+        `GFLOP/s, stochastic depth${ofPeak}`,
+        flops(flopSd, o.sd.msMedian),
+        t ? flops(flopSd, t.sd.msMedian) : '',
+        ipsRatio(o.sd.imagesPerSecond, t?.sd.imagesPerSecond),
+      );
+      row(
+        'peak RSS (depthfold: process so far; PyTorch: per run)',
+        fmt.mb(o.peakRssMb),
+        t ? fmt.mb(t.peakRssMb) : '',
+        ipsRatio(o.peakRssMb, t?.peakRssMb),
+      );
+    }
+    return rows;
+  };
+
   console.log(
     `\nTraining steps on random data, ${warmup} warm-up + ${steps} timed steps per figure and round, ${rounds} round${rounds === 1 ? '' : 's'}; medians. ` +
       `${availableParallelism()} logical CPUs. FLOP/step = 6 x MACs/image x batch (forward + two backward convs), of the blocks that run.\n`,
@@ -543,27 +571,70 @@ async function main(): Promise<void> {
         `${last.size}x${last.size} float32, median of 5 runs, measured once per round.${pinnedPart}\n`,
     );
   }
-  printTable(rows);
-  for (const net of nets) {
-    const all = kernels.get(net.key);
-    if (!all) continue;
+  const bf16Peak = bf16Gemms.length > 0 ? quantile(bf16Gemms, 0.5) : undefined;
+  if (bf16Peak !== undefined)
     console.log(
-      `\n${net.topology.title}, full depth: the ten kernels with the largest share of a step (${profileSteps} steps under tf.profile)\n`,
+      `bf16 GEMM peak: ${bf16Peak.toFixed(1)} GFLOP/s, oneDNN's bf16 matmul (bf16 inputs, fp32 accumulation), median over the rounds.\n`,
     );
-    const top = all.slice(0, 10);
-    const rest = sum(all.slice(10).map((k) => k.share));
-    const inKernels = sum(all.map((k) => k.share));
-    printTable([
-      ['kernel', 'ms/step', 'calls/step', 'share of step'],
-      ...top.map((k) => [k.name, k.msPerStep.toFixed(1), k.callsPerStep.toFixed(0), `${(100 * k.share).toFixed(1)}%`]),
-      ['other kernels', '', '', `${(100 * rest).toFixed(1)}%`],
-      ['outside kernels (JS, tape)', '', '', `${(100 * (1 - inKernels)).toFixed(1)}%`],
-    ]);
-    const noted = all.filter((k) => k.share > KERNEL_SHARE_NOTED);
-    console.log(
-      `\nAbove ${100 * KERNEL_SHARE_NOTED}% of a step: ${noted.map((k) => `${k.name} ${(100 * k.share).toFixed(1)}%`).join(', ') || 'none'}`,
-    );
+  for (const precision of precisions) {
+    if (precisions.length > 1) console.log(`\n**${precision}**\n`);
+    printTable(tableOf(precision, precision === 'bf16' ? bf16Peak : peakGflops, precision));
   }
+  if (precisions.length > 1) {
+    // bf16 against fp32, per implementation, and bf16 depthfold against PyTorch's autocast.
+    const ratio = (a?: Pair, b?: Pair, k: 'full' | 'sd' = 'full') =>
+      a && b ? fmt.ratio(a[k].imagesPerSecond / b[k].imagesPerSecond) : '';
+    const summary: string[][] = [
+      [
+        'network',
+        'depthfold bf16 / fp32 (full, SD)',
+        'PyTorch bf16 / fp32 (full, SD)',
+        'depthfold bf16 / PyTorch bf16 (full, SD)',
+      ],
+    ];
+    for (const net of nets) {
+      const [of, ob, tf32, tb] = [
+        pairOf('ours', net, 'fp32'),
+        pairOf('ours', net, 'bf16'),
+        pairOf('torch', net, 'fp32'),
+        pairOf('torch', net, 'bf16'),
+      ];
+      summary.push([
+        net.topology.title,
+        `${ratio(ob, of)}, ${ratio(ob, of, 'sd')}`,
+        tb ? `${ratio(tb, tf32)}, ${ratio(tb, tf32, 'sd')}` : '',
+        tb ? `${ratio(ob, tb)}, ${ratio(ob, tb, 'sd')}` : '',
+      ]);
+    }
+    console.log('\nbf16 against fp32, images/s ratios (medians):\n');
+    printTable(summary);
+  }
+  for (const precision of precisions)
+    for (const net of nets) {
+      const all = kernels.get(`${precision}/${net.key}`);
+      if (!all) continue;
+      console.log(
+        `\n${net.topology.title}, ${precision}, full depth: the ten kernels with the largest share of a step (${profileSteps} steps under tf.profile)\n`,
+      );
+      const top = all.slice(0, 10);
+      const rest = sum(all.slice(10).map((k) => k.share));
+      const inKernels = sum(all.map((k) => k.share));
+      printTable([
+        ['kernel', 'ms/step', 'calls/step', 'share of step'],
+        ...top.map((k) => [
+          k.name,
+          k.msPerStep.toFixed(1),
+          k.callsPerStep.toFixed(0),
+          `${(100 * k.share).toFixed(1)}%`,
+        ]),
+        ['other kernels', '', '', `${(100 * rest).toFixed(1)}%`],
+        ['outside kernels (JS, tape)', '', '', `${(100 * (1 - inKernels)).toFixed(1)}%`],
+      ]);
+      const noted = all.filter((k) => k.share > KERNEL_SHARE_NOTED);
+      console.log(
+        `\nAbove ${100 * KERNEL_SHARE_NOTED}% of a step: ${noted.map((k) => `${k.name} ${(100 * k.share).toFixed(1)}%`).join(', ') || 'none'}`,
+      );
+    }
   if (backend === 'wasm') {
     // tfjs-backend-wasm 4.x disables its threaded build under Node (flags_wasm.js: WASM_HAS_MULTITHREAD_SUPPORT).
     notes.push('The wasm backend runs XNNPACK on one thread per worker under Node.');
