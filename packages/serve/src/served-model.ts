@@ -4,17 +4,24 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DepthfoldInputError, type ModelMetadata } from '@depthfold/core';
-import { type ConcreteDevice, type DeviceFallback, type ExecutionProvider, load } from '@depthfold/infer';
+import {
+  type ConcreteDevice,
+  DEVICE_TABLE,
+  type Device,
+  type DeviceFallback,
+  type ExecutionProvider,
+  load,
+} from '@depthfold/infer';
 import { readModelMetadata } from '@depthfold/onnx';
 import { DynamicBatcher, type BatcherOptions } from './batcher.js';
 import { MODEL_VERSION, modelSpecOf, type ModelSpec } from './model-spec.js';
 import { SessionPool } from './session-pool.js';
 
-/** Devices the server runs on (`auto` tries cuda, webgpu, then cpu). */
-export const SERVE_DEVICES = ['cpu', 'cuda', 'webgpu', 'auto'] as const;
+/** A device the server runs on: one of @depthfold/infer's Node devices. */
+export type ServeDevice = Exclude<Device, 'wasm'>;
 
-/** A device the server runs on. */
-export type ServeDevice = (typeof SERVE_DEVICES)[number];
+/** Devices the server runs on: `auto` and the Node platform's of @depthfold/infer's table (cuda, webgpu, cpu). */
+export const SERVE_DEVICES = Object.freeze(['auto', ...DEVICE_TABLE.node.auto] as [ServeDevice, ...ServeDevice[]]);
 
 /** How a model is loaded and batched. */
 export interface ModelOptions {

@@ -190,7 +190,7 @@ test('--help lists the options; bad options and a missing model exit 1 naming th
   }
   assert.match(help.output(), /\(default: "127\.0\.0\.1"\)/);
   const cases: [string[], RegExp][] = [
-    [['--model', fixture.path, '--ep', 'tpu'], /ep: expected one of cpu, cuda, webgpu, auto, received "tpu"/],
+    [['--model', fixture.path, '--ep', 'tpu'], /ep: expected one of auto, cuda, webgpu, cpu, received "tpu"/],
     [['--model', fixture.path, '--max-batch', '0'], /maxBatch: expected/],
     [['--model', fixture.path, '--bogus'], /Unknown option '--bogus'/],
     [
