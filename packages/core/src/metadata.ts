@@ -119,6 +119,18 @@ const datasetSchema = z.object({ name: z.string().min(1), trainExamples: z.numbe
 /** The checkpoint a model was exported from. */
 const checkpointRefSchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), epoch: z.number().int().min(0) });
 
+/** The graph input of either format: its name, NCHW layout and size (format 2 adds the preprocessing). */
+const inputSchema = z.object({
+  name: z.string().min(1),
+  layout: z.literal('NCHW'),
+  height: positiveInt,
+  width: positiveInt,
+  channels: positiveInt,
+});
+
+/** The graph output: logits. */
+const outputSchema = z.object({ name: z.string().min(1), kind: z.literal('logits') });
+
 /** Checks that hold across fields of a model's metadata, in either format. */
 function checkModel(
   m: {
@@ -180,15 +192,8 @@ export const modelMetadataSchema = z
   .object({
     formatVersion: z.literal(METADATA_FORMAT_VERSION),
     labels: labelsSchema,
-    input: z.object({
-      name: z.string().min(1),
-      layout: z.literal('NCHW'),
-      height: positiveInt,
-      width: positiveInt,
-      channels: positiveInt,
-      preprocessing: preprocessingSchema,
-    }),
-    output: z.object({ name: z.string().min(1), kind: z.literal('logits') }),
+    input: inputSchema.extend({ preprocessing: preprocessingSchema }),
+    output: outputSchema,
     normalization: modelNormalizationSchema,
     folded: z.boolean(),
     // Optional in the schema so that a model exported before the digest existed still reads (and can be stamped);
@@ -221,14 +226,8 @@ const modelMetadataV1Schema = z
   .object({
     formatVersion: z.literal(1),
     labels: labelsSchema,
-    input: z.object({
-      name: z.string().min(1),
-      layout: z.literal('NCHW'),
-      height: positiveInt,
-      width: positiveInt,
-      channels: positiveInt,
-    }),
-    output: z.object({ name: z.string().min(1), kind: z.literal('logits') }),
+    input: inputSchema,
+    output: outputSchema,
     normalization: modelNormalizationSchema,
     architecture: architectureV1Schema,
     schedule: scheduleSchema,
