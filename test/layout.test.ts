@@ -1,7 +1,7 @@
-// The layout tells the truth: the workspace's production dependency graph is the one the README's arrows draw;
-// the production closures of @depthfold/infer and @depthfold/serve (package.json dependencies, walked through the
-// workspace and node_modules as Node resolves them) hold no @tensorflow/* package; and `pnpm report` (the built CLI,
-// on a run directory) loads no TensorFlow.js. Controls show the walk and the trace do see tfjs where it is.
+// The layout tells the truth: the workspace's production dependency graph is the one whose arrows docs/architecture.md
+// draws; the production closures of @depthfold/infer and @depthfold/serve (package.json dependencies, walked through
+// the workspace and node_modules as Node resolves them) hold no @tensorflow/* package; and `pnpm report` (the built
+// CLI, on a run directory) loads no TensorFlow.js. Controls show the walk and the trace do see tfjs where it is.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
@@ -116,13 +116,13 @@ function manifestEdges(): Set<string> {
   return edges;
 }
 
-/** The README's arrows: `core <- onnx <- infer; a, b <- c` means onnx depends on core, c on a and on b. */
-function readmeEdges(): Set<string> {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const match = /Dependencies point one way \(production `dependencies`\): ([^.]+)\./.exec(readme.replace(/\s+/g, ' '));
+/** docs/architecture.md's arrows: `core <- onnx <- infer; a, b <- c` means onnx depends on core, c on a and on b. */
+function drawnEdges(): Set<string> {
+  const page = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
+  const match = /Dependencies point one way \(production `dependencies`\): ([^.]+)\./.exec(page.replace(/\s+/g, ' '));
   assert.ok(
     match,
-    'the README states the dependency arrows ("Dependencies point one way (production `dependencies`): ...")',
+    'docs/architecture.md states the dependency arrows ("Dependencies point one way (production `dependencies`): ...")',
   );
   const edges = new Set<string>();
   for (const chain of match[1]!.split(';')) {
@@ -154,11 +154,11 @@ function transitive(edges: Set<string>): string[] {
   return [...out].sort();
 }
 
-test("the README's dependency arrows are the manifests' (same reachability), and name only workspace packages", () => {
-  const drawn = readmeEdges();
+test("docs/architecture.md's arrows are the manifests' (same reachability) and name only workspace packages", () => {
+  const drawn = drawnEdges();
   for (const e of drawn)
     for (const name of e.split(' -> '))
-      assert.ok(workspace.has(name), `the README names ${name}, which is not a package`);
+      assert.ok(workspace.has(name), `docs/architecture.md names ${name}, which is not a package`);
   assert.deepEqual(transitive(drawn), transitive(manifestEdges()));
 });
 
