@@ -96,7 +96,7 @@ export function augmentationText(config: Pick<TrainConfig, 'padCrop' | 'flip' | 
   return parts.length > 0 ? `Augmentation: ${parts.join(', ')}.` : 'No augmentation.';
 }
 
-/** The card of `input` as Markdown: {@link renderModelCard} of its {@link modelCardFigures}. */
+/** The card of `input` as Markdown: `renderModelCard` of its `modelCardFigures`. */
 export function modelCardMarkdown(input: ModelCardInput): string {
   return renderModelCard(input, modelCardFigures(input));
 }

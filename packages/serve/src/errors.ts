@@ -6,7 +6,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 
 /**
  * A failure the server answers with a specific HTTP status and a `{"error": message}` body; the gRPC service answers
- * the same failure with the code {@link failureOf} maps the status to.
+ * the same failure with the code `failureOf` maps the status to.
  */
 export class HttpError extends Error {
   /** The HTTP status code of the reply. */

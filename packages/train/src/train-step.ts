@@ -17,7 +17,7 @@ export const BATCH_NORM_MOMENTUM = 0.1;
 export interface StepResult {
   loss: tf.Scalar;
   correct: tf.Scalar;
-  /** Mean |dL/dW| of each {@link monitoredParameters} entry that ran this step, in that order (after reduction). */
+  /** Mean |dL/dW| of each `monitoredParameters` entry that ran this step, in that order (after reduction). */
   gradMagnitudes: { names: string[]; values: tf.Tensor1D };
 }
 

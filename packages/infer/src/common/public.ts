@@ -15,6 +15,7 @@ export {
   PIXEL_LAYOUTS,
   softmax,
   type Classification,
+  type Classifier as ClassifierOf,
   type ClassifierInfo,
   type ClassifyOptions,
   type ConcreteDevice,

@@ -14,7 +14,7 @@ export * from '../common/public.js';
  */
 export type NodeImage = ImageInput | string;
 
-/** A classifier in Node: takes {@link NodeImage}s. */
+/** A classifier in Node: a {@link ClassifierOf} that takes {@link NodeImage}s. */
 export type Classifier = ClassifierOf<NodeImage>;
 export type { ModelSession, SessionOptions, TensorData } from '../common/backend.js';
 export { type ImageShape, normalizePixelsInPlace } from '../common/preprocess.js';

@@ -43,7 +43,7 @@ export type WebImage =
   | HTMLCanvasElement
   | OffscreenCanvas;
 
-/** A classifier in the browser: takes {@link WebImage}s. */
+/** A classifier in the browser: a {@link ClassifierOf} that takes {@link WebImage}s. */
 export type Classifier = ClassifierOf<WebImage>;
 
 /**
