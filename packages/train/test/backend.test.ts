@@ -16,7 +16,7 @@ test('auto picks the first backend that starts and records why the ones before i
   // Where the addon built (always in CI), auto trains on onednn unless TensorFlow's native bindings installed.
   if (onednnAvailability().available && !choice.option.startsWith('tensorflow')) {
     assert.equal(choice.option, 'onednn');
-    assert.match(choice.detail ?? '', /^oneDNN \d+\.\d+\.\d+, \w+, \d+ threads?$/);
+    assert.match(choice.detail ?? '', /^oneDNN \d+\.\d+\.\d+, \w+, \d+ threads?, (fp32|bf16)$/);
   }
 });
 
