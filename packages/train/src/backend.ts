@@ -103,7 +103,10 @@ async function load(
       return { name: 'tensorflow' };
     case 'onednn': {
       const { precision, note } = resolvePrecision(options.precision ?? 'fp32', 'onednn');
-      const info = registerOnednnBackend({ ...(options.threads === undefined ? {} : { threads: options.threads }), precision });
+      const info = registerOnednnBackend({
+        ...(options.threads === undefined ? {} : { threads: options.threads }),
+        precision,
+      });
       const detail = `oneDNN ${info.version}, ${info.isa}, ${info.threads} thread${info.threads === 1 ? '' : 's'}, ${precision}`;
       return { name: 'onednn', detail: () => detail, precision, ...(note ? { note } : {}) };
     }

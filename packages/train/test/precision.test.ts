@@ -44,7 +44,10 @@ const base = {
   learningRate: 0.01,
 } as const;
 
-test('a seeded 200-step run in bf16 keeps the losses of the same run in fp32', { skip: skipUnlessBf16, timeout: 300_000 }, async (t) => {
+test('a seeded 200-step run in bf16 keeps the losses of the same run in fp32', {
+  skip: skipUnlessBf16,
+  timeout: 300_000,
+}, async (t) => {
   const fp32 = await train({ ...base, precision: 'fp32', runDir: join(dir, 'fp32') });
   const half = await train({ ...base, precision: 'bf16', runDir: join(dir, 'bf16') });
   assert.deepEqual(
@@ -63,7 +66,10 @@ test('a seeded 200-step run in bf16 keeps the losses of the same run in fp32', {
       const rel = Math.abs(h[key]! - m[key]!) / m[key]!;
       largest = Math.max(largest, rel);
       different ||= h[key] !== m[key];
-      assert.ok(rel < LOSS_BAND, `epoch ${m.epoch} ${key}: bf16 ${h[key]} vs fp32 ${m[key]} (relative ${rel.toExponential(2)})`);
+      assert.ok(
+        rel < LOSS_BAND,
+        `epoch ${m.epoch} ${key}: bf16 ${h[key]} vs fp32 ${m[key]} (relative ${rel.toExponential(2)})`,
+      );
     }
   }
   // bf16 did run: its losses are not fp32's to the last bit.
@@ -80,8 +86,11 @@ test('a seeded 200-step run in bf16 keeps the losses of the same run in fp32', {
   );
 });
 
-test('bf16 is the onednn backend\'s alone: refused on another backend, and auto stays fp32 there, saying why', () => {
-  assert.throws(() => resolvePrecision('bf16', 'wasm'), /precision bf16: bf16 runs on the onednn backend only, and this run's backend is wasm/);
+test("bf16 is the onednn backend's alone: refused on another backend, and auto stays fp32 there, saying why", () => {
+  assert.throws(
+    () => resolvePrecision('bf16', 'wasm'),
+    /precision bf16: bf16 runs on the onednn backend only, and this run's backend is wasm/,
+  );
   assert.deepEqual(resolvePrecision('auto', 'cpu'), {
     precision: 'fp32',
     note: "precision auto chose fp32: bf16 runs on the onednn backend only, and this run's backend is cpu",
@@ -95,9 +104,19 @@ const CLI = fileURLToPath(new URL('../src/cli/train.ts', import.meta.url));
 function trainWithoutBf16(args: string[]): { status: number | null; out: string } {
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', CLI, '--arch', 'resnet8', '--backend', 'onednn', '--train-limit', '64', '--test-limit', '32'].concat(
-      ['--batch-size', '32', '--epochs', '1', ...args],
-    ),
+    [
+      '--import',
+      'tsx',
+      CLI,
+      '--arch',
+      'resnet8',
+      '--backend',
+      'onednn',
+      '--train-limit',
+      '64',
+      '--test-limit',
+      '32',
+    ].concat(['--batch-size', '32', '--epochs', '1', ...args]),
     { encoding: 'utf8', env: { ...process.env, ONEDNN_MAX_CPU_ISA: 'AVX512_CORE' }, timeout: 120_000 },
   );
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
