@@ -23,8 +23,8 @@ import { buildModel, encodeModel, modelMetadata, nhwcToNchw, type ModelProto } f
 import {
   disposeNetwork,
   fillBatch,
-  loadDataset,
   networkFromTensors,
+  runTestSplit,
   selectBackend,
   testLogits,
 } from '@depthfold/train';
@@ -141,13 +141,14 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 
 // ---- inputs and models ----
 
-async function testImages(checkpoint: Checkpoint, count: number): Promise<Inputs> {
-  const { config, normalization, architecture } = checkpoint.info;
+async function testImages(checkpoint: Checkpoint, runDir: string, count: number): Promise<Inputs> {
+  const { normalization, architecture } = checkpoint.info;
   const { height, width, channels } = architecture.input;
-  const data = await loadDataset(config.dataset, config.data);
+  // The run's test images as it evaluated them (resized where it was; a folder run's recorded test files).
+  const { split } = await runTestSplit(checkpoint.info, runDir);
   const nhwc = new Float32Array(count * height * width * channels);
   fillBatch(
-    data.test,
+    split,
     Array.from({ length: count }, (_, i) => i),
     nhwc,
     normalization,
@@ -554,7 +555,7 @@ async function main(): Promise<void> {
   }
   const checkpoint = await loadTrained(options.checkpoint);
   const backend = await selectBackend('wasm');
-  const inputs = await testImages(checkpoint, BIG_BATCH);
+  const inputs = await testImages(checkpoint, dirname(options.checkpoint), BIG_BATCH);
 
   const { sessions, ops } = await depthfoldSessions(checkpoint);
   const tfjs = tfjsRunner(`tfjs ${backend.name} (trained network)`, checkpoint, inputs);

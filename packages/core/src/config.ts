@@ -1,6 +1,6 @@
 // The training configuration: one zod schema gives validation, defaults and the CLI's --help.
 import { z } from 'zod';
-import { DATASET_NAMES } from './labels.js';
+import { DATASET_NAMES, type DatasetName } from './labels.js';
 import { SURVIVAL_RULES } from './survival.js';
 import { CIFAR_SHORTCUTS, IMAGENET_STEMS } from './families/index.js';
 import { type Architecture, familyNames, networkNames, resolveArchitecture } from './family.js';
@@ -21,6 +21,34 @@ export const TRAIN_PRECISIONS = ['fp32', 'bf16', 'auto'] as const;
 /** A training precision. */
 export type TrainPrecision = (typeof TRAIN_PRECISIONS)[number];
 
+/** The dataset of a run made of the user's own images: `--dataset folder --data DIR`. */
+export const FOLDER_DATASET = 'folder';
+
+/** What `--dataset` takes: a built-in dataset, or a folder of images. */
+export const TRAIN_DATASETS = [...DATASET_NAMES, FOLDER_DATASET] as const;
+
+/** A `--dataset` value. */
+export type TrainDataset = DatasetName | typeof FOLDER_DATASET;
+
+/** A folder's input size where `--input-size` is not given. */
+export const FOLDER_DEFAULT_INPUT_SIZE = 64;
+
+/** Bytes of decoded images a run holds in memory by default (2 GiB); a larger dataset streams from the cache. */
+export const DEFAULT_MEMORY_BUDGET = 2 ** 31;
+
+/** A held-out amount: a count of images, or a fraction of them. */
+const heldOut = (description: string) =>
+  z
+    .number()
+    .min(0)
+    .refine((v) => Number.isInteger(v) || v < 1, 'a count (an integer) or a fraction in (0, 1)')
+    .describe(description);
+
+/** Per-channel values, comma-separated (one, or three for rgb). */
+const channelValues = z
+  .string()
+  .regex(/^[0-9.]+(,[0-9.]+){0,2}$/, 'one number per channel, comma-separated, e.g. 0.485,0.456,0.406');
+
 /** Validation, defaults and descriptions of every training option. */
 export const trainConfigSchema = z
   .object({
@@ -30,19 +58,33 @@ export const trainConfigSchema = z
       .default('resnet20-fashion-mnist')
       .describe('run name: the run directory and the exported model are named after it'),
     runDir: z.string().optional().describe('run directory (default: runs/<name>)'),
-    dataset: z.enum(DATASET_NAMES).default('fashion-mnist').describe('dataset to train on'),
+    dataset: z
+      .enum(TRAIN_DATASETS)
+      .default('fashion-mnist')
+      .describe(
+        'dataset to train on; folder: your own images in --data DIR, as DIR/<class>/* or DIR/{train,val,test}/<class>/* (labels: the class folder names, sorted; PNG, JPEG, WebP, GIF, TIFF by extension, other files ignored and counted)',
+      ),
     data: z
       .string()
       .optional()
-      .describe('dataset directory (default for fashion-mnist: /usr/share/datasets/fashion-mnist)'),
+      .describe(
+        'dataset directory (default for fashion-mnist: /usr/share/datasets/fashion-mnist; required for folder). A folder run records its file list in <run>/dataset.json and a resume trains on that list: a file changed or removed since keeps the pixels cached from it, and one whose entry is no longer cached stops the run naming it (or is skipped with --skip-bad-images); a new run lists the folder again and decodes changed files from their new bytes',
+      ),
     trainLimit: z.number().int().positive().optional().describe('train on a seeded random subset of this many images'),
-    testLimit: z.number().int().positive().optional().describe('evaluate on the first this many test images'),
-    validation: z
+    testLimit: z
       .number()
       .int()
-      .min(0)
-      .default(0)
-      .describe('hold out this many training images (a seeded choice) as a validation split, evaluated every epoch'),
+      .positive()
+      .optional()
+      .describe(
+        'evaluate on the first this many test images (folder: a seeded subset, its files being listed class by class)',
+      ),
+    validation: heldOut(
+      'hold out this many training images, or this fraction of them (a seeded choice; per class for folder, which takes val/ instead where it has one) as a validation split, evaluated every epoch',
+    ).default(0),
+    testSplit: heldOut(
+      'folder without test/: hold out this many images, or this fraction, per class by a seeded choice, as the test split (default 0.1)',
+    ).optional(),
     arch: z
       .string()
       .min(1)
@@ -82,7 +124,71 @@ export const trainConfigSchema = z
       .string()
       .regex(/^[1-9][0-9]*(x[1-9][0-9]*)?$/, 'a size H or HxW in pixels, e.g. 64 or 64x48')
       .optional()
-      .describe("the network's input size H or HxW (default: the dataset's own); images are resized to it"),
+      .describe(
+        `the network's input size H or HxW (default: the dataset's own; ${FOLDER_DEFAULT_INPUT_SIZE} for folder); images are resized to it`,
+      ),
+    channels: z
+      .number()
+      .int()
+      .refine((v) => v === 1 || v === 3, '1 (grey) or 3 (rgb)')
+      .optional()
+      .describe(
+        "folder: the input's channels, 1 (grey, BT.601 luma) or 3 (rgb; default); alpha is flattened onto black",
+      ),
+    resize: z
+      .enum(['shorter-side-crop', 'stretch'])
+      .optional()
+      .describe(
+        'folder: how an image becomes the input, in evaluation and in the model: shorter-side-crop (default; the side that limits is resized to input / crop-fraction and the centre cropped, as ImageNet evaluation) or stretch (both sides to the input); antialiased bilinear',
+      ),
+    cropFraction: z
+      .number()
+      .gt(0)
+      .max(1)
+      .optional()
+      .describe(
+        "folder, shorter-side-crop: the centre crop's share of the resized side (default 0.875, as 224 of 256)",
+      ),
+    randomResizedCrop: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0)
+      .describe(
+        "folder, augmentation: ImageNet's random resized crop of training images, a crop of area share in [S, 1] and aspect ratio in [3/4, 4/3] resized to the input with the same bilinear kernel, taken from the training images cached at twice the input size (centre crop of the input's aspect ratio); S = this (0: off, training images are preprocessed as in evaluation; ImageNet recipes: 0.08)",
+      ),
+    mean: channelValues
+      .optional()
+      .describe(
+        "normalisation: per-channel mean of pixel / 255, e.g. 0.485,0.456,0.406 (default: the training split's)",
+      ),
+    std: channelValues
+      .optional()
+      .describe("normalisation: per-channel standard deviation of pixel / 255 (default: the training split's)"),
+    cacheDir: z
+      .string()
+      .optional()
+      .describe(
+        'folder: where decoded images are cached, one file per image keyed by its path, size, mtime and the preprocessing, so that later epochs and runs decode nothing (default: $XDG_CACHE_HOME/depthfold/images, else ~/.cache/depthfold/images)',
+      ),
+    memoryBudget: z
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULT_MEMORY_BUDGET)
+      .describe('folder: bytes of decoded images held in memory; a dataset larger than this streams from the cache'),
+    decodeThreads: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe("folder: threads of the first pass's decoding (0: one per core)"),
+    skipBadImages: z
+      .boolean()
+      .default(false)
+      .describe(
+        'folder: skip images that cannot be decoded (corrupt, truncated, unsupported, over 100 megapixels), listing them in <run>/skipped-images.txt, instead of stopping at the first, named',
+      ),
     survivalRule: z
       .enum(SURVIVAL_RULES)
       .default('linear')
@@ -150,6 +256,17 @@ export const trainConfigSchema = z
       ),
   })
   .strict();
+
+/** The options of a config that only a folder dataset takes. */
+export const FOLDER_OPTIONS = [
+  'testSplit',
+  'channels',
+  'resize',
+  'cropFraction',
+  'randomResizedCrop',
+  'cacheDir',
+  'skipBadImages',
+] as const satisfies readonly (keyof TrainConfig)[];
 
 /** The options of a config that go to the network's family (undefined where not given). */
 export const ARCHITECTURE_OVERRIDES = [

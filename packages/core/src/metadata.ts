@@ -113,8 +113,15 @@ const labelsSchema = z
     });
   });
 
-/** Where the training images came from. */
-const datasetSchema = z.object({ name: z.string().min(1), trainExamples: z.number().int().min(0) });
+/**
+ * Where the training images came from: the dataset's name (`folder:<folder name>` for a folder of images), the images
+ * trained on and, where the run held some out, the validation images.
+ */
+const datasetSchema = z.object({
+  name: z.string().min(1),
+  trainExamples: z.number().int().min(0),
+  validationExamples: z.number().int().min(0).optional(),
+});
 
 /** The checkpoint a model was exported from. */
 const checkpointRefSchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), epoch: z.number().int().min(0) });

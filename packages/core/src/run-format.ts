@@ -9,6 +9,10 @@ export const RUN_FILES = Object.freeze({
   config: 'config.json',
   metrics: 'metrics.jsonl',
   checkpoint: 'checkpoint.safetensors',
+  /** A folder run's file list (the DatasetDescription of @depthfold/images): what it trains, validates and tests on. */
+  dataset: 'dataset.json',
+  /** A folder run's images skipped by --skip-bad-images, one `<path>: <reason>` line each. */
+  skippedImages: 'skipped-images.txt',
 } as const);
 
 // Every field but the epoch is optional: runs written before a field existed (gradMagnitude, workers) still read, a
@@ -32,6 +36,7 @@ export const metricsLineSchema = z.object({
   validationError: measured,
   seconds: measured,
   imagesPerSecond: measured,
+  dataWaitShare: measured,
   expectedDepth: measured,
   realisedDepth: measured,
   gradMagnitude: z.record(z.string(), z.number().nullable()).optional(),
@@ -60,6 +65,11 @@ export interface EpochMetrics {
   /** Wall time of the epoch's training steps (evaluation excluded). */
   seconds: number;
   imagesPerSecond: number;
+  /**
+   * The share of the training steps' wall time spent getting their batch ready: waiting for the loader (a read of the
+   * decode cache when streaming) and assembling it (crops, flips, normalisation), before the engine's step.
+   */
+  dataWaitShare: number;
   /** E[L'] = sum of p_l, and the mean number of blocks that actually ran per step. */
   expectedDepth: number;
   realisedDepth: number;
@@ -80,7 +90,7 @@ const writtenLinesAreReadable: (line: EpochMetrics) => MetricsLine = (line) => l
 void writtenLinesAreReadable;
 
 /** The fields of an epoch's metrics that measure the wall clock rather than the training state. */
-export const TIMING_FIELDS = ['seconds', 'imagesPerSecond'] as const;
+export const TIMING_FIELDS = ['seconds', 'imagesPerSecond', 'dataWaitShare'] as const;
 
 /** A name in {@link TIMING_FIELDS}. */
 export type TimingField = (typeof TIMING_FIELDS)[number];

@@ -28,6 +28,7 @@ const line = (epoch: number, validation?: { validationLoss: number; validationEr
   ...validation,
   seconds: 3.5,
   imagesPerSecond: 91.4,
+  dataWaitShare: 0.02,
   expectedDepth: 6.5,
   realisedDepth: 6.25,
   gradMagnitude: { stem: 1e-3, stage1: 2e-3 },
@@ -41,11 +42,13 @@ function withDir(body: (dir: string) => Promise<void>): Promise<void> {
   return body(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
-test('runPaths names the three files of RUN_FILES inside the directory', () => {
+test('runPaths names the files of RUN_FILES inside the directory', () => {
   assert.deepEqual(runPaths('runs/a'), {
     config: join('runs/a', RUN_FILES.config),
     metrics: join('runs/a', RUN_FILES.metrics),
     checkpoint: join('runs/a', RUN_FILES.checkpoint),
+    dataset: join('runs/a', RUN_FILES.dataset),
+    skippedImages: join('runs/a', RUN_FILES.skippedImages),
   });
 });
 
@@ -106,8 +109,8 @@ test('parseMetrics names the file and line of a line that is not JSON or not a m
   assert.throws(() => parseMetrics(JSON.stringify({ step: 1 }), 'm'), /epoch/);
 });
 
-test('withoutTimings drops seconds and imagesPerSecond only', () => {
-  const { seconds: _s, imagesPerSecond: _i, ...rest } = line(4);
+test('withoutTimings drops seconds, imagesPerSecond and dataWaitShare only', () => {
+  const { seconds: _s, imagesPerSecond: _i, dataWaitShare: _d, ...rest } = line(4);
   assert.deepEqual(withoutTimings(line(4)), rest);
 });
 

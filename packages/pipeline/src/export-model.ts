@@ -1,13 +1,13 @@
 // Export: checkpoint -> folded ONNX model, verified against the trained network before it is written (the file
 // appears only if the ONNX logits match tfjs within the tolerance and every top-1 agrees). `pnpm export` is a thin
 // CLI over exportModel(); tests call it directly and read the figures it returns.
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { type Checkpoint, createRng, deriveSeed, exactPreprocessing, parseWith, TRAIN_BACKENDS } from '@depthfold/core';
+import { type Checkpoint, createRng, deriveSeed, parseWith, TRAIN_BACKENDS } from '@depthfold/core';
 import { loadCheckpoint, runPaths } from '@depthfold/core/node';
 import { buildModel, encodeModel, modelMetadata, stampIntegrity } from '@depthfold/onnx';
 import { writeModelFile, writeTritonRepository } from '@depthfold/onnx/node';
-import { fillBatch, loadDataset, resizedDataset, selectBackend } from '@depthfold/train';
+import { fillBatch, runTestSplit, selectBackend } from '@depthfold/train';
 import { measureParity, type Parity } from './parity.js';
 
 /** The options of {@link exportModel}, as `pnpm export` takes them; one schema gives validation, defaults and --help. */
@@ -90,25 +90,27 @@ export class ParityError extends Error {
 }
 
 /**
- * The probe batch: the first test images of the run's dataset, preprocessed as training preprocessed them, or
- * seeded random pixels if the dataset is not at hand.
+ * The probe batch: the first test images of the run's dataset (a folder run's recorded test files, read from the
+ * decode cache), preprocessed as training preprocessed them, or seeded random pixels if the dataset is not at hand.
  */
-async function probeBatch(checkpoint: Checkpoint, count: number): Promise<{ pixels: Float32Array; source: string }> {
+async function probeBatch(
+  checkpoint: Checkpoint,
+  runDir: string,
+  count: number,
+): Promise<{ pixels: Float32Array; source: string }> {
   const { config, normalization, architecture } = checkpoint.info;
   const { height, width, channels } = architecture.input;
   try {
-    const loaded = await loadDataset(config.dataset, config.data);
-    const preprocessing = checkpoint.info.preprocessing ?? exactPreprocessing(channels);
-    const data = preprocessing.resize === 'exact' ? loaded : resizedDataset(loaded, { height, width }).dataset;
-    const n = Math.min(count, data.test.count);
+    const { split } = await runTestSplit(checkpoint.info, runDir);
+    const n = Math.min(count, split.count);
     const pixels = new Float32Array(n * height * width * channels);
     fillBatch(
-      data.test,
+      split,
       Array.from({ length: n }, (_, i) => i),
       pixels,
       normalization,
     );
-    return { pixels, source: `${n} ${config.dataset} test images` };
+    return { pixels, source: `${n} ${checkpoint.info.dataset.name} test images` };
   } catch (error) {
     const rng = createRng(deriveSeed(config.seed, 'probe'));
     const pixels = Float32Array.from({ length: count * height * width * channels }, () => (rng.next() - 0.5) * 4);
@@ -138,7 +140,8 @@ export async function exportModel(input: ExportOptions = {}): Promise<ExportResu
   const bytes = await stampIntegrity(encodeModel(buildModel(checkpoint, metadata, { folded })), out);
 
   const backend = await selectBackend(options.backend);
-  const probe = await probeBatch(checkpoint, options.probe);
+  const runDir = options.checkpoint === undefined ? options.run : dirname(options.checkpoint);
+  const probe = await probeBatch(checkpoint, runDir, options.probe);
   const parity = await measureParity(bytes, checkpoint, metadata, probe.pixels);
   if (!(parity.relativeDiff < options.tolerance) || parity.top1Agree !== parity.images) {
     throw new ParityError(parity, options.tolerance, out);

@@ -128,7 +128,8 @@ export function modelCardFigures(input: ModelCardInput): ModelCardFigures {
   const matrix = confusionMatrix(input.truth, input.predicted, labels.length);
   const correct = matrix.reduce((s, row, t) => s + row[t]!, 0);
   const trainedImages = metadata.dataset.trainExamples;
-  const validationImages = input.config.validation;
+  // Recorded by runs since validation could be a fraction; a count before.
+  const validationImages = metadata.dataset.validationExamples ?? input.config.validation;
   const { survivalProbs } = metadata.schedule;
   return {
     name: input.modelPath.replace(/^.*\//, '').replace(/\.onnx$/i, ''),

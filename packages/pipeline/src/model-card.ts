@@ -85,8 +85,12 @@ export function epochPlanText(plan: EpochPlan): string {
 }
 
 /** The augmentations of a training config, as the card's Data section names them. */
-export function augmentationText(config: Pick<TrainConfig, 'padCrop' | 'flip' | 'randomErasing'>): string {
+export function augmentationText(
+  config: Pick<TrainConfig, 'padCrop' | 'flip' | 'randomErasing'> & Partial<Pick<TrainConfig, 'randomResizedCrop'>>,
+): string {
+  const rrc = config.randomResizedCrop ?? 0;
   const parts = [
+    ...(rrc > 0 ? [`random resized crop (area share ${rrc}–1, aspect ratio 3/4–4/3)`] : []),
     ...(config.padCrop > 0 ? [`random crop after ${config.padCrop}-pixel zero padding`] : []),
     ...(config.flip ? ['random horizontal flip'] : []),
     ...(config.randomErasing > 0

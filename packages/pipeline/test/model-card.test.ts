@@ -44,6 +44,10 @@ test('augmentationText names every augmentation the run used, random erasing wit
     'Augmentation: random crop after 2-pixel zero padding.',
   );
   assert.equal(augmentationText({ padCrop: 0, flip: false, randomErasing: 0 }), 'No augmentation.');
+  assert.equal(
+    augmentationText({ padCrop: 0, flip: true, randomErasing: 0, randomResizedCrop: 0.08 }),
+    'Augmentation: random resized crop (area share 0.08–1, aspect ratio 3/4–4/3), random horizontal flip.',
+  );
 });
 
 test('trainCommandOf names --run-dir where the run is not in runs/<name>, and parses back to the config', () => {

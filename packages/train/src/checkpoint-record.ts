@@ -23,7 +23,8 @@ export interface CheckpointRecord {
   labels: readonly string[];
   probs: number[];
   normalization: Normalization;
-  trainExamples: number;
+  /** The dataset's recorded name, the images trained on and those held out for validation (if any). */
+  dataset: CheckpointInfo['dataset'];
   /** The epoch's metrics line; its `epoch` is the number of epochs done. */
   line: EpochMetrics;
   /** The tfjs backend the epoch ran on. */
@@ -56,7 +57,7 @@ export function checkpointInfo(record: CheckpointRecord): CheckpointInfo {
     schedule: { rule: config.survivalRule, survivalProb: config.survivalProb, survivalProbs: probs },
     normalization: record.normalization,
     labels: [...record.labels],
-    dataset: { name: config.dataset, trainExamples: record.trainExamples },
+    dataset: { ...record.dataset },
     ...(record.preprocessing ? { preprocessing: record.preprocessing } : {}),
     epoch: line.epoch,
     step: line.step,

@@ -6,30 +6,26 @@ import {
   type EpochPlan,
   type MetricsLine,
   type Normalization,
-  type Preprocessing,
   type TrainConfig,
 } from '@depthfold/core';
 import { saveCheckpoint, writeMetrics, type RunPaths } from '@depthfold/core/node';
 import type { BackendChoice } from './backend.js';
 import { checkpointInfo } from './checkpoint-record.js';
-import type { Dataset } from './data/index.js';
+import type { RunData } from './data/run-data.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import type { LrSchedule } from './lr-schedule.js';
 import type { TrainEngine } from './parallel/engine.js';
 import { commitWrite, type TrainHooks } from './train-hooks.js';
 import { trainEpoch, type EpochRun } from './train-epoch.js';
-import type { RunSplits } from './training-split.js';
 
 /** What a run trains with: its engine, data and model settings, where it writes, and where it starts. */
 export interface RunContext {
   engine: TrainEngine;
   config: TrainConfig;
-  dataset: Dataset;
-  splits: RunSplits;
+  /** The splits, labels and preprocessing (recorded where it is not `exact`). */
+  data: RunData;
   /** The network's architecture record, as checkpoints store it. */
   architecture: Architecture;
-  /** How the dataset's images became the network's input (recorded where it is not `exact`). */
-  preprocessing: Preprocessing | undefined;
   probs: number[];
   normalization: Normalization;
   backend: BackendChoice;
@@ -69,6 +65,7 @@ function epochMetrics(
     ...(validation ? { validationLoss: validation.loss, validationError: validation.error } : {}),
     seconds: run.seconds,
     imagesPerSecond: (run.steps * batchSize) / run.seconds,
+    dataWaitShare: run.dataSeconds / run.seconds,
     expectedDepth: expectedDepth(ctx.probs),
     realisedDepth: run.blocksRun / run.steps,
     gradMagnitude: run.gradMagnitude,
@@ -80,32 +77,35 @@ function epochMetrics(
 
 /** Trains `ctx`'s run from its start epoch to `config.epochs`, committing each epoch to the run directory. */
 export async function runEpochs(ctx: RunContext): Promise<void> {
-  const { engine, config, dataset, splits, probs, normalization, paths, hooks, metrics } = ctx;
+  const { engine, config, data, probs, normalization, paths, hooks, metrics } = ctx;
   const schedule: LrSchedule = {
     kind: config.lrSchedule,
     peak: config.learningRate,
     warmupEpochs: config.warmupEpochs,
     epochs: config.epochs,
   };
-  const trainIdx = splits.train;
   let step = ctx.startStep;
   for (let epoch = ctx.startEpoch; epoch < config.epochs; epoch++) {
-    const run = await trainEpoch({ engine, config, dataset, trainIdx, normalization, probs, schedule, hooks }, epoch);
+    const run = await trainEpoch({ engine, config, data, normalization, probs, schedule, hooks }, epoch);
     step += run.steps;
-    const test = await evaluate(engine, dataset.test, splits.test, probs, normalization, config.evalBatchSize);
-    const validation = splits.validation.length
-      ? await evaluate(engine, dataset.train, splits.validation, probs, normalization, config.evalBatchSize)
+    const test = await evaluate(engine, data.test, probs, normalization, config.evalBatchSize);
+    const validation = data.validation
+      ? await evaluate(engine, data.validation, probs, normalization, config.evalBatchSize)
       : undefined;
     const line = epochMetrics(ctx, epoch, step, run, test, validation);
     metrics.push(line);
     const info = checkpointInfo({
       config,
       architecture: ctx.architecture,
-      preprocessing: ctx.preprocessing,
-      labels: dataset.labels,
+      preprocessing: data.preprocessing,
+      labels: data.labels,
       probs,
       normalization,
-      trainExamples: trainIdx.length,
+      dataset: {
+        name: data.name,
+        trainExamples: data.train.indices.length,
+        ...(data.validation ? { validationExamples: data.validation.indices.length } : {}),
+      },
       line,
       backend: ctx.backend.name,
       precision: ctx.backend.precision,

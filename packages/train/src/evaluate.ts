@@ -1,6 +1,7 @@
 // Test-time evaluation: the full-depth network with each branch scaled by p_l (see forward.ts).
 import * as tf from '@tensorflow/tfjs-core';
-import { fillBatch, fillLabels, type Split } from './data/index.js';
+import { fillBatch, fillLabels } from './data/index.js';
+import type { SplitSelection } from './data/run-data.js';
 import type { NamedTensor, Normalization, Topology } from '@depthfold/core';
 import { forward } from './forward.js';
 import type { TrainEngine } from './parallel/engine.js';
@@ -13,25 +14,24 @@ export interface Evaluation {
   examples: number;
 }
 
-/** Evaluates in test mode, on `engine`, the images `subset` of `split`. */
+/** Evaluates in test mode, on `engine`, the images `selection.indices` of `selection.source`. */
 export async function evaluate(
   engine: TrainEngine,
-  split: Split,
-  subset: ArrayLike<number>,
+  selection: SplitSelection,
   survivalProbs: readonly number[],
   normalization: Normalization,
   batchSize: number,
 ): Promise<Evaluation> {
-  const count = subset.length;
-  const pixels = new Float32Array(batchSize * split.height * split.width * split.channels);
+  const { source, indices } = selection;
+  const count = indices.length;
+  const pixels = new Float32Array(batchSize * source.height * source.width * source.channels);
   const labels = new Int32Array(batchSize);
   let lossSum = 0;
   let correct = 0;
-  for (let start = 0; start < count; start += batchSize) {
-    const n = Math.min(batchSize, count - start);
-    const indices = Array.from({ length: n }, (_, i) => subset[start + i]!);
-    fillBatch(split, indices, pixels, normalization);
-    fillLabels(split, indices, labels);
+  for await (const batch of source.batches(indices, batchSize)) {
+    const n = batch.indices.length;
+    fillBatch(batch.split, batch.indices, pixels, normalization);
+    fillLabels(batch.split, batch.indices, labels);
     const r = await engine.evaluate({ pixels, labels, count: n }, survivalProbs);
     lossSum += r.lossSum;
     correct += r.correct;

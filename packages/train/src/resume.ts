@@ -1,13 +1,21 @@
 // What a resumed run trains with: its recorded settings, plus the few a user may change between sessions.
 import { DepthfoldInputError, type TrainConfig, type TrainConfigInput } from '@depthfold/core';
 
-/** Settings a resumed run may change: how long it trains, where it computes, where the data lies. */
+/**
+ * Settings a resumed run may change: how long it trains, where it computes, where the data lies and how it is read
+ * (a folder run trains on its recorded file list and cached pixels wherever they are read from; --skip-bad-images
+ * lets it go on without an image that can no longer be decoded, and lists it).
+ */
 export const RESUMABLE_SETTINGS = [
   'epochs',
   'backend',
   'workers',
   'threads',
   'data',
+  'cacheDir',
+  'memoryBudget',
+  'decodeThreads',
+  'skipBadImages',
 ] as const satisfies readonly (keyof TrainConfig)[];
 
 // Settings that name the run rather than describe it.

@@ -1,7 +1,9 @@
 // What a caller of train() sees of a run while it goes: progress, epochs, and every write boundary of its directory.
 import type { EpochMetrics, Topology, TrainConfig } from '@depthfold/core';
 import type { AtomicWriteOptions, RunPaths } from '@depthfold/core/node';
+import type { DecodeProgress } from '@depthfold/images/node';
 import type { BackendChoice } from './backend.js';
+import type { DecodePassReport } from './data/folder-data.js';
 
 /** Progress of one step, for progress bars. */
 export interface StepProgress {
@@ -33,6 +35,10 @@ export interface TrainHooks {
     /** The network being trained, at its input size. */
     topology: Topology;
   }): void;
+  /** Progress of a folder run's first pass, which decodes the images not yet in the cache (before the first epoch). */
+  onDecode?(progress: DecodeProgress): void;
+  /** A folder run's first pass is done: what it decoded, found in the cache and skipped, and how splits are read. */
+  onData?(report: DecodePassReport): void;
   onStep?(progress: StepProgress): void;
   onEpoch?(metrics: EpochMetrics): void;
   /**

@@ -10,7 +10,6 @@ import {
   DepthfoldInputError,
   deriveSeed,
   epochPlanOf,
-  parseInputSize,
   residualLayers,
   singleEpochPlan,
   survivalProbs,
@@ -22,16 +21,16 @@ import {
 } from '@depthfold/core';
 import { removeStaleRunTempFiles, writeFileAtomic, writeMetrics } from '@depthfold/core/node';
 import { selectBackend, type BackendChoice } from './backend.js';
-import { channelStats, loadDataset, resizedDataset } from './data/index.js';
+import { planRunData } from './data/run-data.js';
 import { runEpochs } from './epoch-loop.js';
 import { initialTensors } from './network.js';
+import { givenNormalization, runNormalization } from './normalization.js';
 import { openRun } from './open-run.js';
 import type { TrainEngine } from './parallel/engine.js';
 import { LocalEngine } from './parallel/local-engine.js';
 import { WorkerEngine } from './parallel/worker-engine.js';
 import { resumedMetrics } from './resumed-metrics.js';
 import { commitWrite, type TrainHooks } from './train-hooks.js';
-import { runSplits } from './training-split.js';
 
 /** What a finished run leaves. */
 export interface TrainResult {
@@ -101,6 +100,18 @@ function checkResumedPrecision(resumed: Checkpoint, precision: string): void {
   }
 }
 
+/** Throws unless a resumed run's labels are its checkpoint's (a folder's recorded classes, in order). */
+function checkResumedLabels(resumed: Checkpoint, labels: readonly string[]): void {
+  if (JSON.stringify(resumed.info.labels) !== JSON.stringify(labels)) {
+    throw new DepthfoldInputError(
+      'labels',
+      `the checkpoint's ${JSON.stringify(resumed.info.labels)}`,
+      labels,
+      'train --resume',
+    );
+  }
+}
+
 /** Trains a network as configured, writing config, metrics and checkpoints to the run directory. */
 export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Promise<TrainResult> {
   const { config, runDir, paths, resumed } = await openRun(input);
@@ -112,16 +123,17 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
     precision: config.precision,
   });
   if (resumed) checkResumedPrecision(resumed, backend.precision);
-  const loaded = await loadDataset(config.dataset, config.data);
-  const size = config.inputSize ? parseInputSize(config.inputSize) : { height: loaded.height, width: loaded.width };
-  const architecture = configArchitecture(config, { ...size, channels: loaded.channels }, loaded.numClasses);
+  const planned = await planRunData(config, paths, resumed !== undefined);
+  const architecture = configArchitecture(config, planned.input, planned.numClasses);
   const topology = topologyOf(architecture);
   if (resumed) checkResumedArchitecture(resumed, topology);
-  // A size other than the dataset's own resizes every image once, and the checkpoint records how.
-  const { dataset, preprocessing } = resizedDataset(loaded, size);
+  const given = givenNormalization(config, planned.input.channels);
+  // A folder's images are decoded here, once, into the cache (a built-in dataset at another size is resized once).
+  const data = await planned.load({ ...(hooks.onDecode ? { onDecodeProgress: hooks.onDecode } : {}) });
+  if (data.decode) hooks.onData?.(data.decode);
+  if (resumed) checkResumedLabels(resumed, data.labels);
   const probs = survivalProbs(config.survivalRule, residualLayers(topology).length, config.survivalProb);
-  const normalization = resumed?.info.normalization ?? channelStats(dataset.train);
-  const splits = runSplits(config, { train: dataset.train.count, test: dataset.test.count });
+  const normalization = resumed?.info.normalization ?? (await runNormalization(given, data.channelStats));
 
   const startEpoch = resumed?.info.epoch ?? 0;
   const epochPlan = resumed
@@ -150,10 +162,8 @@ export async function train(input: TrainConfigInput, hooks: TrainHooks = {}): Pr
     await runEpochs({
       engine,
       config,
-      dataset,
-      splits,
+      data,
       architecture,
-      preprocessing,
       probs,
       normalization,
       backend,

@@ -34,11 +34,14 @@ export function splitTrainingSet(count: number, validation: number, trainLimit: 
 }
 
 /**
- * The splits `config` trains with on a dataset of `counts` images: {@link splitTrainingSet} of its training images,
+ * The splits `config` trains with on a dataset of `counts` images: {@link splitTrainingSet} of its training images
+ * (`validation` a count, or a fraction of them),
  * and the first `testLimit` test images (all without a limit). Throws if a batch is larger than the training images.
  */
 export function runSplits(config: TrainConfig, counts: { train: number; test: number }): RunSplits {
-  const { train, validation } = splitTrainingSet(counts.train, config.validation, config.trainLimit, config.seed);
+  // A fraction of the training images, rounded half up (as a folder's split rounds it).
+  const held = config.validation < 1 ? Math.round(config.validation * counts.train) : config.validation;
+  const { train, validation } = splitTrainingSet(counts.train, held, config.trainLimit, config.seed);
   const test = Uint32Array.from({ length: Math.min(config.testLimit ?? Infinity, counts.test) }, (_, i) => i);
   if (train.length < config.batchSize) {
     throw new Error(`train: batchSize ${config.batchSize} is larger than the ${train.length} training images`);

@@ -36,6 +36,7 @@ const line: EpochMetrics = {
   validationError: 0.4,
   seconds: 12.5,
   imagesPerSecond: 160,
+  dataWaitShare: 0.01,
   expectedDepth: 2,
   realisedDepth: 2.1,
   gradMagnitude: { conv: 0.01 },
@@ -55,7 +56,7 @@ const info = checkpointInfo({
   labels: DATASET_LABELS['fashion-mnist'],
   probs,
   normalization,
-  trainExamples: 640,
+  dataset: { name: 'fashion-mnist', trainExamples: 640 },
   line,
   backend: 'wasm',
   precision: 'bf16',
@@ -85,7 +86,7 @@ test("the epoch, steps and figures are the epoch's line, which it carries withou
     backend: 'wasm',
     precision: 'bf16',
   });
-  const { seconds: _seconds, imagesPerSecond: _rate, ...untimed } = line;
+  const { seconds: _seconds, imagesPerSecond: _rate, dataWaitShare: _wait, ...untimed } = line;
   assert.deepEqual(info.epochMetrics, untimed);
 });
 

@@ -4,7 +4,14 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRng, trainConfigSchema } from '@depthfold/core';
 import { helpText } from '@depthfold/core/node';
-import { RANDOM_ERASING, erasingRectangle, fillBatch, type Augment, type Split } from '../src/data/index.js';
+import {
+  RANDOM_ERASING,
+  erasingRectangle,
+  fillBatch,
+  memorySource,
+  type Augment,
+  type Split,
+} from '../src/data/index.js';
 import { evaluate } from '../src/evaluate.js';
 import type { TrainEngine } from '../src/parallel/engine.js';
 
@@ -189,7 +196,7 @@ describe('random erasing', () => {
         return { lossSum: 0, correct: batch.count };
       },
     } as unknown as TrainEngine;
-    await evaluate(engine, split, indices, [1], { mean, std }, 16);
+    await evaluate(engine, { source: memorySource(split), indices: Uint32Array.from(indices) }, [1], { mean, std }, 16);
     const expected = new Float32Array(size);
     fillBatch(split, indices, expected, { mean, std });
     const got = new Float32Array(size);

@@ -12,6 +12,10 @@ export interface RunPaths {
   config: string;
   metrics: string;
   checkpoint: string;
+  /** A folder run's file list. */
+  dataset: string;
+  /** A folder run's skipped images (with --skip-bad-images). */
+  skippedImages: string;
 }
 
 /** Where a run named `name` lives unless its config says otherwise (`runDir`): `runs/<name>`. */
@@ -25,6 +29,8 @@ export function runPaths(runDir: string): RunPaths {
     config: join(runDir, RUN_FILES.config),
     metrics: join(runDir, RUN_FILES.metrics),
     checkpoint: join(runDir, RUN_FILES.checkpoint),
+    dataset: join(runDir, RUN_FILES.dataset),
+    skippedImages: join(runDir, RUN_FILES.skippedImages),
   };
 }
 

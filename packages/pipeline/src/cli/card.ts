@@ -20,7 +20,7 @@ import {
 import { load } from '@depthfold/infer/node';
 import { readModelMetadata } from '@depthfold/onnx';
 import { loadRun } from '@depthfold/report';
-import { fillBatch, loadDataset, selectBackend } from '@depthfold/train';
+import { fillBatch, runTestSplit, selectBackend } from '@depthfold/train';
 import { modelCardMarkdown, trainCommandOf } from '../model-card.js';
 import { measureParity } from '../parity.js';
 
@@ -92,13 +92,13 @@ async function main(): Promise<void> {
   }
   const run = await loadRun(runDir);
   const config = checkpoint.info.config;
-  const data = await loadDataset(config.dataset, config.data);
-  const test = data.test;
+  // The whole test split as the run evaluated it: a built-in dataset's, or a folder run's recorded test files.
+  const { split: test, source } = await runTestSplit(checkpoint.info, runDir);
   const size = test.height * test.width * test.channels;
 
   // Accuracy as users get it: raw pixels through @depthfold/infer, which normalises with the model's own statistics.
   const classifier = await load(bytes, { device: 'cpu' });
-  const predicted = new Uint8Array(test.count);
+  const predicted = new Int32Array(test.count);
   try {
     for (let start = 0; start < test.count; start += BATCH) {
       const count = Math.min(BATCH, test.count - start);
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   } finally {
     await classifier.dispose();
   }
-  log.info(`card: ${test.count} test images classified by ONNX Runtime (${classifier.info.provider})`);
+  log.info(`card: ${source} classified by ONNX Runtime (${classifier.info.provider})`);
 
   const backend = await selectBackend('auto');
   const pixels = new Float32Array(test.count * size);

@@ -3,13 +3,18 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { trainConfigSchema } from '@depthfold/core';
 import { helpText, parseCommandLine, processLogger as log, runCommand } from '@depthfold/core/node';
-import type { StepProgress } from '../train-hooks.js';
+import type { DecodeProgress } from '@depthfold/images/node';
+import type { DecodePassReport } from '../data/folder-data.js';
+import type { StepProgress, TrainHooks } from '../train-hooks.js';
 import { train } from '../trainer.js';
 
 const SUMMARY =
   'Trains a residual network with stochastic depth (Huang et al. 2016): the CIFAR ResNets (resnet20 ... resnet1202)\n' +
-  'or the ImageNet ResNets (resnet18 ... resnet152), on Fashion-MNIST (default), MNIST or CIFAR at any input size, and\n' +
-  'writes runs/<name>/{config.json,metrics.jsonl,checkpoint.safetensors}. Then `pnpm export` writes models/<name>.onnx.';
+  'or the ImageNet ResNets (resnet18 ... resnet152), on Fashion-MNIST (default), MNIST, CIFAR or a folder of your own\n' +
+  'images (--dataset folder --data DIR) at any input size, and writes runs/<name>/{config.json,metrics.jsonl,\n' +
+  'checkpoint.safetensors} (and dataset.json, the file list of a folder run). Then `pnpm export` writes\n' +
+  'models/<name>.onnx. A folder run first decodes every image not yet in the decode cache, on every core; later\n' +
+  'epochs and runs read the cache.';
 
 function progressReporter(): { step(p: StepProgress): void; stop(): void } {
   if (!process.stdout.isTTY) {
@@ -50,6 +55,62 @@ function progressReporter(): { step(p: StepProgress): void; stop(): void } {
   };
 }
 
+/** The first pass's progress: a bar on a terminal, a few lines in a log. */
+function decodeReporter(): { progress(p: DecodeProgress): void; stop(): void } {
+  if (!process.stdout.isTTY) {
+    let last = -1;
+    return {
+      progress(p) {
+        const tenth = Math.floor((10 * p.done) / Math.max(1, p.total));
+        if (tenth !== last && p.decoded > 0) {
+          last = tenth;
+          log.info(`decode ${p.done}/${p.total} (${p.cached} cached) ${p.imagesPerSecond.toFixed(0)} images/s`);
+        }
+      },
+      stop() {},
+    };
+  }
+  const bar = new SingleBar(
+    {
+      format: 'decode [{bar}] {value}/{total} images, {cached} cached, {bad} bad, {speed} images/s eta {eta_formatted}',
+    },
+    Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    progress(p) {
+      const values = { cached: p.cached, bad: p.bad, speed: p.imagesPerSecond.toFixed(0) };
+      if (!started) {
+        bar.start(p.total, p.done, values);
+        started = true;
+      }
+      bar.update(p.done, values);
+    },
+    stop: () => {
+      if (started) bar.stop();
+      started = false;
+    },
+  };
+}
+
+function dataLines(r: DecodePassReport): string[] {
+  const modes = Object.entries(r.modes)
+    .map(([split, mode]) => `${split} ${mode === 'memory' ? 'in memory' : 'streamed'}`)
+    .join(', ');
+  return [
+    `data: ${r.images} images (${r.ignored} other files ignored); ${r.decoded} decoded` +
+      (r.decoded > 0
+        ? ` in ${r.seconds.toFixed(1)} s, ${r.imagesPerSecond.toFixed(0)} images/s on ${r.threads} threads`
+        : '') +
+      `, ${r.cached} from the cache (${r.cacheFolders.join(', ')}); ${modes}; ready in ${r.readySeconds.toFixed(1)} s`,
+    ...(r.skipped.length > 0
+      ? [
+          `skipped ${r.skipped.length} image${r.skipped.length === 1 ? '' : 's'} that cannot be decoded: listed in ${r.skippedList}`,
+        ]
+      : []),
+  ];
+}
+
 async function main(): Promise<void> {
   const options = parseCommandLine(process.argv.slice(2), trainConfigSchema);
   if (options === 'help') {
@@ -57,7 +118,13 @@ async function main(): Promise<void> {
     return;
   }
   const progress = progressReporter();
-  const result = await train(options, {
+  const decoding = decodeReporter();
+  const hooks: TrainHooks = {
+    onDecode: (p) => decoding.progress(p),
+    onData(report) {
+      decoding.stop();
+      for (const line of dataLines(report)) log.info(line);
+    },
     onStart({ backend, workers, runDir, resumedFromEpoch, config, topology }) {
       log.info(
         `backend: ${backend.name} (${backend.option}), ${workers} worker thread${workers > 1 ? 's' : ''}${backend.detail ? `; ${backend.detail}` : ''}`,
@@ -74,11 +141,15 @@ async function main(): Promise<void> {
       log.info(
         `epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)} error ${(100 * m.trainError).toFixed(2)}% | ` +
           `test loss ${m.testLoss.toFixed(4)} error ${(100 * m.testError).toFixed(2)}% (${m.testExamples} images) | ` +
-          `${m.imagesPerSecond.toFixed(1)} img/s, depth ${m.realisedDepth.toFixed(2)} of E=${m.expectedDepth.toFixed(2)}`,
+          `${m.imagesPerSecond.toFixed(1)} img/s, data wait ${(100 * m.dataWaitShare).toFixed(1)}%, depth ${m.realisedDepth.toFixed(2)} of E=${m.expectedDepth.toFixed(2)}`,
       );
     },
+  };
+  // A run stopped by an error (a bad image names itself in one line) leaves no bar running over its message.
+  const result = await train(options, hooks).finally(() => {
+    decoding.stop();
+    progress.stop();
   });
-  progress.stop();
   log.info(`checkpoint: ${result.checkpointPath}`);
   log.info(`next: pnpm export --run ${result.runDir}`);
 }

@@ -255,33 +255,55 @@ export function fillLabels(split: Split, indices: ArrayLike<number>, out: Int32A
 }
 
 /**
+ * Per-channel 256-bin histograms of pixel values, summed image by image: the exact integer sums that
+ * {@link channelStats} reduces to a mean and a standard deviation, for images that arrive in batches.
+ */
+export class ChannelHistogram {
+  private readonly counts: Float64Array;
+
+  constructor(readonly channels: number) {
+    this.counts = new Float64Array(channels * 256);
+  }
+
+  /** Adds HWC pixels of this many channels (any number of whole pixels). */
+  add(images: Uint8Array): void {
+    const C = this.channels;
+    const counts = this.counts;
+    for (let k = 0; k < images.length; k++) counts[(k % C) * 256 + images[k]!]!++;
+  }
+
+  /** The mean and (population) standard deviation of pixel/255 per channel of everything added. */
+  stats(): ChannelStats {
+    const mean: number[] = [];
+    const std: number[] = [];
+    for (let c = 0; c < this.channels; c++) {
+      let n = 0;
+      let sum = 0;
+      let sumSquares = 0;
+      for (let v = 0; v < 256; v++) {
+        const h = this.counts[c * 256 + v]!;
+        n += h;
+        sum += h * v;
+        sumSquares += h * v * v;
+      }
+      const m = sum / n;
+      // Clamp: rounding can make the variance of a constant channel a hair below zero.
+      const variance = Math.max(0, sumSquares / n - m * m);
+      mean.push(m / 255);
+      std.push(Math.sqrt(variance) / 255);
+    }
+    return { mean, std };
+  }
+}
+
+/**
  * The per-channel mean and (population) standard deviation of pixel/255 over a whole split: the constants
  * {@link fillBatch} normalises with. Computed from 256-bin histograms, so the sums are exact integers.
  *
  * @param split - the images, usually the training split.
  */
 export function channelStats(split: Split): ChannelStats {
-  const C = split.channels;
-  const histogram = new Float64Array(C * 256);
-  const { images } = split;
-  for (let k = 0; k < images.length; k++) histogram[(k % C) * 256 + images[k]!]!++;
-  const mean: number[] = [];
-  const std: number[] = [];
-  for (let c = 0; c < C; c++) {
-    let n = 0;
-    let sum = 0;
-    let sumSquares = 0;
-    for (let v = 0; v < 256; v++) {
-      const h = histogram[c * 256 + v]!;
-      n += h;
-      sum += h * v;
-      sumSquares += h * v * v;
-    }
-    const m = sum / n;
-    // Clamp: rounding can make the variance of a constant channel a hair below zero.
-    const variance = Math.max(0, sumSquares / n - m * m);
-    mean.push(m / 255);
-    std.push(Math.sqrt(variance) / 255);
-  }
-  return { mean, std };
+  const histogram = new ChannelHistogram(split.channels);
+  histogram.add(split.images);
+  return histogram.stats();
 }

@@ -20,8 +20,8 @@ export const DEFAULT_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export interface Split {
   /** `count * height * width * channels` bytes, each image HWC (channels interleaved), images back to back. */
   images: Uint8Array;
-  /** One class index per image, below the dataset's `numClasses`. */
-  labels: Uint8Array;
+  /** One class index per image, below the dataset's `numClasses` (int32 where a folder has more than 256 classes). */
+  labels: Uint8Array | Int32Array;
   /** The number of images. */
   count: number;
   /** Image height in pixels. */

@@ -22,11 +22,41 @@ export {
   type Split,
 } from './datasets.js';
 export { resizedDataset, type ResizedDataset } from './resize.js';
+export { type BatchSource, type SourceBatch, loaderSource, memorySource } from './batch-source.js';
+export {
+  DEFAULT_TEST_SPLIT,
+  folderFiles,
+  withoutBadImages,
+  writeSkippedImages,
+  type FolderFiles,
+} from './folder-files.js';
+export {
+  DEFAULT_CROP_FRACTION,
+  RANDOM_RESIZED_CROP_SOURCE_SCALE,
+  defaultCacheDir,
+  loadFolderData,
+  planFolderData,
+  type DecodePassReport,
+  type FolderData,
+  type FolderPlan,
+  type FolderRunFiles,
+  type LoadFolderOptions,
+} from './folder-data.js';
+export { randomResizedCropBatch } from './random-resized-crop-batch.js';
+export {
+  planRunData,
+  type LoadRunDataOptions,
+  type PlannedRunData,
+  type RunData,
+  type SplitSelection,
+} from './run-data.js';
+export { runTestSplit, type RunTestSplit } from './run-test-split.js';
 export {
   shuffledOrder,
   fillBatch,
   fillLabels,
   channelStats,
+  ChannelHistogram,
   erasingRectangle,
   RANDOM_ERASING,
   type ChannelStats,

@@ -56,16 +56,19 @@ export class Replica {
   /** Summed loss and correct count of a batch in test mode. */
   async evaluate(batch: Batch, survivalProbs: readonly number[]): Promise<{ lossSum: number; correct: number }> {
     const [x, y] = this.tensors(batch);
+    // Per image, summed here: a reduction of a batch of one to a scalar is refused by oneDNN (same-size reduction).
     const [loss, hits] = tf.tidy(() => {
       const { logits } = forward(this.net, x, { training: false, survivalProbs });
       const oneHot = tf.oneHot(y, this.net.topology.numClasses);
       return [
-        tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, undefined, tf.Reduction.SUM),
-        tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')),
+        tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, undefined, tf.Reduction.NONE),
+        tf.equal(tf.argMax(logits, 1), y),
       ];
     });
-    const lossSum = (await loss.data())[0]!;
-    const correct = (await hits.data())[0]!;
+    let lossSum = 0;
+    for (const v of await loss.data()) lossSum += v;
+    let correct = 0;
+    for (const v of await hits.data()) correct += v;
     tf.dispose([x, y, loss, hits]);
     return { lossSum, correct };
   }

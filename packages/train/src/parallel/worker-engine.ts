@@ -146,13 +146,18 @@ export class WorkerEngine implements TrainEngine {
 
   async evaluate(batch: Batch, survivalProbs: readonly number[]): Promise<{ lossSum: number; correct: number }> {
     const parts = shards(batch.count, this.threads.length);
+    // A batch smaller than the pool (an evaluation's last) leaves some workers without an image: they are not asked.
     const results = await Promise.all(
-      this.threads.map((w, r) =>
-        this.request<{ lossSum: number; correct: number }>(w, {
-          kind: 'evaluate',
-          shard: slice(batch, parts[r]!, this.imageSize),
-          survivalProbs,
-        }),
+      this.threads.flatMap((w, r) =>
+        parts[r]![1] > parts[r]![0]
+          ? [
+              this.request<{ lossSum: number; correct: number }>(w, {
+                kind: 'evaluate',
+                shard: slice(batch, parts[r]!, this.imageSize),
+                survivalProbs,
+              }),
+            ]
+          : [],
       ),
     );
     return { lossSum: results.reduce((s, x) => s + x.lossSum, 0), correct: results.reduce((s, x) => s + x.correct, 0) };
