@@ -161,7 +161,7 @@ test('a family registered in a test alone trains, folds, exports, and runs where
     `);
     assert.equal(
       got,
-      'toy-plain, depth 3, stochastic depth (linear decay to p_L = 0.5), trained on Fashion-MNIST; 4 classes, 12x12 input.',
+      'toy-plain, depth 3, stochastic depth (linear decay to p_L = 0.5), trained on Fashion-MNIST; 4 classes, 12x12 grey input.',
     );
   });
 });
