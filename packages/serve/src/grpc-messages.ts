@@ -1,12 +1,13 @@
 // The gRPC service's messages (proto/grpc_predict_v2.proto, as @grpc/proto-loader decodes them with keepCase,
 // longs as numbers and oneofs named) and their conversion to and from the REST side's request and reply, so
 // that gRPC goes through the same checks against the model as HTTP: raw_input_contents become binary tensor data,
-// typed contents become JSON data. Protobuf has already typed every field, so the REST schema's pass is skipped.
+// typed contents become JSON data (a BYTES input's `bytes_contents`, one image per element, become its elements as
+// they are: no base64 here). Protobuf has already typed every field, so the REST schema's pass is skipped.
 import { DepthfoldInputError } from '@depthfold/core';
 import {
-  type DecodedRequest,
   decodeTypedInferRequest,
   outputTensors,
+  type ParsedRequest,
   type TypedInferRequest,
   tensorBytes,
 } from './infer-request.js';
@@ -65,6 +66,7 @@ const CONTEXT = 'inference request';
 const CONTENTS_FIELD: Readonly<Record<string, keyof InferTensorContents>> = {
   FP32: 'fp32_contents',
   UINT8: 'uint_contents',
+  BYTES: 'bytes_contents',
 };
 
 /** A protobuf parameter map as the REST side's parameters; undefined when it is empty. */
@@ -80,10 +82,11 @@ export function parametersOf(map: Record<string, InferParameter> | undefined): P
 }
 
 /**
- * A ModelInferRequest checked against the model, through the same decoding as a REST request.
+ * A ModelInferRequest checked against the model, through the same decoding as a REST request; a BYTES input's
+ * images are decoded afterwards, by `prepareRequest`.
  * @throws DepthfoldInputError naming the field (INVALID_ARGUMENT).
  */
-export function decodeGrpcInferRequest(message: ModelInferRequest, spec: ModelSpec): DecodedRequest {
+export function decodeGrpcInferRequest(message: ModelInferRequest, spec: ModelSpec): ParsedRequest {
   const raw = message.raw_input_contents ?? [];
   if (raw.length > 0 && raw.length !== message.inputs.length) {
     throw new DepthfoldInputError(
@@ -123,7 +126,7 @@ export function decodeGrpcInferRequest(message: ModelInferRequest, spec: ModelSp
     return {
       ...base,
       ...(parameters ? { parameters } : {}),
-      data: field ? ((contents?.[field] as number[] | undefined) ?? []) : [],
+      data: field ? ((contents?.[field] as unknown[] | undefined) ?? []) : [],
     };
   });
   const outputs = message.outputs.map((o) => {
@@ -148,7 +151,7 @@ export function decodeGrpcInferRequest(message: ModelInferRequest, spec: ModelSp
 /** The ModelInferResponse of a request whose batch gave `logits`: every output in raw_output_contents, as Triton answers. */
 export function encodeGrpcInferResponse(
   spec: ModelSpec,
-  request: DecodedRequest,
+  request: ParsedRequest,
   logits: Float32Array,
 ): ModelInferResponse {
   const tensors = outputTensors(spec, request, logits);

@@ -23,7 +23,8 @@ import {
   type ModelInferRequest,
   parametersOf,
 } from './grpc-messages.js';
-import { assertFiniteLogits } from './infer-request.js';
+import type { ImageDecoder } from './image-decoder.js';
+import { assertFiniteLogits, prepareRequest } from './infer-request.js';
 import { checkControlParameters, type ModelRepository } from './model-repository.js';
 import type { ServerMetadata } from './protocol.js';
 import type { StatTarget } from './statistics.js';
@@ -41,6 +42,8 @@ export interface GrpcOptions {
   readonly serverMetadata: ServerMetadata;
   /** True once the server is shutting down: new calls get UNAVAILABLE. */
   readonly draining: () => boolean;
+  /** Decodes the images of BYTES inputs (the REST side's, shared). */
+  readonly images: ImageDecoder;
 }
 
 /** A running gRPC service. */
@@ -143,7 +146,7 @@ export async function startGrpcService(repository: ModelRepository, options: Grp
         try {
           const model = lease.model;
           if (!model.ready) throw notReadyError(model.spec.name);
-          const request = decodeGrpcInferRequest(r, model.spec);
+          const request = await prepareRequest(decodeGrpcInferRequest(r, model.spec), model.spec, options.images);
           const logits = await model.infer(request.input, request.rows);
           assertFiniteLogits(logits, model.spec.labels.length);
           const reply = encodeGrpcInferResponse(model.spec, request, logits);

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { parseWith } from '@depthfold/core';
 import { HEADER_LENGTH_HEADER, splitBinaryBody } from './binary-data.js';
 import { notReadyError, outcomeOf, replyOf, shuttingDownError } from './errors.js';
-import { assertFiniteLogits, decodeInferRequest, encodeInferReply } from './infer-request.js';
+import type { ImageDecoder } from './image-decoder.js';
+import { assertFiniteLogits, decodeInferRequest, encodeInferReply, prepareRequest } from './infer-request.js';
 import { parseJsonBody } from './json-body.js';
 import { checkControlParameters, type ModelRepository } from './model-repository.js';
 import { parametersSchema, type ServerMetadata } from './protocol.js';
@@ -28,6 +29,8 @@ export interface HandlerContext {
   readonly bodyTimeoutMs: number;
   /** How much of a refused request's body is read and thrown away so that the client sees the reply. */
   readonly maxDiscardBytes: number;
+  /** Decodes the images of BYTES inputs. */
+  readonly images: ImageDecoder;
 }
 
 type Headers = Readonly<Record<string, string | number>>;
@@ -178,7 +181,7 @@ async function inferRequest(
   const headerLength = req.headers[HEADER_LENGTH_HEADER.toLowerCase()];
   const parts = headerLength === undefined ? undefined : splitBinaryBody(body, headerLength);
   const json = parseJsonBody(parts ? parts.header : body, parts ? 'inference header' : 'request body');
-  const request = decodeInferRequest(json, spec, parts?.binary);
+  const request = await prepareRequest(decodeInferRequest(json, spec, parts?.binary), spec, context.images);
   const logits = await model.infer(request.input, request.rows);
   assertFiniteLogits(logits, spec.labels.length);
   const reply = encodeInferReply(spec, request, logits);

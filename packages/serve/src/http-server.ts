@@ -8,6 +8,7 @@ import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { DepthfoldInputError } from '@depthfold/core';
 import { startGrpcService, type GrpcService } from './grpc-server.js';
 import { requestHandler } from './http-handler.js';
+import { IMAGE_DECODER_DEFAULTS, ImageDecoder } from './image-decoder.js';
 import { ModelRepository } from './model-repository.js';
 import { EXTENSIONS, type ServerMetadata } from './protocol.js';
 import { RequestTracker } from './request-tracker.js';
@@ -36,6 +37,13 @@ export interface ServerOptions {
   keepAliveTimeoutMs?: number;
   /** Also serve the KServe V2 gRPC service on this port (0 picks a free one) of `host`; default: no gRPC. */
   grpcPort?: number;
+  /**
+   * Threads decoding the images of BYTES inputs, each one image at a time, shared by every model and both protocols;
+   * default the cores, at most 4. They start with the first image.
+   */
+  imageDecodeThreads?: number;
+  /** Images waiting for a decode thread, at most; a request whose images would pass it gets 503. Default 256. */
+  maxImageQueue?: number;
 }
 
 /** The defaults of {@link ServerOptions}. */
@@ -47,6 +55,8 @@ export const SERVER_DEFAULTS = Object.freeze({
   headersTimeoutMs: 10_000,
   bodyTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
+  imageDecodeThreads: IMAGE_DECODER_DEFAULTS.threads,
+  maxImageQueue: IMAGE_DECODER_DEFAULTS.maxQueue,
 });
 
 /** How a graceful close ended. */
@@ -68,6 +78,8 @@ export interface InferenceServer {
   readonly repository: ModelRepository;
   /** Their statistics and metrics (`GET /v2/models[/{name}]/stats`, `GET /metrics`). */
   readonly statistics: ServerStatistics;
+  /** The threads that decode BYTES inputs' images, and their counters. */
+  readonly images: ImageDecoder;
   /** Requests being handled now. */
   readonly inflight: number;
   /**
@@ -92,12 +104,15 @@ type Limits = Required<Omit<ServerOptions, 'grpcPort'>>;
 function checkServerOptions(options: ServerOptions): Limits {
   const limits = { ...SERVER_DEFAULTS, ...options };
   const { maxBodyBytes, maxDiscardBytes, headersTimeoutMs, bodyTimeoutMs, keepAliveTimeoutMs } = limits;
+  const { imageDecodeThreads, maxImageQueue } = limits;
   for (const [field, value] of Object.entries({
     maxBodyBytes,
     maxDiscardBytes,
     headersTimeoutMs,
     bodyTimeoutMs,
     keepAliveTimeoutMs,
+    imageDecodeThreads,
+    maxImageQueue,
   })) {
     if (!Number.isInteger(value) || value < 1)
       throw new DepthfoldInputError(field, 'an integer >= 1', value, 'server options');
@@ -209,6 +224,7 @@ interface Running {
   readonly grpc: GrpcService | undefined;
   readonly tracker: RequestTracker;
   readonly repository: ModelRepository;
+  readonly images: ImageDecoder;
 }
 
 /**
@@ -216,7 +232,7 @@ interface Running {
  * releases the model.
  */
 async function closeGracefully(
-  { server, grpc, tracker, repository }: Running,
+  { server, grpc, tracker, repository, images }: Running,
   timeoutMs: number,
 ): Promise<CloseResult> {
   tracker.drain();
@@ -231,6 +247,7 @@ async function closeGracefully(
   server.closeAllConnections();
   await closed;
   const grpcClean = await grpcDone;
+  await images.close();
   await repository.close();
   return { clean: clean && grpcClean, inflight };
 }
@@ -256,6 +273,7 @@ export async function startServer(
   const serverMetadata: ServerMetadata = { name: 'depthfold', version: packageVersion(), extensions: [...EXTENSIONS] };
   const { statistics } = repository;
   const tracker = new RequestTracker();
+  const images = new ImageDecoder({ threads: limits.imageDecodeThreads, maxQueue: limits.maxImageQueue });
   const handler = requestHandler({
     repository,
     serverMetadata,
@@ -263,6 +281,7 @@ export async function startServer(
     maxBodyBytes: limits.maxBodyBytes,
     bodyTimeoutMs: limits.bodyTimeoutMs,
     maxDiscardBytes: limits.maxDiscardBytes,
+    images,
   });
   const server = createListener(handler, limits);
   await listen(server, limits.port, limits.host);
@@ -275,19 +294,21 @@ export async function startServer(
         maxMessageBytes: limits.maxBodyBytes,
         serverMetadata,
         draining: () => tracker.draining,
+        images,
       });
     } catch (error) {
       server.close();
       throw error;
     }
   }
-  const running: Running = { server, grpc, tracker, repository };
+  const running: Running = { server, grpc, tracker, repository, images };
   let closing: Promise<CloseResult> | undefined;
   return {
     ...urlOf(server),
     grpcPort: grpc?.port,
     repository,
     statistics,
+    images,
     get inflight() {
       return tracker.active;
     },

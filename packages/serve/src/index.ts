@@ -18,6 +18,22 @@ export {
 } from './binary-data.js';
 export { HttpError, OverloadedError } from './errors.js';
 export {
+  IMAGE_DECODER_DEFAULTS,
+  ImageDecoder,
+  type ImageDecoderOptions,
+  type ImageDecoderStats,
+} from './image-decoder.js';
+export {
+  BASE64_CONTENT_TYPE,
+  IMAGE_EXPECTED,
+  ImageRowError,
+  imageRowsOf,
+  imagesFromBinary,
+  imagesFromData,
+  isBase64,
+  type EncodedImages,
+} from './image-input.js';
+export {
   decodeGrpcInferRequest,
   encodeGrpcInferResponse,
   type ModelInferRequest,
@@ -28,6 +44,7 @@ export { MAX_JSON_DEPTH, parseJsonBody } from './json-body.js';
 export { parseTextFormat, TextFormatError, type TextMessage, type TextValue } from './config-pbtxt.js';
 export {
   DEFAULT_VERSION_POLICY,
+  DEPTHFOLD_PARAMETERS,
   ModelConfigError,
   modelConfigResponse,
   parseModelConfig,
@@ -64,14 +81,20 @@ export {
   encodeInferReply,
   encodeInferResponse,
   outputTensors,
+  prepareRequest,
   tensorBytes,
   type DecodedRequest,
+  type ImageRequest,
+  type ParsedRequest,
   type EncodedReply,
   type OutputRequest,
   type OutputTensor,
   type TensorFields,
 } from './infer-request.js';
 export {
+  DEFAULT_MAX_IMAGE_PIXELS,
+  IMAGE_FORMATS,
+  IMAGE_INPUT_SHAPE,
   INPUT_DATATYPES,
   MODEL_NAME,
   MODEL_VERSION,
@@ -84,6 +107,7 @@ export {
   PLATFORM,
   V2_DATATYPES,
   inferenceRequestSchema,
+  type DepthfoldImageInput,
   type DepthfoldModelExtension,
   type InferenceRequest,
   type InferenceResponse,

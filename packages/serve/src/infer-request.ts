@@ -1,9 +1,12 @@
-// An inference request checked against the served model and turned into one normalised NCHW batch, and the
-// logits of that batch turned into the protocol's reply (raw FP32, or Triton's classification strings), with
-// tensor data as JSON or as binary bytes after the JSON header (Triton's binary tensor data extension).
+// An inference request checked against the served model and turned into one normalised NCHW batch (or, for a BYTES
+// input, into the encoded images that image-decoder.ts makes that batch of), and the logits of that batch turned into
+// the protocol's reply (raw FP32, or Triton's classification strings), with tensor data as JSON or as binary bytes
+// after the JSON header (Triton's binary tensor data extension).
 import { DepthfoldInputError, parseWith } from '@depthfold/core';
 import { normalizePixelsInPlace } from '@depthfold/infer/node';
 import { binaryDataSize, encodeBytesElements, float32Of, HEADER_LENGTH_HEADER } from './binary-data.js';
+import type { ImageDecoder } from './image-decoder.js';
+import { type EncodedImages, imageRowsOf, imagesFromBinary, imagesFromData } from './image-input.js';
 import type { ModelSpec } from './model-spec.js';
 import { INPUT_DATATYPES } from './model-spec.js';
 import { inferenceRequestSchema, type InferenceResponse, type Parameters, type ResponseOutput } from './protocol.js';
@@ -28,18 +31,42 @@ export interface DecodedRequest {
   readonly rows: number;
   /** `rows` images, normalised, NCHW: what the network takes. */
   readonly input: Float32Array;
+  readonly images?: undefined;
   readonly outputs: readonly OutputRequest[];
 }
 
+/** A request whose input is encoded images (a BYTES input), checked, to decode before it can run. */
+export interface ImageRequest {
+  readonly id?: string;
+  /** The batch size: one image per row. */
+  readonly rows: number;
+  readonly input?: undefined;
+  /** The rows' encoded images, and what errors call each. */
+  readonly images: EncodedImages;
+  readonly outputs: readonly OutputRequest[];
+}
+
+/** A request checked against the model: ready to run, or with images to decode first ({@link prepareRequest}). */
+export type ParsedRequest = DecodedRequest | ImageRequest;
+
 /** What errors call the input's data and its binary size: the names of the protocol that carried them. */
 export interface TensorFields {
-  /** The input's typed data, e.g. `inputs[0].data` (HTTP) or `inputs[0].contents.fp32_contents` (gRPC). */
+  /**
+   * The input's typed data, e.g. `inputs[0].data` (HTTP), `inputs[0].contents.fp32_contents` or
+   * `inputs[0].contents.bytes_contents` (gRPC).
+   */
   readonly data: string;
   /** The input's binary size, e.g. `inputs[0].parameters.binary_data_size` (HTTP) or `raw_input_contents[0]` (gRPC). */
   readonly binarySize: string;
+  /** The input's binary bytes, whose elements a BYTES input's errors name: `inputs[0] binary data` (HTTP). */
+  readonly binaryData?: string;
 }
 
-const HTTP_FIELDS: TensorFields = { data: 'inputs[0].data', binarySize: 'inputs[0].parameters.binary_data_size' };
+const HTTP_FIELDS: TensorFields = {
+  data: 'inputs[0].data',
+  binarySize: 'inputs[0].parameters.binary_data_size',
+  binaryData: 'inputs[0] binary data',
+};
 
 /**
  * An inference request whose fields have their protocol types (strings, integer shapes, parameter values): a JSON
@@ -62,7 +89,9 @@ export interface TypedInferRequest {
 /**
  * Checks a parsed JSON body against the protocol's schema and the model, and builds its input batch. FP32 data is
  * taken as the network's normalised input; UINT8 data as raw pixels (0..255, NCHW), normalised here with the
- * model's own statistics.
+ * model's own statistics; BYTES data as one encoded image per row (base64 strings in JSON, declared by
+ * `parameters.content_type: "base64"`; length-prefixed elements in binary data), checked and split here, decoded by
+ * {@link prepareRequest}.
  * @param binary - The bytes after the JSON header of a binary request (absent for a JSON-only body): the data of
  *   each input that declares `parameters.binary_data_size`, in order, and nothing else.
  * @throws DepthfoldInputError naming the field at fault (answered with 400).
@@ -72,7 +101,7 @@ export function decodeInferRequest(
   spec: ModelSpec,
   binary?: Uint8Array,
   fields: TensorFields = HTTP_FIELDS,
-): DecodedRequest {
+): ParsedRequest {
   return decodeTypedInferRequest(parseWith(inferenceRequestSchema, body, CONTEXT), spec, binary, fields);
 }
 
@@ -86,7 +115,7 @@ export function decodeTypedInferRequest(
   spec: ModelSpec,
   binary?: Uint8Array,
   fields: TensorFields = HTTP_FIELDS,
-): DecodedRequest {
+): ParsedRequest {
   const binaryOutput = booleanParameter(request.parameters, 'binary_data_output', 'parameters') ?? false;
   const { channels, height, width } = spec.input;
   const inputs = request.inputs;
@@ -112,10 +141,20 @@ export function decodeTypedInferRequest(
   if (!(INPUT_DATATYPES as readonly string[]).includes(input.datatype)) {
     throw new DepthfoldInputError(
       'inputs[0].datatype',
-      '"FP32" (normalised NCHW input) or "UINT8" (raw NCHW pixels, 0..255)',
+      '"FP32" (normalised NCHW input), "UINT8" (raw NCHW pixels, 0..255) or "BYTES" (one encoded image per row)',
       input.datatype,
       CONTEXT,
     );
+  }
+  const outputs = () => decodeOutputs(request.outputs, spec, binaryOutput);
+  if (input.datatype === 'BYTES') {
+    const images = decodeImageInput(input, spec, binary, fields);
+    return {
+      ...(request.id === undefined ? {} : { id: request.id }),
+      rows: images.rows.length,
+      images,
+      outputs: outputs(),
+    };
   }
   const { shape } = input;
   const [rows = 0, c, h, w] = shape;
@@ -166,8 +205,65 @@ export function decodeTypedInferRequest(
     ...(request.id === undefined ? {} : { id: request.id }),
     rows,
     input: data,
-    outputs: decodeOutputs(request.outputs, spec, binaryOutput),
+    outputs: outputs(),
   };
+}
+
+/**
+ * The images of a BYTES input: its shape `[N]` or `[N, 1]`, then its elements from JSON data or binary bytes, one
+ * per row. Nothing is decoded here.
+ * @throws DepthfoldInputError naming the field at fault.
+ */
+function decodeImageInput(
+  input: TypedInferRequest['inputs'][number],
+  spec: ModelSpec,
+  binary: Uint8Array | undefined,
+  fields: TensorFields,
+): EncodedImages {
+  const rows = imageRowsOf(input.shape, spec.maxBatch);
+  const size = binaryDataSize(input.parameters?.binary_data_size, 'inputs[0].parameters.binary_data_size');
+  if (size === undefined) {
+    if (input.data === undefined)
+      throw new DepthfoldInputError(
+        'inputs[0].data',
+        'one base64 string per image (with parameters.content_type "base64"), or parameters.binary_data_size with the images after the JSON header',
+        undefined,
+        CONTEXT,
+      );
+    if (binary !== undefined && binary.length > 0) throw binaryLengthError(0, binary.length);
+    return imagesFromData(input.data, input.shape, input.parameters, fields.data);
+  }
+  if (binary === undefined)
+    throw new DepthfoldInputError(
+      'inputs[0].parameters.binary_data_size',
+      `absent in a JSON-only body (binary data needs the ${HEADER_LENGTH_HEADER} header)`,
+      size,
+      CONTEXT,
+    );
+  if (input.data !== undefined)
+    throw new DepthfoldInputError(
+      'inputs[0].data',
+      'absent when parameters.binary_data_size is given (the data is binary)',
+      'JSON data as well',
+      CONTEXT,
+    );
+  if (binary.length !== size) throw binaryLengthError(size, binary.length);
+  return imagesFromBinary(binary, rows, fields.binaryData ?? fields.binarySize);
+}
+
+/**
+ * A parsed request ready to run: a tensor request as it is; a request of images with each decoded (on `decoder`'s
+ * threads) with the model's preprocessing and normalised, as the network's input.
+ * @throws ImageRowError (400) naming the row of an image that cannot be used; what {@link ImageDecoder.decode} throws.
+ */
+export async function prepareRequest(
+  request: ParsedRequest,
+  spec: ModelSpec,
+  decoder: ImageDecoder,
+): Promise<DecodedRequest> {
+  if (request.images === undefined) return request;
+  const { images, ...rest } = request;
+  return { ...rest, input: await decoder.decode(images, spec) };
 }
 
 function binaryLengthError(expected: number, received: number): DepthfoldInputError {
@@ -301,7 +397,7 @@ export interface OutputTensor {
 }
 
 /** The output tensors of a request whose batch gave `logits` (`rows * classes` values), as requested. */
-export function outputTensors(spec: ModelSpec, request: DecodedRequest, logits: Float32Array): OutputTensor[] {
+export function outputTensors(spec: ModelSpec, request: ParsedRequest, logits: Float32Array): OutputTensor[] {
   const classes = spec.labels.length;
   return request.outputs.map((output) => {
     if (output.classification === undefined)
@@ -323,7 +419,7 @@ export function tensorBytes(tensor: OutputTensor): Buffer {
 }
 
 /** The reply to a request whose batch gave `logits`, with each output as JSON data or binary bytes as it asked. */
-export function encodeInferReply(spec: ModelSpec, request: DecodedRequest, logits: Float32Array): EncodedReply {
+export function encodeInferReply(spec: ModelSpec, request: ParsedRequest, logits: Float32Array): EncodedReply {
   const binary: Buffer[] = [];
   const tensors = outputTensors(spec, request, logits);
   const outputs: ResponseOutput[] = tensors.map((tensor, i) => {
@@ -347,6 +443,6 @@ export function encodeInferReply(spec: ModelSpec, request: DecodedRequest, logit
 }
 
 /** The JSON reply to a request whose batch gave `logits` (`rows * classes` values); binary outputs carry their size only. */
-export function encodeInferResponse(spec: ModelSpec, request: DecodedRequest, logits: Float32Array): InferenceResponse {
+export function encodeInferResponse(spec: ModelSpec, request: ParsedRequest, logits: Float32Array): InferenceResponse {
   return encodeInferReply(spec, request, logits).response;
 }

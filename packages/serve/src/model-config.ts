@@ -3,7 +3,7 @@
 // `GET /v2/models/{name}[/versions/{v}]/config` and gRPC ModelConfig): the fields a depthfold model uses, checked
 // against the model's own metadata, and Triton's JSON of the configuration actually served.
 import { parseTextFormat, type TextMessage, type TextValue } from './config-pbtxt.js';
-import type { ModelSpec } from './model-spec.js';
+import { IMAGE_FORMATS, INPUT_DATATYPES, type ModelSpec } from './model-spec.js';
 import { PLATFORM } from './protocol.js';
 
 /** Triton's backend name for ONNX Runtime models. */
@@ -281,7 +281,25 @@ export interface ModelConfigResponse {
   };
   instance_group: { name: string; kind: string; count: number; gpus: number[] }[];
   default_model_filename: string;
+  /** Triton's free-form `parameters`: what depthfold serves beyond the tensors above ({@link DEPTHFOLD_PARAMETERS}). */
+  parameters: Record<string, { string_value: string }>;
 }
+
+/**
+ * The keys of the configuration's `parameters` (Triton's `map<string, ModelParameter>`, a field every Triton client
+ * decodes) that say what the input takes beyond its FP32 tensor, for a client that reads the configuration rather
+ * than the metadata (gRPC's ModelMetadata has no room for them):
+ * - `depthfold_input_datatypes`: `FP32,UINT8,BYTES`;
+ * - `depthfold_image_formats`: the formats of a BYTES input, `png,jpeg,webp,gif,tiff`;
+ * - `depthfold_max_image_pixels`: the largest width x height decoded, in decimal;
+ * - `depthfold_preprocessing`: the model's preprocessing, as JSON.
+ */
+export const DEPTHFOLD_PARAMETERS = [
+  'depthfold_input_datatypes',
+  'depthfold_image_formats',
+  'depthfold_max_image_pixels',
+  'depthfold_preprocessing',
+] as const;
 
 /**
  * The configuration reply of a loaded version: the model's tensors from its metadata and the batching, sessions and
@@ -328,5 +346,11 @@ export function modelConfigResponse(spec: ModelSpec, served: ServedConfig): Mode
       { name: `${spec.name}_0`, kind: served.gpu ? 'KIND_GPU' : 'KIND_CPU', count: served.instances, gpus: [] },
     ],
     default_model_filename: served.defaultModelFilename,
+    parameters: {
+      depthfold_input_datatypes: { string_value: INPUT_DATATYPES.join(',') },
+      depthfold_image_formats: { string_value: IMAGE_FORMATS.join(',') },
+      depthfold_max_image_pixels: { string_value: String(spec.maxImagePixels) },
+      depthfold_preprocessing: { string_value: JSON.stringify(spec.preprocessing) },
+    } satisfies Record<(typeof DEPTHFOLD_PARAMETERS)[number], { string_value: string }>,
   };
 }

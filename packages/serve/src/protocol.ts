@@ -1,6 +1,7 @@
 // The KServe V2 REST messages (the Open Inference Protocol, as NVIDIA Triton speaks it): request schemas and
 // response shapes. Spec: kserve/kserve docs/predict-api/v2/required_api.md; the classification extension:
 // triton-inference-server/server docs/protocol/extension_classification.md.
+import type { Preprocessing } from '@depthfold/core';
 import { z } from 'zod';
 
 /** The protocol's tensor datatypes (BF16 is Triton's addition). */
@@ -109,12 +110,29 @@ export interface ServerMetadata {
 export interface DepthfoldModelExtension {
   /** Class names by index, as classification labels them. */
   labels: string[];
-  /** Datatypes the input accepts: FP32 (normalised NCHW, what the network takes) and UINT8 (raw pixels, NCHW). */
+  /**
+   * Datatypes the input accepts: FP32 (normalised NCHW, what the network takes), UINT8 (raw pixels, NCHW) and BYTES
+   * (one encoded image per row).
+   */
   input_datatypes: V2Datatype[];
-  /** Applied by the server to UINT8 input: x = (pixel / 255 - mean[c]) / std[c]. */
+  /** Applied by the server to UINT8 input and decoded images: x = (pixel / 255 - mean[c]) / std[c]. */
   normalization: { mean: number[]; std: number[] };
   /** The largest batch (shape[0]) one request may carry. */
   max_batch_size: number;
+  /** What a BYTES input takes, and how its images become the network's input. */
+  images: DepthfoldImageInput;
+}
+
+/** The BYTES form of the input: one encoded image per batch row. */
+export interface DepthfoldImageInput {
+  /** `[-1, 1]`: one element per row; `[N]` is accepted too. */
+  shape: number[];
+  /** Formats decoded, by signature: png, jpeg, webp, gif (first frame), tiff (first page). */
+  formats: string[];
+  /** The largest width x height decoded; larger images are refused before decoding (`--max-image-pixels`). */
+  max_pixels: number;
+  /** The model's recorded preprocessing (alpha background, colour, resize), applied before `normalization`. */
+  preprocessing: Preprocessing;
 }
 
 /** `$metadata_model_response`, with our extension field. */

@@ -14,7 +14,7 @@ import {
 } from '@depthfold/infer';
 import { readModelMetadata } from '@depthfold/onnx';
 import { DynamicBatcher, type BatcherOptions } from './batcher.js';
-import { MODEL_VERSION, modelSpecOf, type ModelSpec } from './model-spec.js';
+import { DEFAULT_MAX_IMAGE_PIXELS, MODEL_VERSION, modelSpecOf, type ModelSpec } from './model-spec.js';
 import { SessionPool } from './session-pool.js';
 
 /** A device the server runs on: one of @depthfold/infer's Node devices. */
@@ -50,6 +50,11 @@ export interface ModelOptions {
    * @depthfold/infer's `load` does; default true.
    */
   verifyIntegrity?: boolean;
+  /**
+   * The largest width x height of an image in a BYTES input; larger ones are refused from their header, before
+   * decoding (a decompression bomb). Default 2^24 (4096 x 4096).
+   */
+  maxImagePixels?: number;
 }
 
 /** The defaults of {@link ModelOptions}, shared with the CLI's help. */
@@ -62,6 +67,7 @@ export const MODEL_DEFAULTS = Object.freeze({
   maxInflight: 1,
   threads: 0,
   verifyIntegrity: true,
+  maxImagePixels: DEFAULT_MAX_IMAGE_PIXELS,
 });
 
 /** The options a model was loaded with, defaults filled in. */
@@ -107,6 +113,7 @@ export async function loadServedModel(path: string, options: ModelOptions = {}):
   positiveInt(o.maxBatch, 'maxBatch');
   positiveInt(o.maxQueue, 'maxQueue');
   positiveInt(o.maxInflight, 'maxInflight');
+  positiveInt(o.maxImagePixels, 'maxImagePixels');
   if (!(o.batchDelayMs >= 0 && Number.isFinite(o.batchDelayMs)))
     throw new DepthfoldInputError('batchDelayMs', 'a number of milliseconds >= 0', o.batchDelayMs, 'model options');
   if (!Number.isInteger(o.threads) || o.threads < 0)
@@ -129,7 +136,7 @@ export async function loadServedModel(path: string, options: ModelOptions = {}):
   const metadata = readModelMetadata(bytes, path);
   const name = options.name ?? basename(path).replace(/\.onnx$/i, '');
   const version = options.version ?? MODEL_VERSION;
-  const spec = modelSpecOf(name, metadata, o.maxBatch, version);
+  const spec = modelSpecOf(name, metadata, o.maxBatch, version, o.maxImagePixels);
   if (o.verifyIntegrity) await checkAsInferLoads(bytes, path);
   const { channels, height, width } = spec.input;
   const pool = await SessionPool.start(bytes, o.device, {
@@ -165,6 +172,7 @@ export async function loadServedModel(path: string, options: ModelOptions = {}):
       maxInflight: o.maxInflight,
       threads: o.threads,
       verifyIntegrity: o.verifyIntegrity,
+      maxImagePixels: o.maxImagePixels,
       name,
       version,
     }),

@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DepthfoldInputError } from '@depthfold/core';
-import { classifyRow, decodeInferRequest, encodeInferResponse, modelSpecOf, type ModelSpec } from '../src/index.js';
+import {
+  classifyRow,
+  type DecodedRequest,
+  decodeInferRequest as parseInferRequest,
+  encodeInferResponse,
+  modelSpecOf,
+  type ModelSpec,
+} from '../src/index.js';
 import * as onnx from '@depthfold/onnx';
 import { CASES, metadataFor, randomCheckpoint } from '@depthfold/testing';
 
@@ -19,6 +26,13 @@ function request(
     inputs: [{ name: 'input', shape: [1, 1, 28, 28], datatype: 'FP32', data: Array(SIZE).fill(0.5), ...input }],
     ...overrides,
   };
+}
+
+/** A tensor request's decoding (these tests send no BYTES input, whose images are decoded later). */
+function decodeInferRequest(body: unknown, model: ModelSpec): DecodedRequest {
+  const parsed = parseInferRequest(body, model);
+  assert.ok(parsed.input !== undefined, 'a tensor request is ready to run');
+  return parsed;
 }
 
 function refusal(body: unknown): DepthfoldInputError {
@@ -93,7 +107,7 @@ test('every malformed request is refused with the field named', () => {
       request({}, { name: 'image' }),
       /inputs\[0\]\.name: expected "input" \(the model's only input\), received "image"/,
     ],
-    [request({}, { datatype: 'FP64' }), /inputs\[0\]\.datatype: expected "FP32" .* or "UINT8"/],
+    [request({}, { datatype: 'FP64' }), /inputs\[0\]\.datatype: expected "FP32" .* "UINT8" .* or "BYTES"/],
     [request({}, { datatype: 'FLOAT' }), /inputs\[0\]\.datatype: expected a V2 datatype/],
     [request({}, { shape: [1, 28, 28] }), /inputs\[0\]\.shape: expected \[N, 1, 28, 28\] with N from 1 to 4/],
     [request({}, { shape: [1, 3, 28, 28] }), /inputs\[0\]\.shape: expected \[N, 1, 28, 28\]/],

@@ -161,6 +161,16 @@ test('the configuration: Triton JSON of what is served, config.pbtxt values for 
       dynamic_batching: { preferred_batch_size: [], max_queue_delay_microseconds: 2000, preserve_ordering: false },
       instance_group: [{ name: `${SMALL}_0`, kind: 'KIND_CPU', count: 1, gpus: [] }],
       default_model_filename: 'model.onnx',
+      // Triton's free-form parameters: the input's other forms (docs/serving.md, "Images").
+      parameters: {
+        depthfold_input_datatypes: { string_value: 'FP32,UINT8,BYTES' },
+        depthfold_image_formats: { string_value: 'png,jpeg,webp,gif,tiff' },
+        depthfold_max_image_pixels: { string_value: '16777216' },
+        depthfold_preprocessing: {
+          string_value:
+            '{"resize":"exact","interpolation":"bilinear","cropFraction":1,"colour":"grey","background":[0,0,0]}',
+        },
+      },
     });
     assert.deepEqual((await call(`${server.url}/v2/models/${SMALL}/versions/1/config`)).json, small.json);
     // The batch limit in the config is the one requests meet.

@@ -99,9 +99,22 @@ test('model metadata: name, version, platform, tensors with -1 batch, and our la
         'Bag',
         'Ankle boot',
       ],
-      input_datatypes: ['FP32', 'UINT8'],
+      input_datatypes: ['FP32', 'UINT8', 'BYTES'],
       normalization: { mean: [0.5], std: [0.25] },
       max_batch_size: 16,
+      // A model of the built-in datasets takes images of its own size only (resize 'exact').
+      images: {
+        shape: [-1, 1],
+        formats: ['png', 'jpeg', 'webp', 'gif', 'tiff'],
+        max_pixels: 16777216,
+        preprocessing: {
+          resize: 'exact',
+          interpolation: 'bilinear',
+          cropFraction: 1,
+          colour: 'grey',
+          background: [0, 0, 0],
+        },
+      },
     },
   });
   assert.deepEqual((await call(`${base}/models/${MODEL_NAME}/versions/1`)).json, reply.json);

@@ -112,6 +112,26 @@ const serveOptionsSchema = z
       .min(0)
       .default(MODEL_DEFAULTS.threads)
       .describe('ORT intra-op threads per session; 0 lets ORT choose'),
+    maxImagePixels: z
+      .number()
+      .int()
+      .min(1)
+      .default(MODEL_DEFAULTS.maxImagePixels)
+      .describe(
+        'largest width x height of an image in a BYTES input; a larger one is refused (400) from its header, before decoding (a decompression bomb)',
+      ),
+    imageDecodeThreads: z
+      .number()
+      .int()
+      .min(1)
+      .default(SERVER_DEFAULTS.imageDecodeThreads)
+      .describe('threads decoding the images of BYTES inputs, one image each at a time (the cores, at most 4)'),
+    maxImageQueue: z
+      .number()
+      .int()
+      .min(1)
+      .default(SERVER_DEFAULTS.maxImageQueue)
+      .describe('images waiting for a decode thread, at most; a request whose images would pass it is answered 503'),
     maxBodyBytes: z
       .number()
       .int()
@@ -158,9 +178,9 @@ const serveOptionsSchema = z
 const SUMMARY =
   'Serves depthfold ONNX models over the KServe V2 REST protocol (as NVIDIA Triton speaks it) with onnxruntime-node\n' +
   'and dynamic batching: GET /v2, /v2/health/{live,ready}, /v2/models/<name>[/versions/<v>][/ready|/config|/stats],\n' +
-  'GET /v2/models/stats, POST /v2/models/<name>/infer (JSON or binary tensor data, gzip or deflate), POST\n' +
-  '/v2/repository/index and /v2/repository/models/<name>/{load,unload}; with --grpc-port, the gRPC service\n' +
-  'inference.GRPCInferenceService as well.';
+  'GET /v2/models/stats, POST /v2/models/<name>/infer (JSON or binary tensor data, gzip or deflate; FP32 input,\n' +
+  'UINT8 pixels or BYTES encoded images), POST /v2/repository/index and /v2/repository/models/<name>/{load,unload};\n' +
+  'with --grpc-port, the gRPC service inference.GRPCInferenceService as well.';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -205,6 +225,7 @@ async function main(): Promise<void> {
       maxInflight: options.maxInflight,
       threads: options.threads,
       verifyIntegrity: options.verifyIntegrity,
+      maxImagePixels: options.maxImagePixels,
     },
     log: (message) => log.info(`serve: ${message}`),
   });
@@ -224,6 +245,8 @@ async function main(): Promise<void> {
     headersTimeoutMs: options.headersTimeoutMs,
     bodyTimeoutMs: options.bodyTimeoutMs,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+    imageDecodeThreads: options.imageDecodeThreads,
+    maxImageQueue: options.maxImageQueue,
     ...(options.grpcPort === undefined ? {} : { grpcPort: options.grpcPort }),
   });
   const batching = options.batching
