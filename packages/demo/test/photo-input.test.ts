@@ -33,8 +33,17 @@ const artifacts = join(repo, 'test-artifacts');
 const CHROMIUM = '/usr/bin/chromium';
 const PYTHON = '/usr/bin/python3';
 const MAKE_FOLDER = join(repo, 'packages', 'images', 'test', 'make-fashion-folder.py');
-/** Test images per class, over Fashion-MNIST's 10 classes. */
-const PER_CLASS = 30;
+/**
+ * Test images per class, over Fashion-MNIST's 10 classes. DEPTHFOLD_AGREEMENT_PER_CLASS raises it and
+ * DEPTHFOLD_AGREEMENT_MODELS (comma-separated .onnx paths, e.g. a model trained with `--dataset folder`) adds models,
+ * to measure the agreement of one's own models on more images than CI takes.
+ */
+const PER_CLASS = Number(process.env.DEPTHFOLD_AGREEMENT_PER_CLASS ?? 30);
+if (!Number.isInteger(PER_CLASS) || PER_CLASS < 1)
+  throw new Error(
+    `DEPTHFOLD_AGREEMENT_PER_CLASS: expected a whole number of images per class >= 1, received ${JSON.stringify(process.env.DEPTHFOLD_AGREEMENT_PER_CLASS)}`,
+  );
+const EXTRA_MODELS = (process.env.DEPTHFOLD_AGREEMENT_MODELS ?? '').split(',').filter(Boolean);
 /** make-fashion-folder.py's folder of each Fashion-MNIST label, by label. */
 const FOLDER_NAMES = [
   'T-shirt_top',
@@ -81,7 +90,12 @@ function models(): Record<string, Uint8Array> {
     seed: 33,
   });
   const random = modelBytesOf(onnx, { ...checkpoint, info: { ...checkpoint.info, preprocessing: STRETCH_RGB } });
-  return { 'resnet20-fashion-stretch.onnx': trained, 'resnet8-random-rgb-stretch.onnx': random };
+  const extra = EXTRA_MODELS.map((path) => [path.replace(/^.*\//, ''), new Uint8Array(readFileSync(path))] as const);
+  return {
+    'resnet20-fashion-stretch.onnx': trained,
+    'resnet8-random-rgb-stretch.onnx': random,
+    ...Object.fromEntries(extra),
+  };
 }
 
 const argmax = (row: ArrayLike<number>): number => {

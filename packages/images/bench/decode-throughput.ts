@@ -1,12 +1,12 @@
 // Decode throughput of the cache's first pass on a Fashion-MNIST folder (make-fashion-folder.py, PNG and JPEG at
-// 64x64), with the built package (worker threads start from dist/, as in a run):
-//   pnpm --filter @depthfold/images build && node --import tsx packages/images/bench/decode-throughput.ts [images] [threads]
+// 64x64), from the sources (the decode workers then start from src/ through tsx, as in the package's tests):
+//   node --import tsx packages/images/bench/decode-throughput.ts [images] [threads]
 // Prints images/s of the first pass on every core, of one thread, and the time of a second pass (nothing decoded).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DecodeCache, scanImageFolder, splitImageFolder } from '@depthfold/images/node';
+import { DecodeCache, scanImageFolder, splitImageFolder } from '../src/node/index.js';
 
 const images = Number(process.argv[2] ?? 2000);
 const threads = Number(process.argv[3] ?? availableParallelism());
