@@ -81,6 +81,8 @@ test('a folder of PNG and JPEG files: pnpm train --dataset folder -> export -> @
     t.diagnostic(
       `first pass: ${images} images decoded in ${decoded[1]} s, ${decoded[2]} images/s on ${decoded[3]} threads`,
     );
+    // With a validation split, each epoch's line shows it beside the test set's figures.
+    assert.match(r.out, /^epoch 1: train .* \| validation loss [\d.]+ error [\d.]+% \| test loss/m);
     const waits = [...r.out.matchAll(/^epoch (\d+): .* data wait ([\d.]+)%/gm)].map((m) => [
       Number(m[1]),
       Number(m[2]),

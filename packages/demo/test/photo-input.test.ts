@@ -227,8 +227,11 @@ test('photos of any size: training, Node and the browser resize alike and agree'
           'training-browser': agreement(training, browser),
           'node-browser': agreement(nodePath, browser),
         };
-        // The folders are the classes' names, sorted; the model's class index is Fashion-MNIST's label.
-        const labels = files.map((f) => FOLDER_NAMES.indexOf(f.path.split('/')[0]!));
+        // The folders are the classes' names. A model trained on such a folder has them as its labels; the others
+        // are Fashion-MNIST's, whose class index is the label's number.
+        const classOf = (folder: string): number =>
+          node.info.labels.includes(folder) ? node.info.labels.indexOf(folder) : FOLDER_NAMES.indexOf(folder);
+        const labels = files.map((f) => classOf(f.path.split('/')[0]!));
         const accuracy = nodePath.logits.filter((row, i) => argmax(row) === labels[i]).length / files.length;
         console.log(
           `${name} (${input.width}x${input.height}, ${preprocessing.colour}), ${files.length} images, Node top-1 accuracy ${(accuracy * 100).toFixed(1)}%`,

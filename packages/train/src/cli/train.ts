@@ -140,6 +140,10 @@ async function main(): Promise<void> {
     onEpoch(m) {
       log.info(
         `epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)} error ${(100 * m.trainError).toFixed(2)}% | ` +
+          // Validation comes first where there is one: it, not the test set, chooses the epoch.
+          (m.validationError === undefined
+            ? ''
+            : `validation loss ${m.validationLoss?.toFixed(4)} error ${(100 * m.validationError).toFixed(2)}% | `) +
           `test loss ${m.testLoss.toFixed(4)} error ${(100 * m.testError).toFixed(2)}% (${m.testExamples} images) | ` +
           `${m.imagesPerSecond.toFixed(1)} img/s, data wait ${(100 * m.dataWaitShare).toFixed(1)}%, depth ${m.realisedDepth.toFixed(2)} of E=${m.expectedDepth.toFixed(2)}`,
       );
