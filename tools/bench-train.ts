@@ -13,6 +13,7 @@
 // FLOP of a training step = 2 FLOP per MAC x 3 (the forward conv, and the backward convs for the input and for the
 // weights) x MACs per image x batch, of what ran: every block at full depth, E[C_sd] with stochastic depth.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -189,8 +190,19 @@ function torchArchArgs(record: Architecture): string[] | undefined {
   return undefined;
 }
 
+/**
+ * This process's peak resident set in MB: Linux's VmHWM (its own high-water mark since exec), as the PyTorch side
+ * measures it. maxRSS (getrusage) is only the fallback: Linux carries it across fork and exec, so it can report a
+ * parent's memory (pnpm's here) rather than ours.
+ */
 function peakRssMb(): number {
-  return process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (hwm) return Number(hwm[1]) / 1024;
+  } catch {
+    // no /proc (not Linux)
+  }
+  return process.resourceUsage().maxRSS / 1024; // KiB
 }
 
 /** Whether the Python interpreter can import `modules`, and why not if it cannot. */

@@ -256,6 +256,21 @@ def percentile(values, q):
     return float(np.percentile(np.asarray(values), q))
 
 
+def peak_rss_mb():
+    """This process's peak resident set, in MB: Linux's VmHWM, the high-water mark of its own memory since exec.
+
+    ru_maxrss would not do: Linux carries it across fork and exec, so a child of a large process (the Node bench that
+    spawns this script) reports its parent's resident set at the fork whenever its own is smaller.
+    """
+    with contextlib.suppress(OSError):
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    # No /proc: getrusage, in bytes on macOS and KiB elsewhere.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
 def bench(args):
     """Timed training steps on random data; prints one JSON object."""
     torch.manual_seed(args.seed)
@@ -294,7 +309,7 @@ def bench(args):
         "blocks_run": blocks_run,
         "threads": torch.get_num_threads(),
         "torch_version": torch.__version__,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # Linux reports KiB
+        "peak_rss_mb": peak_rss_mb(),
     }))
 
 
