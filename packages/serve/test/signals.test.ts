@@ -5,10 +5,12 @@
 // the server process itself exits 0, and nothing is left running. Needs the built package (pnpm test builds it).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { fixtureModelFile, MODEL_NAME, randomInput } from './fixtures.js';
+import { fixtureModelBytes, fixtureModelFile, MODEL_NAME, randomInput } from './fixtures.js';
 import { fp32Request, postJson } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -97,3 +99,37 @@ for (const [way, argv] of Object.entries(WAYS)) {
     });
   }
 }
+
+test('SIGTERM while a repository is still loading: the server exits 0 without waiting to listen', async () => {
+  // Six models: the signal goes when the first has loaded, while the others and the listening are still to come.
+  const root = mkdtempSync(join(tmpdir(), 'depthfold-serve-start-'));
+  const bytes = fixtureModelBytes();
+  for (let i = 0; i < 6; i++) writeFileSync(join(root, `model-${i}.onnx`), bytes);
+  const child = spawn(process.execPath, [BIN, '--model-repository', root, '--port', '0'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "loaded" line in 60 s:\n${text}`)), 60_000);
+      const read = (d: Buffer) => {
+        text += d.toString();
+        if (/version 1 loaded/.test(text)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', read);
+      child.stderr!.on('data', read);
+    });
+    process.kill(child.pid!, 'SIGTERM');
+    assert.equal(await exited, 0, text);
+    assert.match(text, /SIGTERM during start-up, before the server listened; exiting/);
+    assert.doesNotMatch(text, /listening on/);
+  } finally {
+    if (alive(child.pid!)) process.kill(child.pid!, 'SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  }
+});

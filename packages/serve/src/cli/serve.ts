@@ -201,6 +201,14 @@ async function main(): Promise<void> {
       undefined,
       'serve options',
     );
+  // Until the server listens, a stop has nothing to finish: no request can be in flight. Loading a repository can take
+  // a while, and a process that a supervisor stops meanwhile must still exit 0, not die of the signal.
+  const stopDuringStart = (signal: NodeJS.Signals): void => {
+    log.info(`serve: ${signal} during start-up, before the server listened; exiting`);
+    process.exit(0);
+  };
+  process.on('SIGTERM', stopDuringStart);
+  process.on('SIGINT', stopDuringStart);
   const files = options.model === undefined ? [] : [options.model];
   const fileNames = files.map((f) => f.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, ''));
   const named = (options.loadModel ?? '')
@@ -296,6 +304,8 @@ async function main(): Promise<void> {
       },
     );
   };
+  process.off('SIGTERM', stopDuringStart);
+  process.off('SIGINT', stopDuringStart);
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }
