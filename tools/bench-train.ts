@@ -13,7 +13,6 @@
 // FLOP of a training step = 2 FLOP per MAC x 3 (the forward conv, and the backward convs for the input and for the
 // weights) x MACs per image x batch, of what ran: every block at full depth, E[C_sd] with stochastic depth.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,13 +34,15 @@ import {
   topologyOf,
 } from '@depthfold/core';
 import { gemmPeak as onednnGemmPeak, registerOnednnBackend } from '@depthfold/backend-onednn';
-import { measureTrainSteps, type KernelShare, type MeasureResult } from '@depthfold/train';
+import type { KernelShare, MeasureOptions } from '@depthfold/train';
+import type { CaseResult } from './bench-train-case.js';
 import { quantile } from './stats.js';
 
 const PYTHON = '/usr/bin/python3';
 const TOOLS = dirname(fileURLToPath(import.meta.url));
 const TORCH_SCRIPT = join(TOOLS, 'torch_reference.py');
 const GEMM_SCRIPT = join(TOOLS, 'gemm_peak.py');
+const CASE_SCRIPT = join(TOOLS, 'bench-train-case.ts');
 /** measureTrainSteps draws labels of 10 classes; the reference gets as many. */
 const NUM_CLASSES = 10;
 /** A kernel above this share of a step is listed by name under its profile (issue 32: native kernels for these). */
@@ -190,21 +191,6 @@ function torchArchArgs(record: Architecture): string[] | undefined {
   return undefined;
 }
 
-/**
- * This process's peak resident set in MB: Linux's VmHWM (its own high-water mark since exec), as the PyTorch side
- * measures it. maxRSS (getrusage) is only the fallback: Linux carries it across fork and exec, so it can report a
- * parent's memory (pnpm's here) rather than ours.
- */
-function peakRssMb(): number {
-  try {
-    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (hwm) return Number(hwm[1]) / 1024;
-  } catch {
-    // no /proc (not Linux)
-  }
-  return process.resourceUsage().maxRSS / 1024; // KiB
-}
-
 /** Whether the Python interpreter can import `modules`, and why not if it cannot. */
 function pythonHas(modules: string): { ok: boolean; reason: string } {
   const r = spawnSync(PYTHON, ['-c', `import ${modules}`], { encoding: 'utf8' });
@@ -219,6 +205,17 @@ function runPython<T>(argv: string[], env: NodeJS.ProcessEnv = process.env): T {
   const r = spawnSync(PYTHON, argv, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, env });
   if (r.status !== 0) throw new Error(`${argv.slice(0, 2).join(' ')} failed (${r.status}): ${r.stderr.trim()}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as T;
+}
+
+/** One depthfold case measured in a child process (tools/bench-train-case.ts), so that its peak RSS is its own. */
+function measuredCase(options: MeasureOptions): CaseResult {
+  const r = spawnSync(process.execPath, [...process.execArgv, CASE_SCRIPT, JSON.stringify(options)], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error(`${CASE_SCRIPT} failed (${r.status ?? r.signal}) on ${JSON.stringify(options)}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as CaseResult;
 }
 
 /** The GEMM peak with OpenBLAS's own choice of kernels, and with the environment's pinned core where it pins one. */
@@ -403,7 +400,7 @@ async function main(): Promise<void> {
           const label = `${net.topology.title}, ${precision}, ${rule === 'none' ? 'full depth' : `linear p_L = ${survivalProb}`}, ${warmup} + ${steps} steps, round ${round} of ${rounds}`;
           console.error(`depthfold: ${label}...`);
           const depth = net.choice.overrides?.depth;
-          const r: MeasureResult = await measureTrainSteps({
+          const r = measuredCase({
             arch: net.choice.arch,
             ...(typeof depth === 'number' ? { depth } : {}),
             input: net.record.input,
@@ -421,8 +418,7 @@ async function main(): Promise<void> {
           });
           backend = r.backend;
           workersUsed = r.workers;
-          // maxRSS is the process's peak so far (worker threads included): cumulative over the nets measured.
-          record(`ours/${precision}/${net.key}/${key}`, r.msPerStep, r.blocksRun, peakRssMb());
+          record(`ours/${precision}/${net.key}/${key}`, r.msPerStep, r.blocksRun, r.peakRssMb);
           if (r.kernels.length > 0) kernels.set(`${precision}/${net.key}`, r.kernels);
           if (!available.ok || !net.torchArgs) continue;
           console.error(`PyTorch: ${label}...`);
@@ -544,7 +540,7 @@ async function main(): Promise<void> {
         ipsRatio(o.sd.imagesPerSecond, t?.sd.imagesPerSecond),
       );
       row(
-        'peak RSS (depthfold: process so far; PyTorch: per run)',
+        'peak RSS (each case in a process of its own)',
         fmt.mb(o.peakRssMb),
         t ? fmt.mb(t.peakRssMb) : '',
         ipsRatio(o.peakRssMb, t?.peakRssMb),
