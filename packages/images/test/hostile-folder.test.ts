@@ -5,7 +5,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { Preprocessing } from '@depthfold/core';
 import {
@@ -17,6 +16,7 @@ import {
   splitImageFolder,
   type ImageFile,
 } from '../src/node/index.js';
+import { pngBomb } from '@depthfold/testing';
 import { tempDir } from './helpers.js';
 
 const preprocessing: Preprocessing = {
@@ -27,43 +27,6 @@ const preprocessing: Preprocessing = {
   background: [0, 0, 0],
 };
 const size = { height: 16, width: 16 };
-
-/** CRC-32 of PNG chunks. */
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  out.set(new TextEncoder().encode(type), 4);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
-
-/** A valid 1-bit grey PNG of width x height, all black: 112 MB of pixels as ~110 kB of zlib. */
-function pngBomb(width: number, height: number): Uint8Array {
-  const ihdr = new Uint8Array(13);
-  const view = new DataView(ihdr.buffer);
-  view.setUint32(0, width);
-  view.setUint32(4, height);
-  ihdr.set([1, 0, 0, 0, 0], 8);
-  const rows = Buffer.alloc(height * (1 + Math.ceil(width / 8)));
-  const parts = [
-    Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(rows, { level: 9 })),
-    chunk('IEND', new Uint8Array(0)),
-  ];
-  return Buffer.concat(parts);
-}
 
 async function hostileFolder(root: string): Promise<void> {
   const good = (seed: number) =>

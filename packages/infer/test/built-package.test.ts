@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { requirement } from '@depthfold/testing';
 import { fixtureModelBytes } from './fixtures.js';
-import { encodePng } from './helpers.js';
+import { encodePng } from '@depthfold/testing';
 
 const packageDir = dirname(dirname(fileURLToPath(import.meta.url)));
 const trainDir = join(packageDir, '..', 'train');

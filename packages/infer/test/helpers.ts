@@ -2,7 +2,6 @@
 // assertion on error messages, and the edits (metadata, digest, weight ranges) that the model-check tests make.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { deflateSync } from 'node:zlib';
 import { createRng } from '@depthfold/core';
 import {
   encodeModel,
@@ -87,52 +86,6 @@ export function weightRanges(bytes: Uint8Array): { start: number; end: number }[
     }
   }
   return ranges;
-}
-
-const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c;
-});
-
-function crc32(bytes: Uint8Array): number {
-  let c = -1;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
-}
-
-/** One PNG chunk: length, type, data, CRC of type and data. */
-function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  out.set(Buffer.from(type, 'latin1'), 4);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
-
-/**
- * An 8-bit PNG of HWC pixels (1 grey, 2 grey + alpha, 3 RGB, 4 RGBA channels), written here so that the tests need
- * no encoder; `text`, if given, goes in a tEXt chunk (to make a file of a chosen length).
- */
-export function encodePng(width: number, height: number, channels: 1 | 2 | 3 | 4, pixels: Uint8Array, text?: string) {
-  const ihdr = new Uint8Array(13);
-  const view = new DataView(ihdr.buffer);
-  view.setUint32(0, width);
-  view.setUint32(4, height);
-  ihdr.set([8, [0, 0, 4, 2, 6][channels]!, 0, 0, 0], 8);
-  const rows = new Uint8Array(height * (1 + width * channels));
-  for (let y = 0; y < height; y++)
-    rows.set(pixels.subarray(y * width * channels, (y + 1) * width * channels), y * (1 + width * channels) + 1);
-  const chunks = [
-    Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr),
-    ...(text === undefined ? [] : [pngChunk('tEXt', Buffer.from(`Comment\0${text}`, 'latin1'))]),
-    pngChunk('IDAT', deflateSync(rows)),
-    pngChunk('IEND', new Uint8Array(0)),
-  ];
-  return Uint8Array.from(Buffer.concat(chunks));
 }
 
 /** Seeded random 8-bit samples. */

@@ -11,7 +11,8 @@ import { after, before, test } from 'node:test';
 import { decodeCount, preprocessImage, to8Bit, type RawImage } from '@depthfold/images/node';
 import { InferImageError, InferInputError, load, type Classifier } from '../src/index.js';
 import { fixtureModelBytes, INPUT, resizingModelBytes, STRETCH } from './fixtures.js';
-import { encodePng, failsWith, hwcToChw, randomImage, randomSamples } from './helpers.js';
+import { encodePng } from '@depthfold/testing';
+import { failsWith, hwcToChw, randomImage, randomSamples } from './helpers.js';
 
 const SIZE = { height: INPUT.height, width: INPUT.width };
 const dir = mkdtempSync(join(tmpdir(), 'depthfold-infer-images-'));

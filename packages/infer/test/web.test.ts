@@ -18,7 +18,8 @@ import {
 } from '../src/web/index.js';
 import type { RgbaImage } from '../src/common/index.js';
 import { fixtureModelBytes, INPUT, resizingModelBytes } from './fixtures.js';
-import { encodePng, failsWith, hwcToChw, randomImage, randomSamples } from './helpers.js';
+import { encodePng } from '@depthfold/testing';
+import { failsWith, hwcToChw, randomImage, randomSamples } from './helpers.js';
 
 const bytes = fixtureModelBytes();
 const images = [randomImage(1), randomImage(2), randomImage(3)];

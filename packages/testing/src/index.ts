@@ -18,3 +18,4 @@ export {
 export { randomPixels } from './random-pixels.js';
 export { isCi, requirement, type SkippableTest, type SkipWarning } from './requirement.js';
 export { type TempFile, tempFile } from './temp-file.js';
+export { encodePng, pngBomb } from './png.js';

@@ -21,7 +21,8 @@ import { FOLDER_DATASET, type TrainConfigInput } from '@depthfold/core';
 import { loadCheckpoint, runPaths } from '@depthfold/core/node';
 import { decodeCount, ImageDecodeError, ImageFolderError, readDatasetDescription } from '@depthfold/images/node';
 import { type DecodePassReport, runTestSplit, train, type TrainHooks } from '../src/index.js';
-import { classImage, encodePng, pngBomb, writeClassFolder } from './image-files.js';
+import { encodePng, pngBomb } from '@depthfold/testing';
+import { classImage, writeClassFolder } from './image-files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'depthfold-folder-train-'));
 const CLASSES = ['circle', 'bar', 'arrow'];
