@@ -182,22 +182,7 @@ export function decodeTypedInferRequest(
     if (binary !== undefined && binary.length > 0) throw binaryLengthError(0, binary.length);
     data = readTensorData(input.data, count, raw ? UINT8_RULE : FP32_RULE, fields.data, shapeText, shape);
   } else {
-    if (binary === undefined) {
-      throw new DepthfoldInputError(
-        'inputs[0].parameters.binary_data_size',
-        `absent in a JSON-only body (binary data needs the ${HEADER_LENGTH_HEADER} header)`,
-        size,
-        CONTEXT,
-      );
-    }
-    if (input.data !== undefined)
-      throw new DepthfoldInputError(
-        'inputs[0].data',
-        'absent when parameters.binary_data_size is given (the data is binary)',
-        'JSON data as well',
-        CONTEXT,
-      );
-    data = readBinaryTensor(binary, size, count, raw, shapeText, fields.binarySize);
+    data = readBinaryTensor(binaryBodyOf(binary, size, input.data), size, count, raw, shapeText, fields.binarySize);
   }
   // infer's own normalisation, so that UINT8 requests give exactly the logits of `classify` on the same pixels.
   if (raw) normalizePixelsInPlace(data, spec.input, spec.normalization);
@@ -207,6 +192,28 @@ export function decodeTypedInferRequest(
     input: data,
     outputs: outputs(),
   };
+}
+
+/**
+ * The binary part of a body whose input gives `binary_data_size`: there must be one, and no JSON data beside it.
+ * @throws DepthfoldInputError naming the field at fault.
+ */
+function binaryBodyOf(binary: Uint8Array | undefined, size: number, data: unknown): Uint8Array {
+  if (binary === undefined)
+    throw new DepthfoldInputError(
+      'inputs[0].parameters.binary_data_size',
+      `absent in a JSON-only body (binary data needs the ${HEADER_LENGTH_HEADER} header)`,
+      size,
+      CONTEXT,
+    );
+  if (data !== undefined)
+    throw new DepthfoldInputError(
+      'inputs[0].data',
+      'absent when parameters.binary_data_size is given (the data is binary)',
+      'JSON data as well',
+      CONTEXT,
+    );
+  return binary;
 }
 
 /**
@@ -233,22 +240,9 @@ function decodeImageInput(
     if (binary !== undefined && binary.length > 0) throw binaryLengthError(0, binary.length);
     return imagesFromData(input.data, input.shape, input.parameters, fields.data);
   }
-  if (binary === undefined)
-    throw new DepthfoldInputError(
-      'inputs[0].parameters.binary_data_size',
-      `absent in a JSON-only body (binary data needs the ${HEADER_LENGTH_HEADER} header)`,
-      size,
-      CONTEXT,
-    );
-  if (input.data !== undefined)
-    throw new DepthfoldInputError(
-      'inputs[0].data',
-      'absent when parameters.binary_data_size is given (the data is binary)',
-      'JSON data as well',
-      CONTEXT,
-    );
-  if (binary.length !== size) throw binaryLengthError(size, binary.length);
-  return imagesFromBinary(binary, rows, fields.binaryData ?? fields.binarySize);
+  const body = binaryBodyOf(binary, size, input.data);
+  if (body.length !== size) throw binaryLengthError(size, body.length);
+  return imagesFromBinary(body, rows, fields.binaryData ?? fields.binarySize);
 }
 
 /**
