@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Preprocessing, SHIPPED_MODEL } from '@depthfold/core';
+import { DATASET_LABELS, type Preprocessing, SHIPPED_MODEL } from '@depthfold/core';
 import { DecodeCache, scanImageFolder, splitImageFolder } from '@depthfold/images/node';
 import { load, type Classifier } from '@depthfold/infer/node';
 import * as onnx from '@depthfold/onnx';
@@ -44,19 +44,8 @@ if (!Number.isInteger(PER_CLASS) || PER_CLASS < 1)
     `DEPTHFOLD_AGREEMENT_PER_CLASS: expected a whole number of images per class >= 1, received ${JSON.stringify(process.env.DEPTHFOLD_AGREEMENT_PER_CLASS)}`,
   );
 const EXTRA_MODELS = (process.env.DEPTHFOLD_AGREEMENT_MODELS ?? '').split(',').filter(Boolean);
-/** make-fashion-folder.py's folder of each Fashion-MNIST label, by label. */
-const FOLDER_NAMES = [
-  'T-shirt_top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle_boot',
-];
+/** make-fashion-folder.py's folder of each Fashion-MNIST label, by label: the label with `/` and spaces as `_`. */
+const FOLDER_NAMES = DATASET_LABELS['fashion-mnist'].map((label) => label.replace(/[/ ]/g, '_'));
 /** The least share of images whose top-1 class two paths must agree on. */
 const AGREEMENT = 0.995;
 
