@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Preprocessing } from '@depthfold/core';
 import type { ImageDecodeFailure } from '@depthfold/images';
-import { sniffFormat } from '@depthfold/images/node';
+import { notAnImageReason, sniffFormat } from '@depthfold/images/node';
 import { normalizePixelsInPlace } from '@depthfold/infer/node';
 import { OverloadedError, shuttingDownError } from './errors.js';
 import { type EncodedImages, ImageRowError } from './image-input.js';
@@ -140,11 +140,7 @@ export class ImageDecoder {
     for (let row = 0; row < rows.length; row++) {
       const bytes = rows[row]!;
       const refusal =
-        bytes.length === 0
-          ? 'empty (0 bytes)'
-          : sniffFormat(bytes) === undefined
-            ? `not a PNG, JPEG, WebP, GIF or TIFF image (it starts with ${firstBytes(bytes)})`
-            : undefined;
+        bytes.length === 0 ? 'empty (0 bytes)' : sniffFormat(bytes) === undefined ? notAnImageReason(bytes) : undefined;
       if (refusal !== undefined) {
         this.#refused++;
         return Promise.reject(
@@ -280,13 +276,4 @@ export class ImageDecoder {
     else if (batch.failures.length > 0) batch.reject(batch.failures.reduce((a, b) => (b.row < a.row ? b : a)));
     else batch.resolve(normalizePixelsInPlace(batch.out, batch.spec.input, batch.spec.normalization));
   }
-}
-
-/** The first bytes, for an error: printable ASCII as text, otherwise hex. */
-function firstBytes(bytes: Uint8Array): string {
-  const head = bytes.subarray(0, 8);
-  const text = String.fromCharCode(...head);
-  return /^[\x20-\x7e]+$/.test(text)
-    ? JSON.stringify(text)
-    : Array.from(head, (b) => b.toString(16).padStart(2, '0')).join(' ');
 }

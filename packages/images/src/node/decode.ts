@@ -61,6 +61,11 @@ function firstBytes(bytes: Uint8Array): string {
     : Array.from(head, (b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
+/** Why bytes in which {@link sniffFormat} finds no format are refused, with their first bytes, for an error. */
+export function notAnImageReason(bytes: Uint8Array): string {
+  return `not a PNG, JPEG, WebP, GIF or TIFF image (it starts with ${firstBytes(bytes)})`;
+}
+
 /**
  * Decodes encoded bytes already in memory; errors name `file`. Used by {@link decodeImage} and by the cache's
  * workers, which read files themselves (to check them against the file list).
@@ -72,12 +77,7 @@ export async function decodeImageBytes(
 ): Promise<DecodedImage> {
   if (bytes.length === 0) throw new ImageDecodeError(file, 'empty file (0 bytes)', 'empty');
   const format = sniffFormat(bytes);
-  if (!format)
-    throw new ImageDecodeError(
-      file,
-      `not a PNG, JPEG, WebP, GIF or TIFF image (it starts with ${firstBytes(bytes)})`,
-      'unsupported',
-    );
+  if (!format) throw new ImageDecodeError(file, notAnImageReason(bytes), 'unsupported');
   const sharp = await loadSharp();
   const name = format.toUpperCase();
   // failOn 'error': truncated or corrupt data fails; libjpeg's warnings (extraneous bytes...) do not, as in PIL.

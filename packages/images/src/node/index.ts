@@ -6,6 +6,7 @@ export {
   IMAGE_FORMATS,
   decodeCount,
   decodeImage,
+  notAnImageReason,
   sniffFormat,
   type DecodeOptions,
   type DecodedImage,
