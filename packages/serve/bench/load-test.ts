@@ -6,7 +6,6 @@
 // this process at batch 64 (the median of windows measured between the cases). Sampled answers are checked against
 // ORT on the same rows. Prints a table of throughput and p50/p99 latency beside their references, and the time each
 // request spent in the server's batcher.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,6 +18,7 @@ import { grpcFrameOf, h2loadGrpc, h2loadMissing } from './grpc-h2load.js';
 import { grpcLoad } from './grpc-load.js';
 import { repositoryBench } from './repository-load.js';
 import { scrape, type MetricsSample } from './server-metrics.js';
+import { startServerProcess } from './server-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -224,33 +224,16 @@ async function startServer(
     String(MAX_BATCH),
     ...(batching ? [] : ['--no-batching']),
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearInterval(timer);
-        resolve(m[1]!);
-      }
-    }, 20);
-    void exited.then((code) => {
-      clearInterval(timer);
-      reject(new Error(`server exited (${code}) before listening:\n${out}`));
-    });
-  });
-  const grpcTarget = /gRPC inference\.GRPCInferenceService on (\S+)/.exec(out)?.[1] ?? '';
+  const { url, child, output, exited } = await startServerProcess(args);
+  const grpcTarget = /gRPC inference\.GRPCInferenceService on (\S+)/.exec(output())?.[1] ?? '';
   return {
     url,
     grpcTarget,
     stop: async () => {
       child.kill('SIGTERM');
       const code = await exited;
-      if (code !== 0) throw new Error(`server exited with ${code}:\n${out}`);
-      return /served (.*)$/m.exec(out)?.[1] ?? '';
+      if (code !== 0) throw new Error(`server exited with ${code}:\n${output()}`);
+      return /served (.*)$/m.exec(output())?.[1] ?? '';
     },
   };
 }

@@ -3,11 +3,11 @@
 // before and after each load: the growth is the RSS each loaded model costs. Then batch-1 JSON requests: 64
 // connections to the first model alone (the single-model figure of the same run, the second model loaded and idle),
 // then 32 to each at once. Sampled answers are checked against ORT run in this process on the same rows.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { startServerProcess } from './server-process.js';
 
 /** What the repository bench is told. */
 export interface RepositoryBenchOptions {
@@ -161,25 +161,8 @@ export async function repositoryBench(o: RepositoryBenchOptions): Promise<boolea
     '0',
     ...o.serverArgs,
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const { url, child, exited } = await startServerProcess(args);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setInterval(() => {
-        const m = /listening on (http:\/\/\S+)/.exec(out);
-        if (m) {
-          clearInterval(timer);
-          resolve(m[1]!);
-        }
-      }, 20);
-      void exited.then((code) => {
-        clearInterval(timer);
-        reject(new Error(`server exited (${code}) before listening:\n${out}`));
-      });
-    });
     const index = (await (await fetch(`${url}/v2/repository/index`, { method: 'POST', body: '{}' })).json()) as {
       name: string;
     }[];
