@@ -40,6 +40,7 @@ const NODE_ONLY = [
   'decodeImage',
   'defaultDecodeThreads',
   'filesOf',
+  'notAnImageReason',
   'readDatasetDescription',
   'scanImageFolder',
   'sniffFormat',
