@@ -46,14 +46,15 @@ export function resolvePrecision(
     throw new Error(`precision: expected one of ${TRAIN_PRECISIONS.join(', ')}, received ${JSON.stringify(requested)}`);
   }
   if (requested === 'fp32') return { precision: 'fp32' };
-  const why =
-    backend !== 'onednn'
-      ? `bf16 runs on the onednn backend only, and this run's backend is ${backend}`
-      : (() => {
-          const support = onednnBf16Support();
-          return support.supported ? undefined : support.reason;
-        })();
-  if (why === undefined) return { precision: 'bf16' };
+  const support = backend === 'onednn' ? onednnBf16Support() : undefined;
+  if (support?.supported) {
+    if (requested === 'bf16') return { precision: 'bf16' };
+    return {
+      precision: 'bf16',
+      note: `precision auto chose bf16: oneDNN runs ${support.isa}, which has bf16 dot products`,
+    };
+  }
+  const why = support?.reason ?? `bf16 runs on the onednn backend only, and this run's backend is ${backend}`;
   if (requested === 'bf16') throw new Error(`precision bf16: ${why}`);
   return { precision: 'fp32', note: `precision auto chose fp32: ${why}` };
 }

@@ -79,6 +79,12 @@ test('a seeded 200-step run in bf16 keeps the losses of the same run in fp32', {
   assert.equal(checkpoint.info.metrics.precision, 'bf16');
   assert.equal(checkpoint.info.config.precision, 'bf16');
 
+  // auto takes bf16 here, and says why.
+  assert.deepEqual(resolvePrecision('auto', 'onednn'), {
+    precision: 'bf16',
+    note: `precision auto chose bf16: oneDNN runs ${bf16.isa}, which has bf16 dot products`,
+  });
+
   // A resume in another precision is refused, whether asked for or resolved by auto.
   await assert.rejects(
     train({ runDir: join(dir, 'bf16'), resume: true, epochs: 3, precision: 'fp32' }),
