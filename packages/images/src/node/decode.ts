@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { IMAGE_BYTES, ImageDecodeError } from '../errors.js';
 import type { RawChannels, RawImage } from '../raw-image.js';
 import { loadSharp } from './sharp-loader.js';
+import { messageOf, withVipsReason } from './vips-error.js';
 
 /** The formats decoded; others (SVG, HEIF, PDF...) are refused before libvips sees them. */
 export const IMAGE_FORMATS = ['png', 'jpeg', 'webp', 'gif', 'tiff'] as const;
@@ -82,14 +83,14 @@ export async function decodeImageBytes(
   const name = format.toUpperCase();
   // failOn 'error': truncated or corrupt data fails; libjpeg's warnings (extraneous bytes...) do not, as in PIL.
   const options = { failOn: 'error', pages: 1, page: 0 } as const;
-  const image = sharp(bytes, { ...options, limitInputPixels: limitInputPixels || false });
+  const image = () => sharp(bytes, { ...options, limitInputPixels: limitInputPixels || false });
   let width: number;
   let height: number;
   let depth: string;
   let space: string;
   let hasAlpha: boolean;
   try {
-    const meta = await image.metadata();
+    const meta = await withVipsReason(() => image().metadata());
     width = meta.width;
     height = meta.height;
     depth = meta.depth;
@@ -124,11 +125,13 @@ export async function decodeImageBytes(
   let data: Buffer;
   let info: { width: number; height: number; channels: number };
   try {
-    ({ data, info } = await image
-      .autoOrient()
-      .toColourspace(colourspace)
-      .raw({ depth: wide ? 'ushort' : 'uchar' })
-      .toBuffer({ resolveWithObject: true }));
+    ({ data, info } = await withVipsReason(() =>
+      image()
+        .autoOrient()
+        .toColourspace(colourspace)
+        .raw({ depth: wide ? 'ushort' : 'uchar' })
+        .toBuffer({ resolveWithObject: true }),
+    ));
   } catch (error) {
     throw new ImageDecodeError(file, `corrupt or truncated ${name}: ${messageOf(error)}`, 'corrupt');
   }
@@ -143,10 +146,6 @@ export async function decodeImageBytes(
 function toUint16(bytes: Buffer): Uint16Array {
   if (bytes.byteOffset % 2 === 0) return new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
   return new Uint16Array(Uint8Array.from(bytes).buffer);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
